@@ -1,0 +1,39 @@
+"""Shared pytest configuration: hypothesis profiles and the ``slow`` marker."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# "default": reproducible (derandomize), no deadline (the first call of a kernel compiles it).
+settings.register_profile(
+    "default",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# "thorough": many more random examples, for a long run by hand or a nightly job.
+settings.register_profile(
+    "thorough",
+    derandomize=False,
+    deadline=None,
+    database=None,
+    max_examples=2000,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HALLUSIM_HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
