@@ -6,11 +6,31 @@ Hallucinate" (2025); see ``shared/THEORY.md`` for the numbering used in every do
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hallusim import bounds
+from hallusim import bounds, goodturing, iiv, learners, models
+from hallusim.corpus import Corpus
+from hallusim.facts import ArbitraryFacts
+from hallusim.iiv import Evaluation, IIVMetrics, ThresholdCurve, dense_metrics, evaluate, threshold_curve
+from hallusim.models import CompactModel
 
 try:
     __version__ = version("hallusim")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "bounds"]
+__all__ = [
+    "__version__",
+    "ArbitraryFacts",
+    "Corpus",
+    "CompactModel",
+    "Evaluation",
+    "IIVMetrics",
+    "ThresholdCurve",
+    "evaluate",
+    "dense_metrics",
+    "threshold_curve",
+    "bounds",
+    "goodturing",
+    "iiv",
+    "learners",
+    "models",
+]

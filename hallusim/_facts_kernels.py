@@ -1,0 +1,124 @@
+"""Numba kernels of the arbitrary-facts sampler (private; no validation here).
+
+Exact draw of the multinomial over (prompt, answered/IDK) cells, in three steps:
+
+1. block masses: the prompts are cut into fixed-size blocks and each block's mass is summed;
+2. block totals: conditional binomials over the blocks, sequentially, from one stream;
+3. inside each block, in parallel: conditional binomials over the block's prompts from the
+   block's own stream, then the answered/IDK split of each prompt's count.
+
+Step 3 draws ``n_c ~ Bin(n_left, μ_c / mass_left)`` and ``answered_c ~ Bin(n_c, α_c)``, which is
+the multinomial over the 2C cells exactly. Blocks never depend on the thread count, so neither
+does the output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from hallusim._jit import jit
+from hallusim._rng import binomial, counter_uniform_int, poisson
+
+
+@jit(parallel=True)
+def block_masses(mu, block_size, out):
+    """Sum ``mu`` over consecutive blocks of ``block_size`` into ``out`` (one entry a block)."""
+    n_blocks = out.shape[0]
+    for b in prange(n_blocks):
+        start = b * block_size
+        stop = min(start + block_size, mu.shape[0])
+        total = 0.0
+        for i in range(start, stop):
+            total += mu[i]
+        out[b] = total
+
+
+@jit
+def block_totals(masses, n, state, out):
+    """Multinomial(n, masses / sum) over the blocks by sequential conditional binomials."""
+    n_blocks = masses.shape[0]
+    suffix = np.empty(n_blocks + 1)
+    suffix[n_blocks] = 0.0
+    for b in range(n_blocks - 1, -1, -1):
+        suffix[b] = suffix[b + 1] + masses[b]
+    left = n
+    for b in range(n_blocks):
+        if left == 0 or masses[b] <= 0.0:
+            out[b] = 0
+            continue
+        p = masses[b] / suffix[b]
+        k = left if p >= 1.0 else binomial(state, left, p)
+        out[b] = k
+        left -= k
+
+
+@jit(parallel=True)
+def sample_exact(mu, alpha, alpha_stride, block_size, totals, states, answered_out, idk_out):
+    """Fill the per-prompt answered and IDK counts of an exact multinomial sample."""
+    n_prompts = mu.shape[0]
+    n_blocks = totals.shape[0]
+    for b in prange(n_blocks):
+        state = states[b].copy()
+        start = b * block_size
+        stop = min(start + block_size, n_prompts)
+        suffix = np.empty(stop - start + 1)
+        suffix[stop - start] = 0.0
+        for i in range(stop - 1, start - 1, -1):
+            suffix[i - start] = suffix[i - start + 1] + mu[i]
+        left = totals[b]
+        for i in range(start, stop):
+            count = 0
+            if left > 0 and mu[i] > 0.0:
+                p = mu[i] / suffix[i - start]
+                count = left if p >= 1.0 else binomial(state, left, p)
+                left -= count
+            answered = binomial(state, count, alpha[i * alpha_stride]) if count > 0 else 0
+            answered_out[i] = answered
+            idk_out[i] = count - answered
+
+
+@jit(parallel=True)
+def sample_poisson(mu, alpha, alpha_stride, n, block_size, states, answered_out, idk_out):
+    """Poissonised sample: answered ~ Poisson(nμα), IDK ~ Poisson(nμ(1−α)), all independent."""
+    n_prompts = mu.shape[0]
+    n_blocks = states.shape[0]
+    for b in prange(n_blocks):
+        state = states[b].copy()
+        start = b * block_size
+        stop = min(start + block_size, n_prompts)
+        for i in range(start, stop):
+            a = alpha[i * alpha_stride]
+            answered_out[i] = poisson(state, n * mu[i] * a)
+            idk_out[i] = poisson(state, n * mu[i] * (1.0 - a))
+
+
+@jit(parallel=True)
+def fill_answers(key, n_responses, n_stride, out):
+    """The realised correct answer ``a_c`` of every prompt, uniform on ``R_c`` (Definition 1)."""
+    for i in prange(out.shape[0]):
+        out[i] = counter_uniform_int(key, i, n_responses[i * n_stride])
+
+
+@jit(parallel=True)
+def masked_weight_sums(weights, alpha, alpha_stride, counts, target, block_size, out):
+    """Per block: Σ μ_c α_c over prompts whose ``counts`` equal ``target`` (MM when target = 0)."""
+    n = weights.shape[0]
+    for b in prange(out.shape[0]):
+        total = 0.0
+        for i in range(b * block_size, min((b + 1) * block_size, n)):
+            if counts[i] == target:
+                total += weights[i] * alpha[i * alpha_stride]
+        out[b] = total
+
+
+@jit(parallel=True)
+def count_equal(counts, target, block_size, out):
+    """Per block: the number of entries of ``counts`` equal to ``target``."""
+    n = counts.shape[0]
+    for b in prange(out.shape[0]):
+        k = 0
+        for i in range(b * block_size, min((b + 1) * block_size, n)):
+            if counts[i] == target:
+                k += 1
+        out[b] = k

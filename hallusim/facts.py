@@ -1,0 +1,231 @@
+"""The arbitrary-facts world of Definition 1 and its constructors.
+
+A world fixes the prompt distribution ``μ(c)``, the response sets ``R_c`` (only their sizes
+matter), and the answer probabilities ``α_c``; one correct answer ``a_c`` per prompt is drawn
+uniformly from ``R_c`` with each realisation. Training examples are ``(c, a_c)`` with probability
+``μ(c)·α_c`` and ``(c, IDK)`` with probability ``μ(c)·(1 − α_c)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hallusim import _facts_kernels as _k
+from hallusim import _rng
+from hallusim._validation import (
+    check_float,
+    check_int,
+    check_int_array,
+    check_probability,
+    check_weights,
+)
+
+__all__ = ["ArbitraryFacts", "BLOCK_SIZE"]
+
+#: Prompts per block of the sampler and of every reduction. Fixed, so that results never depend
+#: on the number of threads; changing it changes the random streams (and so the samples).
+BLOCK_SIZE = 1 << 14
+
+
+def _strided(value, dtype):
+    """An array and a stride (0 for a broadcast scalar, 1 for a per-prompt array)."""
+    arr = np.atleast_1d(np.asarray(value, dtype=dtype))
+    return arr, (0 if arr.shape[0] == 1 and np.ndim(value) == 0 else 1)
+
+
+class ArbitraryFacts:
+    """A world of arbitrary facts (Definition 1).
+
+    Parameters
+    ----------
+    weights : array_like, shape (C,)
+        Non-negative prompt weights, normalised to the prompt distribution ``μ``.
+    n_responses : int or array_like of int, shape (C,)
+        ``|R_c|``, the number of plausible (non-IDK) responses of each prompt, at least 2
+        (365 for birthdays). ``|E_c| = |R_c| − 1``.
+    answer_prob : float or array_like, shape (C,)
+        ``α_c``, the probability that a training example of prompt ``c`` gives its answer
+        rather than IDK.
+
+    Attributes
+    ----------
+    weights : ndarray
+        ``μ``, summing to one.
+    n_prompts : int
+    n_responses : int or ndarray
+    answer_prob : float or ndarray
+
+    Examples
+    --------
+    >>> import hallusim as hs
+    >>> world = hs.ArbitraryFacts.zipf(n_prompts=1000, exponent=1.1, answer_prob=0.9)
+    >>> world.min_errors
+    364
+    """
+
+    def __init__(self, weights, n_responses=365, answer_prob=1.0):
+        self.weights = check_weights("weights", weights)
+        size = self.weights.shape[0]
+        self.n_responses = check_int_array("n_responses", n_responses, minimum=2, size=size)
+        self.answer_prob = check_probability("answer_prob", answer_prob, size=size)
+
+    # -- constructors ------------------------------------------------------------------------
+    @classmethod
+    def zipf(cls, n_prompts, exponent, n_responses=365, answer_prob=1.0):
+        """Zipf prompts: ``μ(c) ∝ c^(−s)`` for ``c = 1..C``.
+
+        Parameters
+        ----------
+        n_prompts : int
+            ``C`` >= 1.
+        exponent : float
+            ``s`` >= 0 (0 is uniform).
+        n_responses, answer_prob
+            As for :class:`ArbitraryFacts`.
+        """
+        n_prompts = check_int("n_prompts", n_prompts, minimum=1)
+        exponent = check_float("exponent", exponent, low=0.0)
+        ranks = np.arange(1, n_prompts + 1, dtype=np.float64)
+        return cls(np.exp(-exponent * np.log(ranks)), n_responses, answer_prob)
+
+    @classmethod
+    def uniform(cls, n_prompts, n_responses=365, answer_prob=1.0):
+        """Uniform prompts: ``μ(c) = 1/C``."""
+        n_prompts = check_int("n_prompts", n_prompts, minimum=1)
+        return cls(np.ones(n_prompts), n_responses, answer_prob)
+
+    @classmethod
+    def pareto_repetition(cls, n_prompts, shape, n_responses=365, answer_prob=1.0, seed=None):
+        """Pareto repetition (Miao & Kearns 2025): fact ``c`` is repeated ``k_c`` times, with
+        ``k_c = floor(X_c)`` and ``X_c`` Pareto with minimum 1 and tail index ``shape``.
+
+        The world's weights are ``μ(c) ∝ k_c``, so a sample of ``N = Σ k_c`` examples repeats
+        fact ``c`` about ``k_c`` times. Smaller ``shape`` means heavier repetition tails and fewer
+        singletons.
+
+        Parameters
+        ----------
+        n_prompts : int
+            ``C`` >= 1.
+        shape : float
+            Pareto tail index (> 0).
+        n_responses, answer_prob
+            As for :class:`ArbitraryFacts`.
+        seed : None, int, SeedSequence or Generator
+            Seed of the repetition counts.
+        """
+        n_prompts = check_int("n_prompts", n_prompts, minimum=1)
+        shape = check_float("shape", shape, low=0.0, low_open=True)
+        rng = np.random.default_rng(_rng.as_seed_sequence(seed))
+        repetitions = np.floor(1.0 + rng.pareto(shape, size=n_prompts))
+        return cls(repetitions, n_responses, answer_prob)
+
+    # -- derived quantities --------------------------------------------------------------------
+    @property
+    def n_prompts(self) -> int:
+        """Number of prompts ``C``."""
+        return int(self.weights.shape[0])
+
+    @property
+    def min_errors(self) -> int:
+        """``min_c |E_c| = min_c |R_c| − 1`` over prompts with ``μ(c) > 0``."""
+        if np.ndim(self.n_responses) == 0:
+            return int(self.n_responses) - 1
+        return int(self.n_responses[self.weights > 0].min()) - 1
+
+    @property
+    def max_errors(self) -> int:
+        """``L = max_c |E_c|`` over prompts with ``μ(c) > 0``."""
+        if np.ndim(self.n_responses) == 0:
+            return int(self.n_responses) - 1
+        return int(self.n_responses[self.weights > 0].max()) - 1
+
+    #: ``max_c |V_c|``: the answer and IDK (Definition 1).
+    max_valid = 2
+
+    @property
+    def answered_weights(self) -> np.ndarray:
+        """``μ'(c) = μ(c)·α_c``, the probability that an example answers prompt ``c``."""
+        return self.weights * self.answer_prob
+
+    def expected_singleton_rate(self, n_examples) -> float:
+        """Exact ``E[sr]`` for ``N`` examples: ``Σ_c μ'(c)(1 − μ'(c))^(N−1)`` (THEORY §3)."""
+        from hallusim.goodturing import expected_singletons
+
+        n_examples = check_int("n_examples", n_examples, minimum=1)
+        return float(expected_singletons(self.answered_weights, n_examples)) / n_examples
+
+    def expected_missing_mass(self, n_examples) -> float:
+        """Exact ``E[MM] = Σ_c μ'(c)(1 − μ'(c))^N`` for ``N`` examples (THEORY §3)."""
+        from hallusim.goodturing import expected_missing_mass
+
+        n_examples = check_int("n_examples", n_examples, minimum=1)
+        return float(expected_missing_mass(self.answered_weights, n_examples))
+
+    # -- kernels' view ------------------------------------------------------------------------
+    def _alpha(self):
+        return _strided(self.answer_prob, np.float64)
+
+    def _n_responses(self):
+        return _strided(self.n_responses, np.int64)
+
+    def answers(self, seed) -> np.ndarray:
+        """The correct answers ``a_c ∈ {0, …, |R_c| − 1}`` of the realisation keyed by ``seed``.
+
+        A counter-based draw: ``a_c`` depends only on (seed, c), so it can be recomputed
+        anywhere without storing it.
+        """
+        key = _rng.counter_key(_rng.as_seed_sequence(seed), _rng.PURPOSE_ANSWERS)
+        n_resp, stride = self._n_responses()
+        out = np.empty(self.n_prompts, dtype=np.int64)
+        _k.fill_answers(key, n_resp, stride, out)
+        return out
+
+    # -- sampling -----------------------------------------------------------------------------
+    def sample(self, n_examples, seed=None, *, poissonize=False, answer_seed=None):
+        """Draw a training corpus of ``N`` iid examples ``(c, r)`` from ``p``.
+
+        Parameters
+        ----------
+        n_examples : int
+            ``N`` >= 1.
+        seed : None, int, SeedSequence or Generator
+            Seed of the sample (and of the answers, unless ``answer_seed`` is given).
+        poissonize : bool, optional
+            If True, draw independent Poisson counts with means ``N μ(c) α_c`` and
+            ``N μ(c)(1 − α_c)`` instead of the exact multinomial; the corpus size is then random
+            (``corpus.n_examples`` is the realised size).
+        answer_seed : None, int or SeedSequence, optional
+            Seed of the realised answers ``a_c``, to keep one world realisation fixed across
+            samples; by default derived from ``seed``.
+
+        Returns
+        -------
+        Corpus
+        """
+        from hallusim.corpus import Corpus
+
+        n_examples = check_int("n_examples", n_examples, minimum=1)
+        seq = _rng.as_seed_sequence(seed)
+        answer_seq = seq if answer_seed is None else _rng.as_seed_sequence(answer_seed, "answer_seed")
+        dtype = np.int32 if n_examples < 2**31 - 1 else np.int64
+        answered = np.empty(self.n_prompts, dtype=dtype)
+        idk = np.empty(self.n_prompts, dtype=dtype)
+        alpha, stride = self._alpha()
+        n_blocks = -(-self.n_prompts // BLOCK_SIZE)
+        states = _rng.block_states(seq, _rng.PURPOSE_BLOCKS, n_blocks)
+        if poissonize:
+            _k.sample_poisson(self.weights, alpha, stride, float(n_examples), BLOCK_SIZE, states, answered, idk)
+        else:
+            masses = np.empty(n_blocks)
+            _k.block_masses(self.weights, BLOCK_SIZE, masses)
+            totals = np.empty(n_blocks, dtype=np.int64)
+            total_state = _rng.block_states(seq, _rng.PURPOSE_BLOCK_TOTALS, 1)[0]
+            _k.block_totals(masses, n_examples, total_state, totals)
+            _k.sample_exact(self.weights, alpha, stride, BLOCK_SIZE, totals, states, answered, idk)
+        return Corpus(self, answered, idk, seed=seq, answer_seed=answer_seq, poissonized=bool(poissonize))
+
+    def __repr__(self) -> str:
+        alpha = self.answer_prob if np.ndim(self.answer_prob) == 0 else "per-prompt"
+        n_resp = self.n_responses if np.ndim(self.n_responses) == 0 else "per-prompt"
+        return f"ArbitraryFacts(n_prompts={self.n_prompts}, n_responses={n_resp}, answer_prob={alpha})"

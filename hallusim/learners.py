@@ -1,0 +1,254 @@
+"""Learners that turn a :class:`~hallusim.Corpus` into a base model ``p̂``.
+
+The scikit-learn estimator contract: ``__init__`` stores parameters, ``fit(corpus)`` returns
+``self``, fitted state ends in ``_`` (``model_`` is a :class:`~hallusim.models.CompactModel`),
+and using an unfitted learner raises :class:`NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hallusim._validation import check_float, fail
+from hallusim.models import CompactModel, rescale_factor
+
+__all__ = [
+    "NotFittedError",
+    "CalibratedLearner",
+    "EmpiricalCalibratedLearner",
+    "MemorizingLearner",
+    "AbstainingLearner",
+    "UniformLearner",
+    "RescaledLearner",
+    "MixtureLearner",
+]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a learner's fitted state is used before :meth:`fit`."""
+
+
+def _check_corpus(corpus):
+    from hallusim.corpus import Corpus
+
+    if not isinstance(corpus, Corpus):
+        fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
+    return corpus
+
+
+class _Learner:
+    """Shared behaviour: parameter repr and the not-fitted check."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        return f"{type(self).__name__}({params})"
+
+    @property
+    def model(self) -> CompactModel:
+        """The fitted model ``p̂`` (same as ``model_``)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(corpus) first.")
+        return self.model_
+
+
+def _one_answer_model(corpus, seen_prob, idk):
+    """A model whose only explicit response is ``a_c``, with ``seen_prob`` on seen prompts."""
+    seen = corpus.seen
+    n_resp = np.broadcast_to(np.asarray(corpus.world.n_responses), (corpus.world.n_prompts,))
+    responses = np.where(seen, corpus.answers, -1)[:, None]
+    probs = np.where(seen, seen_prob, 0.0)[:, None]
+    return CompactModel(n_resp.copy() if n_resp.ndim else n_resp, responses, probs, idk)
+
+
+class CalibratedLearner(_Learner):
+    """The efficient calibrated learner of Appendix B (knows ``α_c``).
+
+    ``p̂(IDK|c) = 1 − α_c``; on a prompt answered in training ``p̂(a_c|c) = α_c``; on an unseen
+    prompt ``p̂(r|c) = α_c/|R_c|`` for every ``r ∈ R_c``. Its error is
+    ``Σ_{c ∈ U} μ(c) α_c (|R_c| − 1)/|R_c|`` and ``δ_z = 0`` at every threshold ``z``.
+    """
+
+    def fit(self, corpus):
+        """Fit to ``corpus``; returns ``self``."""
+        corpus = _check_corpus(corpus)
+        alpha = np.asarray(corpus.world.answer_prob, dtype=np.float64)
+        self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha)
+        return self
+
+
+class EmpiricalCalibratedLearner(_Learner):
+    """Appendix B's learner with ``α_c`` estimated from the corpus instead of known.
+
+    Parameters
+    ----------
+    prior_strength : float, optional
+        Strength ``k`` of the Beta prior centred on the pooled answer rate
+        ``ᾱ = (answered examples)/N``: ``α̂_c = (a_c + k ᾱ)/(n_c + k)`` with ``a_c`` answered and
+        ``n_c`` all examples of prompt ``c``. ``inf`` (the default) uses ``ᾱ`` for every prompt,
+        which is consistent when ``α`` is constant.
+    """
+
+    def __init__(self, prior_strength=np.inf):
+        self.prior_strength = prior_strength
+
+    def fit(self, corpus):
+        """Fit to ``corpus``; returns ``self``. Sets ``alpha_`` (the estimates) and ``model_``."""
+        corpus = _check_corpus(corpus)
+        k = check_float("prior_strength", self.prior_strength, low=0.0, low_open=True) if np.isfinite(
+            np.float64(self.prior_strength)
+        ) else np.inf
+        pooled = corpus.n_answered / corpus.n_examples
+        if np.isinf(k):
+            alpha = np.float64(pooled)
+        else:
+            answered = corpus.answered_counts.astype(np.float64)
+            alpha = (answered + k * pooled) / (answered + corpus.idk_counts + k)
+        self.alpha_ = alpha
+        self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha)
+        return self
+
+
+class MemorizingLearner(_Learner):
+    """Regurgitates seen answers: ``p̂(a_c|c) = 1`` if ``c`` was answered in training, else
+    ``p̂(IDK|c) = 1``. It never errs (``err = 0``) and is far from calibrated."""
+
+    def fit(self, corpus):
+        """Fit to ``corpus``; returns ``self``."""
+        corpus = _check_corpus(corpus)
+        self.model_ = _one_answer_model(corpus, 1.0, np.where(corpus.seen, 0.0, 1.0))
+        return self
+
+
+class AbstainingLearner(_Learner):
+    """Always says IDK: ``p̂(IDK|c) = 1``."""
+
+    def fit(self, corpus):
+        """Fit to ``corpus``; returns ``self``."""
+        corpus = _check_corpus(corpus)
+        n = corpus.world.n_prompts
+        self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), 1.0)
+        return self
+
+
+class UniformLearner(_Learner):
+    """Uniform over the plausible responses: ``p̂(r|c) = 1/(|R_c| + 1)`` on ``R_c ∪ {IDK}``
+    (or ``1/|R_c|`` on ``R_c`` with ``include_idk=False``). Its δ is 0 (THEORY §2).
+
+    Parameters
+    ----------
+    include_idk : bool, optional
+        Whether IDK gets its uniform share.
+    """
+
+    def __init__(self, include_idk=True):
+        self.include_idk = include_idk
+
+    def fit(self, corpus):
+        """Fit to ``corpus``; returns ``self``."""
+        corpus = _check_corpus(corpus)
+        n = corpus.world.n_prompts
+        n_resp = np.asarray(corpus.world.n_responses, dtype=np.float64)
+        idk = 1.0 / (n_resp + 1.0) if self.include_idk else 0.0
+        self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), idk)
+        return self
+
+
+def _remainder_value(model):
+    """Per prompt, ``p̂(r|c)`` of each response in the uniform remainder (0 if there is none)."""
+    n_rest = model.n_responses - (model.responses >= 0).sum(axis=1)
+    rest = np.clip(model.rest_mass, 0.0, None)
+    return np.divide(rest, n_rest, out=np.zeros_like(rest), where=n_rest > 0), rest
+
+
+def _above_mass(model, threshold):
+    """Per prompt, ``p̂(A_c | c)``: the mass on responses with ``p̂(r|c) > threshold``."""
+    per_response, rest = _remainder_value(model)
+    explicit = np.where(model.probs > threshold, model.probs, 0.0).sum(axis=1)
+    idk = np.broadcast_to(model.idk, explicit.shape)
+    return explicit + np.where(idk > threshold, idk, 0.0) + np.where(per_response > threshold, rest, 0.0)
+
+
+class RescaledLearner(_Learner):
+    """The rescaled family ``p̂_s`` of THEORY §2 around a base learner.
+
+    On each prompt the probabilities above the threshold are multiplied by ``s`` and the prompt
+    is renormalised. ``s = 1`` is the base model; ``d/ds L(p̂_s)`` at ``s = 1`` is ``±δ``, so a
+    cross-entropy minimum has ``δ = 0``. With ``s > 1`` this is Miao & Kearns-style upweighting
+    of confident (e.g. memorised) facts.
+
+    Parameters
+    ----------
+    base : learner
+        An unfitted learner; it is fitted on the same corpus.
+    scale : float
+        ``s > 0``.
+    threshold : float, optional
+        Default ``1/min_c |E_c|`` of the corpus's world.
+    """
+
+    def __init__(self, base, scale, threshold=None):
+        self.base = base
+        self.scale = scale
+        self.threshold = threshold
+
+    def fit(self, corpus):
+        """Fit the base learner on ``corpus`` and rescale it; returns ``self``."""
+        corpus = _check_corpus(corpus)
+        scale = check_float("scale", self.scale, low=0.0, low_open=True)
+        threshold = 1.0 / corpus.world.min_errors if self.threshold is None else check_float("threshold", self.threshold)
+        if not hasattr(self.base, "fit"):
+            fail("base", "a learner with a fit(corpus) method", f"<{type(self.base).__name__}>", error=TypeError)
+        base = self.base.fit(corpus).model
+        above = _above_mass(base, threshold)
+        idk = np.broadcast_to(base.idk, above.shape)
+        new_probs = base.probs * rescale_factor(base.probs, above[:, None], threshold, scale)
+        new_idk = idk * rescale_factor(idk, above, threshold, scale)
+        # the uniform remainder is rescaled implicitly: the rows still sum to one
+        self.threshold_ = threshold
+        self.base_model_ = base
+        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk)
+        return self
+
+
+class MixtureLearner(_Learner):
+    """The mixture ``Σ_i w_i p̂_i`` of single-answer learners (at most one explicit response per
+    prompt, as every learner here), e.g. the memorizing learner mixed with the calibrated one.
+
+    Parameters
+    ----------
+    learners : sequence of learners
+    weights : sequence of float
+        Non-negative, normalised to sum to one.
+    """
+
+    def __init__(self, learners, weights):
+        self.learners = learners
+        self.weights = weights
+
+    def fit(self, corpus):
+        """Fit every component on ``corpus`` and mix them; returns ``self``."""
+        from hallusim._validation import check_weights
+
+        corpus = _check_corpus(corpus)
+        weights = check_weights("weights", self.weights)
+        if len(self.learners) != weights.shape[0]:
+            fail("learners", f"a sequence of {weights.shape[0]} learners (one per weight)", len(self.learners))
+        models = [learner.fit(corpus).model for learner in self.learners]
+        if any(m.responses.shape[1] != 1 for m in models):
+            fail("learners", "single-answer learners (one explicit response slot)", "<a model with more slots>")
+        responses = np.full(corpus.world.n_prompts, -1, dtype=np.int64)
+        for m in models:
+            slot = m.responses[:, 0]
+            if ((slot >= 0) & (responses >= 0) & (slot != responses)).any():
+                fail("learners", "learners whose explicit responses agree", "<different explicit responses>")
+            responses = np.where(responses >= 0, responses, slot)
+        probs = np.zeros(corpus.world.n_prompts)
+        idk = np.zeros(corpus.world.n_prompts)
+        for w, m in zip(weights, models):
+            # p̂_m of the mixture's explicit response: explicit in m, or in m's uniform remainder
+            remainder, _ = _remainder_value(m)
+            own = np.where(m.responses[:, 0] >= 0, m.probs[:, 0], remainder)
+            probs += w * np.where(responses >= 0, own, 0.0)
+            idk += w * np.broadcast_to(m.idk, idk.shape)
+        self.model_ = CompactModel(models[0].n_responses, responses[:, None], probs[:, None], idk)
+        return self
