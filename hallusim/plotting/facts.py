@@ -1,0 +1,59 @@
+"""Figures of the arbitrary-facts experiments."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hallusim import bounds
+from hallusim.style import PALETTE, paper_style, save_figure
+
+__all__ = ["plot_singleton_floor"]
+
+_MARKERS = "osD^vP*X"
+
+
+def plot_singleton_floor(rows, learners, path):
+    """Figure for Theorem 2: ``err`` of each learner against ``sr``, one panel per ``N``.
+
+    Every replicate is a point (the Monte Carlo spread); the lines are the Theorem 2 lower bound
+    with δ = 0 and the calibrated learner's upper bound, as functions of ``sr`` at that ``N``;
+    crosses mark the missing mass MM.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``singleton_floor`` experiment.
+    learners : sequence of str
+        Learner names, as in the rows' ``<name>_err`` columns.
+    path : str or Path
+        Destination without suffix; PNG and PDF are written.
+
+    Returns
+    -------
+    list of Path
+    """
+    sizes = sorted({int(r["n_examples"]) for r in rows})
+    with paper_style():
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(sizes), figsize=(3.4 * len(sizes), 3.6), squeeze=False)
+        for ax, n in zip(axes[0], sizes):
+            sub = [r for r in rows if int(r["n_examples"]) == n]
+            sr = np.array([r["singleton_rate"] for r in sub])
+            grid = np.linspace(0.0, max(sr.max(), 1e-3) * 1.05, 100)
+            min_errors, max_errors = sub[0]["min_errors"], sub[0]["max_errors"]
+            ax.plot(grid, grid, color="0.6", ls=":", lw=1, label="err = sr")
+            ax.plot(grid, bounds.theorem2_upper(grid, max_errors, n), color="0.35", ls="--", lw=1, label="Thm 2 upper (calibrated)")
+            ax.plot(grid, bounds.theorem2_lower(grid, min_errors, n), color="0.1", lw=1.2, label="Thm 2 lower (δ = 0)")
+            ax.scatter(sr, [r["missing_mass"] for r in sub], marker="x", color="0.5", s=18, label="MM")
+            for i, name in enumerate(learners):
+                ax.scatter(sr, [r[f"{name}_err"] for r in sub], s=22 + 14 * i, marker=_MARKERS[i % len(_MARKERS)],
+                           facecolors="none", edgecolors=PALETTE[i % len(PALETTE)], linewidths=1.1, label=f"err ({name})")
+            ax.set_title(f"N = {n:.0e}".replace("e+0", "e"))
+            ax.set_xlabel("singleton rate sr")
+            top = max(max(r[f"{name}_err"] for r in sub for name in learners), float(sr.max()))
+            ax.set_ylim(-0.03 * top, 1.15 * top)
+        axes[0, 0].set_ylabel("generative error err")
+        axes[0, 0].legend(loc="upper left", frameon=False)
+        fig.suptitle("Theorem 2: a calibrated model's error is at least about the singleton rate", y=1.02)
+        return save_figure(fig, path)
