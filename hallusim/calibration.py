@@ -141,7 +141,7 @@ def _check_unit_interval(name, arr):
     ok = np.isfinite(arr) & (arr >= 0.0) & (arr <= 1.0)
     if not ok.all():
         index = int(np.flatnonzero(~ok.ravel())[0])
-        fail(name, "probabilities in [0, 1]", f"<{arr.ravel()[index]!r} at flat index {index}>")
+        fail(name, "probabilities in [0, 1]", f"<{float(arr.ravel()[index])!r} at flat index {index}>")
 
 
 def _check_binary(probabilities, outcomes):

@@ -401,7 +401,7 @@ def _check_population(p_correct) -> np.ndarray:
     ok = np.isfinite(p) & (p >= 0.0) & (p <= 1.0)
     if not ok.all():
         bad = int(np.flatnonzero(~ok)[0])
-        fail("p_correct", "a non-empty 1-D array of probabilities in [0, 1]", f"<{p[bad]!r} at index {bad}>")
+        fail("p_correct", "a non-empty 1-D array of probabilities in [0, 1]", f"<{float(p[bad])!r} at index {bad}>")
     return p
 
 

@@ -11,8 +11,8 @@ arrays (:func:`score_results`). Columns (names are case-sensitive; other columns
     ``INCORRECT`` / ``NOT_ATTEMPTED``.
 ``is_correct``, ``is_incorrect``, ``is_not_attempted``
     SimpleQA's booleans (``true``/``false``, ``1``/``0``, ``yes``/``no``; JSON booleans or 0/1),
-    exactly one true per row. Needed when there is no ``outcome`` column; when both are given
-    they must agree.
+    exactly one true per row. Needed when there is no ``outcome`` column; when both are given,
+    the booleans rule, ``outcome`` may be left empty, and where it is filled in it must agree.
 ``confidence`` (optional)
     The model's stated probability in [0, 1] that its answer is correct. If the column exists,
     every answered row needs a value; abstentions may leave it empty.
@@ -144,7 +144,7 @@ def _text(value) -> str | None:
 def _parse_outcome(path, line, name, value):
     text = _text(value)
     if text is None or text.lower() not in _OUTCOME_WORDS:
-        _bad(path, line, name, _OUTCOME_ALLOWED, "a missing value" if text is None else f"<{text!r}>")
+        _bad(path, line, name, _OUTCOME_ALLOWED, "<a missing value>" if text is None else f"<{text!r}>")
     return _OUTCOME_WORDS[text.lower()]
 
 
@@ -156,7 +156,7 @@ def _parse_flag(path, line, name, value):
         return True
     if text is not None and text.lower() in _FALSE:
         return False
-    _bad(path, line, name, "a boolean (true/false, 1/0, yes/no)", "a missing value" if text is None else f"<{text!r}>")
+    _bad(path, line, name, "a boolean (true/false, 1/0, yes/no)", "<a missing value>" if text is None else f"<{text!r}>")
 
 
 def _parse_confidence(path, line, value):
@@ -188,11 +188,13 @@ class _Rows:
         path = self.path
         item_id = _text(get("id"))
         if item_id is None:
-            _bad(path, line, "id", "a non-empty identifier", "a missing value")
+            _bad(path, line, "id", "a non-empty identifier", "<a missing value>")
         if item_id in self.first_line:
             _bad(path, line, "id", f"unique (already used on line {self.first_line[item_id]})", f"<{item_id!r}>")
         self.first_line[item_id] = line
-        outcome = _parse_outcome(path, line, "outcome", get("outcome")) if self.has_outcome else None
+        outcome = None
+        if self.has_outcome and (not self.flag_columns or _text(get("outcome")) is not None):
+            outcome = _parse_outcome(path, line, "outcome", get("outcome"))
         if self.flag_columns:
             flags = {name: _parse_flag(path, line, name, get(name)) for name in self.flag_columns}
             if sum(flags.values()) != 1:
@@ -204,12 +206,12 @@ class _Rows:
         if self.has_confidence:
             conf = _parse_confidence(path, line, get("confidence"))
             if math.isnan(conf) and outcome != ABSTAIN:
-                _bad(path, line, "confidence", "a number in [0, 1] on every answered row", "a missing value")
+                _bad(path, line, "confidence", "a number in [0, 1] on every answered row", "<a missing value>")
             self.confidence.append(conf)
         if self.group_by is not None:
             group = _text(get(self.group_by))
             if group is None:
-                _bad(path, line, self.group_by, "a non-empty group label", "a missing value")
+                _bad(path, line, self.group_by, "a non-empty group label", "<a missing value>")
             self.groups.append(group)
         self.ids.append(item_id)
         self.outcomes.append(outcome)
@@ -281,7 +283,7 @@ def _read_jsonl(path, handle, group_by) -> GradedResults:
     names = set().union(*(record.keys() for _, record in records))
     # Every row must carry the columns the file uses: report the first row lacking one.
     rows = _columns(path, records[0][0], names, group_by)
-    needed = ["id"] + (["outcome"] if rows.has_outcome else []) + rows.flag_columns
+    needed = ["id"] + (rows.flag_columns or ["outcome"])
     needed += [group_by] if group_by is not None else []
     for line, record in records:
         for name in needed:
@@ -367,7 +369,7 @@ def _from_arrays(outcomes, confidence, groups) -> GradedResults:
         ok = np.where(answered, (conf >= 0) & (conf <= 1), np.isnan(conf) | ((conf >= 0) & (conf <= 1)))
         if not ok.all():
             index = int(np.flatnonzero(~ok)[0])
-            fail("confidence", "in [0, 1] (NaN allowed only on abstentions)", f"<{conf[index]!r} at index {index}>")
+            fail("confidence", "in [0, 1] (NaN allowed only on abstentions)", f"<{float(conf[index])!r} at index {index}>")
     if groups is not None:
         groups = np.asarray([str(g) for g in groups])
         if groups.shape != answered.shape:
