@@ -4,12 +4,13 @@ Exact draw of the multinomial over (prompt, answered/IDK) cells, in three steps:
 
 1. block masses: the prompts are cut into fixed-size blocks and each block's mass is summed;
 2. block totals: conditional binomials over the blocks, sequentially, from one stream;
-3. inside each block, in parallel: conditional binomials over the block's prompts from the
-   block's own stream, then the answered/IDK split of each prompt's count.
+3. inside each block, in parallel and from the block's own stream: the block's multinomial by
+   Poisson counts conditioned exactly on their total (see :func:`sample_exact`), then the
+   answered/IDK split of each prompt's count by a binomial.
 
-Step 3 draws ``n_c ~ Bin(n_left, μ_c / mass_left)`` and ``answered_c ~ Bin(n_c, α_c)``, which is
-the multinomial over the 2C cells exactly. Blocks never depend on the thread count, so neither
-does the output.
+A multinomial over blocks followed by a multinomial within each block, and a binomial split of
+each count, is the multinomial over the 2C cells exactly. Blocks never depend on the thread
+count, so neither does the output.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from numba import prange
 
 from hallusim._jit import jit
-from hallusim._rng import binomial, counter_uniform_int, poisson
+from hallusim._rng import binomial, counter_uniform_int, next_double, poisson
 
 
 @jit(parallel=True)
@@ -53,27 +54,74 @@ def block_totals(masses, n, state, out):
         left -= k
 
 
+@jit
+def _categorical(state, prefix, start, stop):
+    """Index i in [start, stop) drawn with probability μ_i / (prefix[stop] − prefix[start]),
+    by bisection on the block's prefix sums (``prefix`` is indexed from the block start)."""
+    total = prefix[stop - start]
+    while True:
+        x = next_double(state) * total
+        lo = 0
+        hi = stop - start  # invariant: prefix[lo] <= x < prefix[hi]
+        while hi - lo > 1:
+            mid = (lo + hi) >> 1
+            if prefix[mid] <= x:
+                lo = mid
+            else:
+                hi = mid
+        if x < total:  # rounding can put x on the top edge; draw again then
+            return start + lo
+
+
+@jit
+def _split_answered(state, count, alpha):
+    """Answered part of ``count`` examples, Binomial(count, α); Bernoulli trials for small counts."""
+    if count <= 16:
+        answered = 0
+        for _ in range(count):
+            if next_double(state) < alpha:
+                answered += 1
+        return answered
+    return binomial(state, count, alpha)
+
+
 @jit(parallel=True)
 def sample_exact(mu, alpha, alpha_stride, block_size, totals, states, answered_out, idk_out):
-    """Fill the per-prompt answered and IDK counts of an exact multinomial sample."""
+    """Fill the per-prompt answered and IDK counts of an exact multinomial sample.
+
+    Block ``b`` must hold exactly ``totals[b]`` examples, multinomially spread over its prompts
+    in proportion to ``μ``. It is drawn as independent Poisson counts with mean ``λ μ_c`` where
+    ``λ·m_b = n_b − 3√n_b`` (``m_b`` the block's mass); given their sum ``S``, such counts are
+    Multinomial(S); a draw with ``S > n_b`` is rejected (this changes only the law of ``S``),
+    and ``n_b − S`` further iid categorical draws top the block up to Multinomial(n_b) exactly.
+    Each prompt's count is then split into answered and IDK by Binomial(count, α_c).
+    """
     n_prompts = mu.shape[0]
     n_blocks = totals.shape[0]
     for b in prange(n_blocks):
         state = states[b].copy()
         start = b * block_size
         stop = min(start + block_size, n_prompts)
-        suffix = np.empty(stop - start + 1)
-        suffix[stop - start] = 0.0
-        for i in range(stop - 1, start - 1, -1):
-            suffix[i - start] = suffix[i - start + 1] + mu[i]
-        left = totals[b]
+        prefix = np.empty(stop - start + 1)
+        prefix[0] = 0.0
         for i in range(start, stop):
-            count = 0
-            if left > 0 and mu[i] > 0.0:
-                p = mu[i] / suffix[i - start]
-                count = left if p >= 1.0 else binomial(state, left, p)
-                left -= count
-            answered = binomial(state, count, alpha[i * alpha_stride]) if count > 0 else 0
+            prefix[i - start + 1] = prefix[i - start] + mu[i]
+        target = totals[b]
+        if target > 0:
+            rate = max(target - 3.0 * np.sqrt(target), 0.0) / prefix[stop - start]
+            while True:
+                drawn = 0
+                for i in range(start, stop):
+                    k = poisson(state, rate * mu[i])
+                    answered_out[i] = k
+                    drawn += k
+                if drawn <= target:
+                    break
+            for _ in range(target - drawn):
+                answered_out[_categorical(state, prefix, start, stop)] += 1
+        for i in range(start, stop):
+            count = answered_out[i] if target > 0 else 0
+            answered = _split_answered(state, count, alpha[i * alpha_stride]) if count > 0 else 0
             answered_out[i] = answered
             idk_out[i] = count - answered
 

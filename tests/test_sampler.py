@@ -157,3 +157,23 @@ def test_constructors():
     frac = (np.round(reps) >= 3).mean()
     assert abs(frac - 3**-1.5) < Z_CRIT * np.sqrt(3**-1.5 * (1 - 3**-1.5) / 20_000)
     assert np.array_equal(p.weights, hs.ArbitraryFacts.pareto_repetition(n_prompts=20_000, shape=1.5, seed=0).weights)
+
+
+@pytest.mark.parametrize("n,alpha", [(4, 0.5), (12, 1.0), (40, 1.0)])
+def test_joint_law_is_exactly_multinomial(n, alpha):
+    # small n exercises the categorical top-up, larger n the conditioned Poisson counts
+    mu = np.array([0.5, 0.3, 0.2])
+    world = hs.ArbitraryFacts(mu, n_responses=5, answer_prob=alpha)
+    reps = 20_000
+    cells = np.array([np.r_[c.answered_counts, c.idk_counts] for c in _replicates(world, n, reps)])
+    probs = np.r_[mu * alpha, mu * (1 - alpha)]
+    keep = probs > 0
+    cells, probs = cells[:, keep], probs[keep]
+    outcomes, observed = np.unique(cells, axis=0, return_counts=True)
+    expected = stats.multinomial(n, probs).pmf(outcomes) * reps
+    missing = reps - expected.sum()  # outcomes never observed, pooled into one bin
+    big = expected >= 5
+    obs = np.r_[observed[big], observed[~big].sum()]
+    exp = np.r_[expected[big], expected[~big].sum() + missing]
+    chi2 = np.sum((obs - exp) ** 2 / exp)
+    assert stats.chi2.sf(chi2, df=obs.size - 1) > ALPHA
