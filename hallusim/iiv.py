@@ -58,6 +58,8 @@ class IIVMetrics:
         Theorem 1's lower bound ``2·err_iiv − max|V_c|/min|E_c| − δ`` on ``err``.
     thresholds, err_iiv_at, delta_at : ndarray
         ``err_iiv`` and ``δ_z`` of the classifiers ``f̂_z`` at the extra thresholds requested.
+    curve : ThresholdCurve or None
+        The exact ``δ_z`` and ``err_iiv(f̂_z)`` curves over all ``z``, when requested.
     """
 
     err: float
@@ -74,10 +76,11 @@ class IIVMetrics:
     thresholds: np.ndarray = field(repr=False)
     err_iiv_at: np.ndarray = field(repr=False)
     delta_at: np.ndarray = field(repr=False)
+    curve: "ThresholdCurve | None" = field(default=None, repr=False)
 
     def as_dict(self) -> dict:
         """The scalar metrics as a flat dict (arrays left out), for results rows."""
-        return {k: v for k, v in asdict(self).items() if np.ndim(v) == 0}
+        return {k: v for k, v in asdict(self).items() if k != "curve" and np.ndim(v) == 0}
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,7 @@ def _compact_args(model, corpus):
             idk_stride, corpus.answer_key)
 
 
-def evaluate(model, corpus, *, thresholds=None) -> Evaluation:
+def evaluate(model, corpus, *, thresholds=None, curve=False) -> Evaluation:
     """Exact err, err_iiv, δ, cross-entropy and the bounds of Theorems 1–2 for a model.
 
     Parameters
@@ -217,6 +220,9 @@ def evaluate(model, corpus, *, thresholds=None) -> Evaluation:
     thresholds : array_like of float, optional
         Extra thresholds ``z`` at which to report ``err_iiv(f̂_z)`` and ``δ_z`` (the exact curve
         over all ``z`` is :func:`threshold_curve`).
+    curve : bool, optional
+        Also compute the exact curves over all thresholds (:func:`threshold_curve`; it sorts
+        every class of every prompt, so it costs more than the rest).
 
     Returns
     -------
@@ -242,6 +248,7 @@ def evaluate(model, corpus, *, thresholds=None) -> Evaluation:
         max_errors=world.max_errors,
         theorem2_lower=bounds.theorem2_lower(sr, min_errors, n, delta=min(metrics["delta"], 1.0)),
         theorem2_upper=bounds.theorem2_upper(sr, world.max_errors, n),
+        curve=threshold_curve(model, corpus) if curve else None,
     )
 
 
@@ -323,7 +330,7 @@ def _dense_inputs(mu, p, p_hat, valid, nonsense):
     return mu, p, p_hat, valid, nonsense, int(n_errors.min()), int(n_valid.max())
 
 
-def dense_metrics(mu, p, p_hat, valid, nonsense=None, *, thresholds=None) -> IIVMetrics:
+def dense_metrics(mu, p, p_hat, valid, nonsense=None, *, thresholds=None, curve=False) -> IIVMetrics:
     """Exact err, err_iiv, δ, cross-entropy and Theorem 1 for dense arrays (small finite ``X``).
 
     Parameters
@@ -340,6 +347,8 @@ def dense_metrics(mu, p, p_hat, valid, nonsense=None, *, thresholds=None) -> IIV
         ``N_c`` of Section 5: ``D(N) = 0`` and ``err = p̂(N ∪ E)``.
     thresholds : array_like of float, optional
         Extra thresholds ``z`` for ``err_iiv(f̂_z)`` and ``δ_z``.
+    curve : bool, optional
+        Also compute the exact curves over all thresholds (:func:`dense_threshold_curve`).
 
     Returns
     -------
@@ -349,7 +358,8 @@ def dense_metrics(mu, p, p_hat, valid, nonsense=None, *, thresholds=None) -> IIV
     zs = _thresholds(1.0 / min_errors, thresholds)
     sums = np.zeros(_k.N_FIXED + _k.N_PER_THRESHOLD * zs.shape[0])
     _k.dense_sums(mu, p, p_hat, valid, nonsense, zs, sums)
-    return IIVMetrics(**_metrics_from_sums(sums, zs, min_errors, max_valid))
+    curves = _dense_curve(mu, p, p_hat, valid, nonsense) if curve else None
+    return IIVMetrics(**_metrics_from_sums(sums, zs, min_errors, max_valid), curve=curves)
 
 
 def dense_threshold_curve(mu, p, p_hat, valid, nonsense=None) -> ThresholdCurve:
@@ -362,6 +372,10 @@ def dense_threshold_curve(mu, p, p_hat, valid, nonsense=None) -> ThresholdCurve:
     ThresholdCurve
     """
     mu, p, p_hat, valid, nonsense, _, _ = _dense_inputs(mu, p, p_hat, valid, nonsense)
+    return _dense_curve(mu, p, p_hat, valid, nonsense)
+
+
+def _dense_curve(mu, p, p_hat, valid, nonsense):
     errors = ~valid & ~nonsense
     inv_errors = 1.0 / np.maximum(errors.sum(axis=1), 1)
     w = mu[:, None]

@@ -134,7 +134,8 @@ def test_rescale_dense_matches_the_definition(instance, scale):
 @given(dense_instances(), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5))
 def test_threshold_curve_agrees_with_pointwise_metrics(instance, zs):
     curve = dense_threshold_curve(*instance)
-    m = dense_metrics(*instance, thresholds=zs)
+    m = dense_metrics(*instance, thresholds=zs, curve=True)
+    assert np.array_equal(m.curve.edges, curve.edges)
     assert np.allclose(curve.err_iiv_at(zs), m.err_iiv_at, atol=EXACT)
     assert np.allclose(curve.delta_at(zs), m.delta_at, atol=EXACT)
     assert curve.err_iiv_at(m.threshold) == pytest.approx(m.err_iiv, abs=EXACT)
@@ -168,9 +169,10 @@ def test_calibrated_learner_has_zero_delta_at_every_threshold_and_closed_form_er
                                    answer_prob=np.linspace(0.2, 1.0, 3000))
     corpus = world.sample(4000, seed=9)
     learner = hs.learners.CalibratedLearner().fit(corpus)
-    curve = hs.threshold_curve(learner, corpus)
+    ev = hs.evaluate(learner, corpus, curve=True)
+    curve = ev.curve
+    assert curve.edges.size >= 3
     assert np.abs(curve.p_hat_above - curve.p_above).max() < EXACT
-    ev = hs.evaluate(learner, corpus)
     unseen = corpus.answered_counts == 0
     n_resp = world.n_responses
     closed_form = np.sum(world.weights[unseen] * world.answer_prob[unseen] * (n_resp[unseen] - 1) / n_resp[unseen])
