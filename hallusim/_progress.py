@@ -1,0 +1,114 @@
+"""Progress reporting for sweeps: a tqdm bar on a terminal, plain lines in a log."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from hallusim._validation import fail
+
+__all__ = ["PROGRESS_MODES", "Progress"]
+
+PROGRESS_MODES = ("auto", "bar", "log", "off")
+
+
+def _resolve_mode(mode, stream) -> str:
+    if mode is True:
+        mode = "auto"
+    elif mode is False or mode is None:
+        mode = "off"
+    if mode not in PROGRESS_MODES:
+        fail("progress", "one of " + ", ".join(repr(m) for m in PROGRESS_MODES) + ", True or False", mode)
+    if mode == "auto":
+        interactive = getattr(stream, "isatty", lambda: False)()
+        mode = "bar" if interactive else "log"
+    if mode == "bar":
+        try:
+            import tqdm  # noqa: F401
+        except ImportError:  # pragma: no cover - tqdm is optional
+            mode = "log"
+    return mode
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class Progress:
+    """Count completed rows of a sweep and report them.
+
+    Parameters
+    ----------
+    total : int
+        Rows in the sweep.
+    description : str
+        Label of the sweep.
+    mode : {"auto", "bar", "log", "off"} or bool
+        ``"bar"``: a tqdm progress bar; ``"log"``: a plain line at most every ``interval``
+        seconds (for CI logs, no carriage returns); ``"auto"``: a bar when ``stream`` is a
+        terminal, plain lines otherwise; ``"off"`` (or ``False``): silent.
+    done : int
+        Rows already complete at the start (resumed from a results file).
+    interval : float
+        Seconds between plain lines.
+    stream : file, optional
+        Where to report; standard error by default.
+    """
+
+    def __init__(self, total: int, description: str, *, mode="auto", done: int = 0, interval: float = 5.0, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.mode = _resolve_mode(mode, self.stream)
+        self.total, self.done, self.description, self.interval = total, done, description, interval
+        self._start = self._last = time.monotonic()
+        self._initial = done
+        self._printed = False
+        self._bar = None
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, initial=done, desc=description, unit="row", file=self.stream, leave=False)
+        elif self.mode == "log" and done:
+            self._line(f"resuming, {done}/{total} rows already done")
+
+    def _line(self, text: str) -> None:
+        print(f"{self.description}: {text}", file=self.stream, flush=True)
+        self._printed = True
+
+    def update(self, n: int = 1) -> None:
+        """Record ``n`` more completed rows.
+
+        Parameters
+        ----------
+        n : int
+        """
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif self.mode == "log":
+            now = time.monotonic()
+            if now - self._last >= self.interval:
+                self._last = now
+                self._line(self._status(now))
+
+    def _status(self, now: float) -> str:
+        elapsed = now - self._start
+        text = f"{self.done}/{self.total} rows ({100.0 * self.done / max(self.total, 1):.0f}%), {_duration(elapsed)}"
+        fresh = self.done - self._initial
+        if 0 < fresh and self.done < self.total:
+            text += f", about {_duration(elapsed / fresh * (self.total - self.done))} left"
+        return text
+
+    def close(self) -> None:
+        """Finish the bar, or print a last line if plain lines were printed."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        elif self.mode == "log" and self._printed:
+            self._line(self._status(time.monotonic()))

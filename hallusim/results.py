@@ -1,0 +1,645 @@
+"""Result files: append-only rows with a JSON provenance sidecar, and loading them back.
+
+A results file holds one row per line, as JSON Lines (``.jsonl``) or CSV (``.csv``):
+
+* rows are appended as they complete, each with a single ``write`` of one whole line, so a
+  process killed with ``kill -9`` loses at most the rows it had not written yet;
+* a line that does not end with a newline is an unfinished row: readers ignore it, and a writer
+  that resumes the file cuts it off before appending, so a half-written row is never read back;
+* one writer at a time: :class:`ResultStore` holds an exclusive lock on the file (POSIX).
+
+Beside every file ``X.ext`` sits ``X.ext.provenance.json``, rewritten atomically (temporary
+file, then rename): the hallusim, numpy, numba and Python versions, the git commit of the
+hallusim source tree when there is one, the command line, the root seed, and the start and end
+time of every session that wrote to the file.
+
+CSV cells hold JSON values (numbers, ``true``/``false``, ``null``, lists), and plain text as is;
+a text that would read as JSON (``"1"``, ``"true"``) or that holds a line break is stored
+JSON-quoted, so every row reads back with the types it was written with. An empty CSV cell is a
+missing value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import functools
+import io
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hallusim._validation import fail
+
+try:  # advisory file locks (POSIX); without them, nothing stops two writers.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+__all__ = [
+    "FORMATS",
+    "ResultStore",
+    "ResultTable",
+    "environment",
+    "format_of",
+    "load",
+    "plain",
+    "provenance_path",
+    "read_provenance",
+    "read_rows",
+    "write_json_atomic",
+    "write_table",
+]
+
+FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+def plain(value):
+    """Return ``value`` as plain JSON-compatible Python data.
+
+    NumPy scalars become Python scalars, arrays and tuples become lists, dict keys must be
+    strings. Anything else raises ``ValueError``: a row holds numbers, booleans, strings,
+    ``None`` and lists or dicts of them.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return value if type(value) in (int, float) else (int(value) if isinstance(value, int) else float(value))
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: plain(v) for k, v in value.items()}
+    fail("value", "a number, bool, str, None, an array or a list or dict of them", value)
+
+
+def _json_line(row: dict) -> str:
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def _encode_cell(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        if value and "\n" not in value and "\r" not in value and not _reads_as_json(value):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _reads_as_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+_MISSING = object()
+
+
+def _decode_cell(text: str):
+    if text == "":
+        return _MISSING
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _csv_line(cells) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def format_of(path) -> str:
+    """The format of a results file from its suffix: ``"jsonl"`` or ``"csv"``.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        fail("results", "a path ending in .jsonl or .csv", str(path))
+    return FORMATS[suffix]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _complete_text(path: Path) -> tuple[str, int]:
+    """The text of ``path`` up to its last newline, and that length in bytes."""
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    try:
+        return data[:end].decode("utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file ({exc}).") from None
+
+
+def _parse_rows(path: Path, text: str) -> tuple[list[dict], list[str]]:
+    """Rows and column names of the complete lines ``text`` of results file ``path``."""
+    if format_of(path) == "jsonl":
+        rows, columns = [], {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{path}, line {number}: not a JSON object ({exc}).") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}, line {number}: not a JSON object; got {line[:60]!r}.")
+            rows.append(row)
+            columns.update(dict.fromkeys(row))
+        return rows, list(columns)
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    if not records:
+        return [], []
+    header, rows = records[0], []
+    for number, record in enumerate(records[1:], start=2):
+        if len(record) != len(header):
+            raise ValueError(
+                f"{path}, line {number}: {len(record)} cells for {len(header)} columns ({', '.join(header)})."
+            )
+        row = {}
+        for name, cell in zip(header, record):
+            value = _decode_cell(cell)
+            if value is not _MISSING:
+                row[name] = value
+        rows.append(row)
+    return rows, header
+
+
+def read_rows(path) -> list[dict]:
+    """Read the complete rows of a results file (an unfinished last line is ignored).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.jsonl`` or ``.csv`` results file.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, with the types the row was written with.
+    """
+    path = Path(path)
+    format_of(path)
+    text, _ = _complete_text(path)
+    return _parse_rows(path, text)[0]
+
+
+def provenance_path(path) -> Path:
+    """Path of the provenance sidecar of results file ``path``: ``<path>.provenance.json``.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    return path.with_name(path.name + ".provenance.json")
+
+
+def read_provenance(path) -> dict:
+    """The provenance sidecar of results file ``path`` as a dict (empty if there is none).
+
+    Parameters
+    ----------
+    path : str or Path
+        The results file (not the sidecar).
+
+    Returns
+    -------
+    dict
+    """
+    sidecar = provenance_path(path)
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise ValueError(f"{sidecar}: malformed JSON ({exc}).") from None
+
+
+def _column_array(values) -> np.ndarray:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present) and len(present) == len(values):
+        return np.array(values, dtype=bool)
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        if len(present) == len(values) and all(isinstance(v, int) for v in present):
+            return np.array(values, dtype=np.int64)
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if present and all(isinstance(v, str) for v in present) and len(present) == len(values):
+        return np.array(values, dtype=str)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    """Rows of a results file with its provenance.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One dict per row.
+    columns : list of str
+        Column names, in the order they first appear.
+    provenance : dict
+        The provenance sidecar (empty if there is none).
+    """
+
+    rows: list
+    columns: list
+    provenance: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> np.ndarray:
+        """Column ``name`` as a NumPy array.
+
+        Integers give ``int64``, numbers with a float or a missing value give ``float64``
+        (missing values are NaN), booleans give ``bool``, texts give a string array; anything
+        else (lists, mixed kinds) gives an object array with ``None`` for missing values.
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        if name not in self.columns:
+            fail("name", "one of " + ", ".join(self.columns), name, error=KeyError)
+        return _column_array([row.get(name) for row in self.rows])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.column(name)
+
+    def arrays(self) -> dict:
+        """Every column as a NumPy array (see :meth:`column`), keyed by name.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+        """
+        return {name: self.column(name) for name in self.columns}
+
+    def to_pandas(self):
+        """The rows as a ``pandas.DataFrame`` (requires pandas).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("ResultTable.to_pandas needs pandas: python -m pip install pandas") from None
+        return pd.DataFrame.from_records(self.rows, columns=self.columns)
+
+
+def load(path) -> ResultTable:
+    """Load a results file and its provenance.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.jsonl`` or ``.csv`` results file.
+
+    Returns
+    -------
+    ResultTable
+        Rows, column names, provenance; ``.column(name)`` / ``.arrays()`` give NumPy arrays and
+        ``.to_pandas()`` a DataFrame.
+    """
+    path = Path(path)
+    format_of(path)
+    text, _ = _complete_text(path)
+    rows, columns = _parse_rows(path, text)
+    return ResultTable(rows=rows, columns=columns, provenance=read_provenance(path))
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@functools.lru_cache(maxsize=1)
+def _git_state() -> tuple:
+    """(commit, dirty) of the git work tree holding the hallusim sources, or (None, None)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None, None
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit or None, bool(status.strip())
+
+
+def environment() -> dict:
+    """Provenance of the running process: versions, git commit, command line, host.
+
+    Returns
+    -------
+    dict
+        ``hallusim``, ``numpy``, ``numba``, ``python`` versions, ``platform``, ``git_commit``
+        and ``git_dirty`` (``None`` outside a git work tree) and ``command`` (the command line).
+    """
+    from hallusim import __version__
+
+    try:
+        import numba
+
+        numba_version = numba.__version__
+    except ImportError:  # pragma: no cover - numba is a dependency
+        numba_version = None
+    commit, dirty = _git_state()
+    return {
+        "hallusim": __version__,
+        "numpy": np.__version__,
+        "numba": numba_version,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "command": shlex.join([Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]),
+    }
+
+
+def write_json_atomic(path, data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (a temporary file, then a rename).
+
+    Parameters
+    ----------
+    path : str or Path
+    data : dict
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, allow_nan=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def _row_text(fmt: str, row: dict, columns: list | None) -> str:
+    if fmt == "jsonl":
+        return _json_line(row)
+    return _csv_line(["" if name not in row else _encode_cell(row[name]) for name in columns])
+
+
+def write_table(rows, path, *, provenance: dict | None = None) -> Path:
+    """Write a whole table of rows atomically, with a provenance sidecar.
+
+    For a finished table (e.g. ``results/<experiment>.csv``); sweeps append rows one by one
+    through :class:`ResultStore` instead.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows; values must be plain data (see :func:`plain`).
+    path : str or Path
+        Destination, ending in ``.csv`` or ``.jsonl``.
+    provenance : dict, optional
+        Extra fields for the sidecar (e.g. the configuration), added to :func:`environment`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    fmt = format_of(path)
+    rows = [plain(dict(row)) for row in rows]
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    parts = [] if fmt == "jsonl" else [_csv_line(columns)]
+    parts += [_row_text(fmt, row, columns) for row in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write("".join(parts))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    write_json_atomic(
+        provenance_path(path),
+        {**environment(), "written": _now(), "rows": len(rows), "format": fmt, **(provenance or {})},
+    )
+    return path
+
+
+class ResultStore:
+    """An append-only results file that a sweep writes row by row and can resume.
+
+    Parameters
+    ----------
+    path : str or Path
+        The results file, ending in ``.jsonl`` or ``.csv``; its folder is created.
+    resume : bool
+        If true, keep the complete rows already in the file (cutting off an unfinished last line)
+        and append after them; if false, start the file afresh.
+    fingerprint : str, optional
+        Identifies what produced the rows (function, code). Resuming a file whose sidecar
+        records another fingerprint raises ``ValueError`` instead of mixing rows.
+    columns : list of str, optional
+        Leading CSV columns; the first row's other keys follow. Later rows may lack columns (an
+        empty cell) but not add new ones (CSV only; JSON Lines rows are free-form).
+    session : dict, optional
+        Extra fields recorded for this writing session in the sidecar (e.g. the root seed).
+
+    Notes
+    -----
+    Use as a context manager; :meth:`close` records the end time and whether the session
+    finished (``status``: ``"complete"``, ``"interrupted"`` or ``"running"`` while open).
+    """
+
+    def __init__(self, path, *, resume: bool = True, fingerprint: str | None = None, columns=None, session=None):
+        self.path = Path(path)
+        self.format = format_of(self.path)
+        self.resume = bool(resume)
+        self.fingerprint = fingerprint
+        self._lead_columns = list(columns or [])
+        self._session_extra = dict(session or {})
+        self.rows: list[dict] = []
+        self.columns: list[str] | None = None
+        self._fd = None
+        self._written = 0
+
+    # -- opening ---------------------------------------------------------------------------
+    def open(self) -> "ResultStore":
+        """Lock the file, read (or discard) its rows, and record a new session in the sidecar.
+
+        Returns
+        -------
+        ResultStore
+            ``self``.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._lock()
+            self._meta = read_provenance(self.path) if self.resume else {}
+            recorded = self._meta.get("fingerprint")
+            if self.resume and recorded is not None and self.fingerprint is not None and recorded != self.fingerprint:
+                fail(
+                    "results",
+                    "a file written by the same sweep function and code (or pass resume=False to start afresh)",
+                    f"<{self.path}, written with fingerprint {recorded[:12]}, not {self.fingerprint[:12]}>",
+                )
+            if self.resume:
+                text, end = _complete_text(self.path)
+                os.ftruncate(self._fd, end)  # cut off an unfinished last row
+                self.rows, header = _parse_rows(self.path, text)
+                self.columns = header if (self.format == "jsonl" or header) else None
+            else:
+                os.ftruncate(self._fd, 0)
+                self.rows, self.columns = [], None
+            os.lseek(self._fd, 0, os.SEEK_END)
+            self._session = {**environment(), **self._session_extra, "start_time": _now(), "end_time": None}
+            self._write_meta(status="running")
+        except BaseException:
+            os.close(self._fd)
+            self._fd = None
+            raise
+        return self
+
+    def _lock(self) -> None:
+        if fcntl is None:  # pragma: no cover - Windows
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fail("results", "a file that no other running sweep is writing", f"<{self.path}, which is locked>")
+
+    def _write_meta(self, status: str) -> None:
+        sessions = [s for s in self._meta.get("sessions", [])] + [{**self._session, "rows_written": self._written}]
+        meta = {
+            "format": self.format,
+            "fingerprint": self.fingerprint,
+            "status": status,
+            "rows": len(self.rows) + self._written,
+            **{key: sessions[-1][key] for key in sessions[-1] if key not in ("start_time", "end_time", "rows_written")},
+            "start_time": sessions[0]["start_time"],
+            "end_time": sessions[-1]["end_time"],
+            "sessions": sessions,
+        }
+        write_json_atomic(provenance_path(self.path), meta)
+
+    # -- writing ---------------------------------------------------------------------------
+    def append(self, row: dict) -> None:
+        """Append one row (one ``write`` of one whole line; the file stays readable throughout).
+
+        Parameters
+        ----------
+        row : dict
+            Plain data (see :func:`plain`).
+        """
+        if self._fd is None:
+            raise ValueError(f"{self.path}: the results store is not open.")
+        row = plain(dict(row))
+        text = ""
+        if self.format == "csv":
+            if self.columns is None:
+                self.columns = list(dict.fromkeys([*self._lead_columns, *row]))
+                text = _csv_line(self.columns)
+            extra = [name for name in row if name not in self.columns]
+            if extra:
+                fail(
+                    "row",
+                    f"a row with the CSV columns of {self.path.name} ({', '.join(self.columns)}); "
+                    "use a .jsonl file for rows with varying columns",
+                    f"<a row with the new column(s) {', '.join(extra)}>",
+                )
+        data = (text + _row_text(self.format, row, self.columns)).encode("utf-8")
+        while data:
+            data = data[os.write(self._fd, data) :]
+        self._written += 1
+
+    def close(self, status: str = "complete") -> None:
+        """Flush to disk, record the end of this session in the sidecar and unlock.
+
+        Parameters
+        ----------
+        status : {"complete", "interrupted"}
+        """
+        if self._fd is None:
+            return
+        try:
+            os.fsync(self._fd)
+            self._session["end_time"] = _now()
+            self._write_meta(status=status)
+        finally:
+            os.close(self._fd)  # also releases the lock
+            self._fd = None
+
+    def __enter__(self) -> "ResultStore":
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close("complete" if exc_type is None else "interrupted")
