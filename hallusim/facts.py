@@ -149,14 +149,34 @@ class ArbitraryFacts:
         return self.weights * self.answer_prob
 
     def expected_singleton_rate(self, n_examples) -> float:
-        """Exact ``E[sr]`` for ``N`` examples: ``Σ_c μ'(c)(1 − μ'(c))^(N−1)`` (THEORY §3)."""
+        """Exact expected singleton rate ``E[sr] = Σ_c μ'(c)(1 − μ'(c))^(N−1)`` (THEORY §3).
+
+        Parameters
+        ----------
+        n_examples : int
+            ``N``.
+
+        Returns
+        -------
+        float
+        """
         from hallusim.goodturing import expected_singletons
 
         n_examples = check_int("n_examples", n_examples, minimum=1)
         return float(expected_singletons(self.answered_weights, n_examples)) / n_examples
 
     def expected_missing_mass(self, n_examples) -> float:
-        """Exact ``E[MM] = Σ_c μ'(c)(1 − μ'(c))^N`` for ``N`` examples (THEORY §3)."""
+        """Exact expected missing mass ``E[MM] = Σ_c μ'(c)(1 − μ'(c))^N`` (THEORY §3).
+
+        Parameters
+        ----------
+        n_examples : int
+            ``N``.
+
+        Returns
+        -------
+        float
+        """
         from hallusim.goodturing import expected_missing_mass
 
         n_examples = check_int("n_examples", n_examples, minimum=1)
@@ -174,6 +194,15 @@ class ArbitraryFacts:
 
         A counter-based draw: ``a_c`` depends only on (seed, c), so it can be recomputed
         anywhere without storing it.
+
+        Parameters
+        ----------
+        seed : None, int, SeedSequence or Generator
+            The realisation's seed (a corpus's ``answer_seed``).
+
+        Returns
+        -------
+        ndarray of int64, shape (C,)
         """
         key = _rng.counter_key(_rng.as_seed_sequence(seed), _rng.PURPOSE_ANSWERS)
         n_resp, stride = self._n_responses()

@@ -120,6 +120,15 @@ class ThresholdCurve:
     With ``edges = u_1 < … < u_k`` the distinct values of ``p̂``, entry ``i`` of each array
     holds on ``[u_i, u_{i+1})`` (entry 0 on ``z < u_1``, entry ``k`` on ``z ≥ u_k``), because
     ``A_z = {(c, r): p̂(r|c) > z}`` changes only when ``z`` crosses a value of ``p̂``.
+
+    Attributes
+    ----------
+    edges : ndarray
+        The distinct values of ``p̂``, ascending.
+    err_iiv : ndarray
+        ``err_iiv(f̂_z)`` on each interval (length ``len(edges) + 1``).
+    p_hat_above, p_above : ndarray
+        ``p̂(A_z)`` and ``p(A_z)`` on each interval.
     """
 
     edges: np.ndarray
@@ -133,15 +142,45 @@ class ThresholdCurve:
         return np.abs(self.p_hat_above - self.p_above)
 
     def index(self, z) -> np.ndarray:
-        """Index of the interval holding each threshold ``z``."""
+        """Index of the interval holding each threshold ``z``.
+
+        Parameters
+        ----------
+        z : float or array_like
+            Thresholds.
+
+        Returns
+        -------
+        ndarray
+        """
         return np.searchsorted(self.edges, np.asarray(z, dtype=np.float64), side="right")
 
     def err_iiv_at(self, z):
-        """``err_iiv(f̂_z)`` at thresholds ``z``."""
+        """``err_iiv(f̂_z)`` at thresholds ``z``.
+
+        Parameters
+        ----------
+        z : float or array_like
+            Thresholds.
+
+        Returns
+        -------
+        ndarray
+        """
         return self.err_iiv[self.index(z)]
 
     def delta_at(self, z):
-        """``δ_z`` at thresholds ``z``."""
+        """``δ_z`` at thresholds ``z``.
+
+        Parameters
+        ----------
+        z : float or array_like
+            Thresholds.
+
+        Returns
+        -------
+        ndarray
+        """
         return self.delta[self.index(z)]
 
 
@@ -365,7 +404,10 @@ def dense_metrics(mu, p, p_hat, valid, nonsense=None, *, thresholds=None, curve=
 def dense_threshold_curve(mu, p, p_hat, valid, nonsense=None) -> ThresholdCurve:
     """The exact ``δ_z`` and ``err_iiv(f̂_z)`` curves for dense arrays over all ``z``.
 
-    Parameters are as for :func:`dense_metrics`.
+    Parameters
+    ----------
+    mu, p, p_hat, valid, nonsense
+        As for :func:`dense_metrics`.
 
     Returns
     -------

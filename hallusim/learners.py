@@ -69,7 +69,16 @@ class CalibratedLearner(_Learner):
     """
 
     def fit(self, corpus):
-        """Fit to ``corpus``; returns ``self``."""
+        """Fit to ``corpus``.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         corpus = _check_corpus(corpus)
         alpha = np.asarray(corpus.world.answer_prob, dtype=np.float64)
         self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha)
@@ -92,7 +101,16 @@ class EmpiricalCalibratedLearner(_Learner):
         self.prior_strength = prior_strength
 
     def fit(self, corpus):
-        """Fit to ``corpus``; returns ``self``. Sets ``alpha_`` (the estimates) and ``model_``."""
+        """Fit to ``corpus``; sets ``alpha_`` (the estimates) and ``model_``.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         corpus = _check_corpus(corpus)
         k = check_float("prior_strength", self.prior_strength, low=0.0, low_open=True) if np.isfinite(
             np.float64(self.prior_strength)
@@ -113,7 +131,16 @@ class MemorizingLearner(_Learner):
     ``p̂(IDK|c) = 1``. It never errs (``err = 0``) and is far from calibrated."""
 
     def fit(self, corpus):
-        """Fit to ``corpus``; returns ``self``."""
+        """Fit to ``corpus``.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         corpus = _check_corpus(corpus)
         self.model_ = _one_answer_model(corpus, 1.0, np.where(corpus.seen, 0.0, 1.0))
         return self
@@ -123,7 +150,16 @@ class AbstainingLearner(_Learner):
     """Always says IDK: ``p̂(IDK|c) = 1``."""
 
     def fit(self, corpus):
-        """Fit to ``corpus``; returns ``self``."""
+        """Fit to ``corpus``.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         corpus = _check_corpus(corpus)
         n = corpus.world.n_prompts
         self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), 1.0)
@@ -144,7 +180,16 @@ class UniformLearner(_Learner):
         self.include_idk = include_idk
 
     def fit(self, corpus):
-        """Fit to ``corpus``; returns ``self``."""
+        """Fit to ``corpus``.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         corpus = _check_corpus(corpus)
         n = corpus.world.n_prompts
         n_resp = np.asarray(corpus.world.n_responses, dtype=np.float64)
@@ -192,7 +237,16 @@ class RescaledLearner(_Learner):
         self.threshold = threshold
 
     def fit(self, corpus):
-        """Fit the base learner on ``corpus`` and rescale it; returns ``self``."""
+        """Fit the base learner on ``corpus`` and rescale it.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         corpus = _check_corpus(corpus)
         scale = check_float("scale", self.scale, low=0.0, low_open=True)
         threshold = 1.0 / corpus.world.min_errors if self.threshold is None else check_float("threshold", self.threshold)
@@ -226,7 +280,16 @@ class MixtureLearner(_Learner):
         self.weights = weights
 
     def fit(self, corpus):
-        """Fit every component on ``corpus`` and mix them; returns ``self``."""
+        """Fit every component on ``corpus`` and mix them.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
         from hallusim._validation import check_weights
 
         corpus = _check_corpus(corpus)

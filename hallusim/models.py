@@ -104,7 +104,19 @@ class CompactModel:
         return 1.0 - self.idk - self.probs.sum(axis=1)
 
     def probability(self, prompt, response) -> float:
-        """``p̂(r | c)`` for one prompt and one response (``-1`` for IDK)."""
+        """``p̂(r | c)`` for one prompt and one response.
+
+        Parameters
+        ----------
+        prompt : int
+            ``c``.
+        response : int
+            ``r`` in ``[0, |R_c|)``, or ``-1`` for IDK.
+
+        Returns
+        -------
+        float
+        """
         prompt = int(prompt)
         if not 0 <= prompt < self.n_prompts:
             fail("prompt", f"an integer in [0, {self.n_prompts})", prompt)
