@@ -1,0 +1,98 @@
+"""Every Numba kernel of the core against its own Python version (``kernel.py_func``) on small
+inputs: the compiled code must do exactly what the source says, bit for bit."""
+
+import numpy as np
+import pytest
+
+import hallusim as hs
+from hallusim import _facts_kernels as fk
+from hallusim import _iiv_kernels as ik
+from hallusim import _rng
+
+BLOCK = 8
+
+
+@pytest.fixture(autouse=True)
+def _wraparound():
+    # uint64 wrap-around is part of the RNG algorithms; NumPy scalars warn about it in Python
+    with np.errstate(over="ignore"):
+        yield
+
+
+def _world():
+    return hs.ArbitraryFacts.zipf(n_prompts=30, exponent=1.0, n_responses=np.arange(2, 32), answer_prob=np.linspace(0.1, 1, 30))
+
+
+def test_sampling_kernels_match_python():
+    world = _world()
+    alpha, stride = world._alpha()
+    n_blocks = 4
+    states = _rng.block_states(np.random.SeedSequence(3), 1, n_blocks)
+    masses = [np.empty(n_blocks), np.empty(n_blocks)]
+    for kernel, out in zip((fk.block_masses, fk.block_masses.py_func), masses):
+        kernel(world.weights, BLOCK, out)
+    assert np.array_equal(*masses)
+    totals = [np.empty(n_blocks, np.int64), np.empty(n_blocks, np.int64)]
+    for kernel, out in zip((fk.block_totals, fk.block_totals.py_func), totals):
+        kernel(masses[0], 500, _rng.block_states(np.random.SeedSequence(3), 0, 1)[0], out)
+    assert np.array_equal(*totals) and totals[0].sum() == 500
+    results = []
+    for kernel in (fk.sample_exact, fk.sample_exact.py_func):
+        answered, idk = np.zeros(30, np.int64), np.zeros(30, np.int64)
+        kernel(world.weights, alpha, stride, BLOCK, totals[0], states, answered, idk)
+        results.append(np.r_[answered, idk])
+    assert np.array_equal(*results) and results[0].sum() == 500
+    results = []
+    for kernel in (fk.sample_poisson, fk.sample_poisson.py_func):
+        answered, idk = np.zeros(30, np.int64), np.zeros(30, np.int64)
+        kernel(world.weights, alpha, stride, 500.0, BLOCK, states, answered, idk)
+        results.append(np.r_[answered, idk])
+    assert np.array_equal(*results)
+
+
+def test_counting_kernels_match_python():
+    world = _world()
+    alpha, stride = world._alpha()
+    counts = np.array([0, 1, 2, 1, 0, 5] * 5)
+    for target in (0, 1):
+        a, b = np.empty(4), np.empty(4)
+        fk.masked_weight_sums(world.weights, alpha, stride, counts, target, BLOCK, a)
+        fk.masked_weight_sums.py_func(world.weights, alpha, stride, counts, target, BLOCK, b)
+        assert np.array_equal(a, b)
+        a, b = np.empty(4, np.int64), np.empty(4, np.int64)
+        fk.count_equal(counts, target, BLOCK, a)
+        fk.count_equal.py_func(counts, target, BLOCK, b)
+        assert np.array_equal(a, b) and a.sum() == (counts == target).sum()
+    key = _rng.counter_key(np.random.SeedSequence(4), _rng.PURPOSE_ANSWERS)
+    n_resp, nr_stride = world._n_responses()
+    a, b = np.empty(30, np.int64), np.empty(30, np.int64)
+    fk.fill_answers(key, n_resp, nr_stride, a)
+    fk.fill_answers.py_func(key, n_resp, nr_stride, b)
+    assert np.array_equal(a, b) and (a < n_resp).all()
+
+
+def test_iiv_kernels_match_python():
+    world = _world()
+    corpus = world.sample(60, seed=5)
+    model = hs.learners.RescaledLearner(hs.learners.CalibratedLearner(), 2.5).fit(corpus).model
+    args = hs.iiv._compact_args(model, corpus)
+    zs = np.array([0.05, 0.3])
+    sums = [np.zeros((4, ik.N_FIXED + ik.N_PER_THRESHOLD * 2)) for _ in range(2)]
+    ik.compact_sums(*args, zs, BLOCK, sums[0])
+    ik.compact_sums.py_func(*args, zs, BLOCK, sums[1])
+    assert np.array_equal(*sums)
+    records = [np.zeros((30, 3, 5)) for _ in range(2)]
+    counts = [np.zeros(30, np.int64) for _ in range(2)]
+    ik.compact_class_records(*args, BLOCK, records[0], counts[0])
+    ik.compact_class_records.py_func(*args, BLOCK, records[1], counts[1])
+    assert np.array_equal(*records) and np.array_equal(*counts)
+    p_hat, valid, padding = model.to_dense(corpus.answers)
+    p = np.where(valid, 0.0, 0.0)
+    p[np.arange(30), corpus.answers] = world.answer_prob
+    p[:, -1] = 1 - world.answer_prob
+    dense = [np.zeros(ik.N_FIXED + ik.N_PER_THRESHOLD * 2) for _ in range(2)]
+    ik.dense_sums(world.weights, p, p_hat, valid, padding, zs, dense[0])
+    ik.dense_sums.py_func(world.weights, p, p_hat, valid, padding, zs, dense[1])
+    assert np.allclose(dense[0], dense[1], rtol=1e-14, atol=0)
+    # and the dense and compact kernels agree on the same model
+    assert np.allclose(dense[0], sums[0].sum(axis=0), rtol=1e-12, atol=1e-15)
