@@ -1,0 +1,222 @@
+"""Figures of the post-training experiments (Section 4 and Figure 2 of the paper).
+
+Every function takes result rows (lists of dicts as the experiments return and write them) and
+a destination path without suffix; none recomputes a metric.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hallusim.style import PALETTE, paper_style, save_figure
+
+__all__ = [
+    "plot_calibration_histograms",
+    "plot_confidence_targets",
+    "plot_behavioral_audit",
+    "plot_calibration_tradeoff",
+]
+
+_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+
+
+def _mean(rows, key):
+    return float(np.mean([r[key] for r in rows]))
+
+
+def plot_calibration_histograms(rows, path):
+    """Figure 2 in simulation: calibration histograms of the pretrained and post-trained models.
+
+    Left and middle: accuracy per confidence bin (every answer choice binned, as in the GPT-4
+    report) against the diagonal, from the first replicate, with the ECE (mean over replicates)
+    in the title and err, the argmax error and δ in a box. Right: the exact ``δ_z`` against the
+    threshold ``z`` for both models.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``calibration_histograms`` experiment.
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    first = rows[0]
+    labels = {"pretrained": "pretrained-like (calibrated)", "posttrained": f"post-trained (T = {first['post_temperature']:g})"}
+    with paper_style():
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.7), layout="constrained")
+        for ax, (name, color) in zip(axes[:2], (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1]))):
+            lower = np.array(first[f"{name}_bin_lower"])
+            upper = np.array(first[f"{name}_bin_upper"])
+            accuracy = np.array(first[f"{name}_bin_accuracy"], dtype=float)
+            confidence = np.array(first[f"{name}_bin_confidence"], dtype=float)
+            full = np.isfinite(accuracy)
+            ax.bar(lower[full], accuracy[full], width=(upper - lower)[full], align="edge", color=color,
+                   alpha=0.75, edgecolor="white", label="accuracy in bin")
+            ax.plot(confidence[full], accuracy[full], "o", color="0.15", ms=3, label="(mean confidence, accuracy)")
+            ax.plot([0, 1], [0, 1], color="0.3", ls="--", lw=1, label="perfect calibration")
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_xlabel("P(answer choice) (model probability)")
+            ax.set_title(f"{labels[name]}\nECE = {_mean(rows, f'{name}_ece_all_choices'):.3f}")
+            text = (f"err (sampling) = {_mean(rows, f'{name}_err'):.3f}\n"
+                    f"err of argmax = {_mean(rows, f'{name}_err_argmax'):.3f}\n"
+                    f"δ at 1/|E| = {_mean(rows, f'{name}_delta'):.3f}\n"
+                    f"top-label ECE = {_mean(rows, f'{name}_ece_top_label'):.3f}")
+            ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})
+        axes[0].set_ylabel("P(correct)")
+        axes[0].legend(loc="lower right", frameon=False, fontsize=7)
+        grid = np.linspace(0.0, 1.0, len(first["pretrained_delta_z"]))
+        for name, color in (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1])):
+            curves = np.array([r[f"{name}_delta_z"] for r in rows], dtype=float)
+            axes[2].plot(grid, curves.mean(axis=0), color=color, label=labels[name])
+        axes[2].axvline(1.0 / (first["n_choices"] - 1), color="0.5", ls=":", lw=1, label="z = 1/|E_c|")
+        axes[2].set_xlabel("threshold z")
+        axes[2].set_ylabel("δ_z = |p̂(A_z) − p(A_z)|")
+        axes[2].set_title("calibration gap at every threshold")
+        axes[2].legend(frameon=False)
+        fig.suptitle("Optimising for 0-1 grading sharpens a calibrated model: same argmax, lower err, calibration lost")
+        return save_figure(fig, path)
+
+
+def plot_confidence_targets(rows, path):
+    """Score against the confidence target ``t`` for each policy, under binary and target grading.
+
+    Lines are expected scores; markers with bars are the mean ± one standard deviation of the
+    sampled tests (replicates).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``confidence_targets`` experiment (policy, target, replicate, scores).
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    with paper_style():
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0), layout="constrained")
+        panels = (("score_binary", "binary (0-1) grading: score = accuracy"),
+                  ("score_target", "explicit target t: correct 1, wrong −t/(1−t), IDK 0"))
+        for ax, (key, title) in zip(axes, panels):
+            for i, name in enumerate(policies):
+                sub = [r for r in rows if r["policy"] == name]
+                targets = sorted({r["target"] for r in sub})
+                expected = [next(r[f"expected_{key}"] for r in sub if r["target"] == t) for t in targets]
+                sampled = [[r[f"sampled_{key}"] for r in sub if r["target"] == t] for t in targets]
+                color = PALETTE[i % len(PALETTE)]
+                ax.plot(targets, expected, color=color, ls=_LINESTYLES[i % len(_LINESTYLES)], label=name)
+                ax.errorbar(targets, [np.mean(s) for s in sampled], yerr=[np.std(s) for s in sampled],
+                            fmt="o", ms=2.5, color=color, elinewidth=0.8, capsize=0)
+            ax.set_title(title)
+            ax.set_xlabel("confidence target t stated to the model")
+        axes[0].set_ylabel("mean score per question")
+        low = min(r["expected_score_target"] for r in rows)
+        axes[1].set_ylim(max(low, -1.5), None)
+        axes[1].axhline(0.0, color="0.5", lw=0.8)
+        axes[0].legend(frameon=False, loc="lower left")
+        fig.suptitle("0-1 grading ranks the guesser first; explicit confidence targets rank the calibrated model first")
+        return save_figure(fig, path)
+
+
+def plot_behavioral_audit(rows, path):
+    """Behavioral-calibration audit: answer rate, accuracy among answered and error rate against ``t``.
+
+    The behaviorally calibrated reference is drawn in black; the accuracy panel shows the line
+    ``accuracy = t`` that a behaviorally calibrated model's accuracy must exceed. The legend
+    gives each policy's deviation (mean over the targets of :class:`hallusim.grading.BehavioralAudit`).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Audit rows (``BehavioralAudit.rows()`` of every policy).
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    with paper_style():
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+        panels = (("answer_rate", "answer rate"), ("accuracy_answered", "accuracy among answered"), ("error_rate", "error rate (hallucinations)"))
+        reference = [r for r in rows if r["policy"] == policies[0]]
+        t_ref = [r["target"] for r in reference]
+        for ax, (key, label) in zip(axes, panels):
+            ax.plot(t_ref, [r[f"ideal_{key}"] for r in reference], color="0.0", lw=2.2, alpha=0.35,
+                    label="behaviorally calibrated (ideal)")
+            for i, name in enumerate(policies):
+                sub = [r for r in rows if r["policy"] == name]
+                ax.plot([r["target"] for r in sub], [r[key] for r in sub], color=PALETTE[i % len(PALETTE)],
+                        ls=_LINESTYLES[i % len(_LINESTYLES)], label=f"{name} (deviation {sub[0]['deviation']:.4f})")
+            ax.set_xlabel("confidence target t")
+            ax.set_title(label)
+        (diagonal,) = axes[1].plot([0, 1], [0, 1], color="0.5", ls=":", lw=1, label="accuracy = t (must be exceeded)")
+        axes[1].legend(handles=[diagonal], frameon=False, fontsize=7, loc="lower right")
+        axes[1].set_ylim(0, 1.02)
+        axes[0].legend(frameon=False, fontsize=7, loc="lower left")
+        fig.suptitle("Behavioral calibration audit: answer iff P(correct) > t")
+        return save_figure(fig, path)
+
+
+def plot_calibration_tradeoff(rows, path):
+    """The calibration trade-off: err, δ, cross-entropy and the Theorem 1–2 bounds against ``s``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``calibration_tradeoff`` experiment: one per (family, scale ``s``,
+        replicate) with ``err``, ``delta``, ``cross_entropy``, ``theorem1_lower``,
+        ``theorem2_lower``, ``singleton_rate``; rows whose ``family`` is ``"idk_heavy"`` are
+        marked as single points.
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    families = [f for f in dict.fromkeys(r["family"] for r in rows) if f != "idk_heavy"]
+    idk = [r for r in rows if r["family"] == "idk_heavy"]
+    with paper_style():
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.9), layout="constrained")
+        sr = _mean(rows, "singleton_rate")
+        for i, family in enumerate(families):
+            sub = [r for r in rows if r["family"] == family]
+            scales = sorted({r["scale"] for r in sub})
+            mean = {key: [np.mean([r[key] for r in sub if r["scale"] == s]) for s in scales]
+                    for key in ("err", "delta", "cross_entropy", "theorem1_lower", "theorem2_lower")}
+            color = PALETTE[i % len(PALETTE)]
+            axes[0].plot(scales, mean["err"], color=color, label=f"err ({family})")
+            axes[0].plot(scales, mean["theorem2_lower"], color=color, ls="--", lw=1, label=f"Thm 2 lower ({family})")
+            axes[0].plot(scales, mean["theorem1_lower"], color=color, ls=":", lw=1, label=f"Thm 1 lower ({family})")
+            axes[1].plot(scales, mean["delta"], color=color, label=f"δ = |dL/ds| ({family})")
+            axes[2].plot(scales, mean["cross_entropy"], color=color, label=f"L ({family})")
+        axes[0].axhline(sr, color="0.4", lw=1, ls="-.", label=f"singleton rate sr = {sr:.3f}")
+        for j, r in enumerate(idk):
+            label = "IDK-heavy (answer memorized facts only)" if j == 0 else None
+            axes[0].scatter([r["scale"]], [r["err"]], marker="*", s=90, color="0.1", zorder=5, label=label)
+            axes[1].scatter([r["scale"]], [r["delta"]], marker="*", s=90, color="0.1", zorder=5, label=label)
+        for ax, title in zip(axes, ("generative error and its lower bounds", "calibration gap δ", "cross-entropy L(p̂_s)")):
+            ax.set_xscale("log")
+            ax.set_xlabel("rescaling factor s of above-threshold probabilities")
+            ax.set_title(title)
+            ax.axvline(1.0, color="0.7", lw=0.8)
+        top = max(r["err"] for r in rows)
+        axes[0].set_ylim(-0.05 * top, 1.15 * top)
+        axes[0].legend(frameon=False, fontsize=6.5, loc="lower left")
+        axes[1].legend(frameon=False, fontsize=7)
+        axes[2].legend(frameon=False, fontsize=7)
+        fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration")
+        return save_figure(fig, path)
