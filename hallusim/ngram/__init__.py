@@ -1,0 +1,28 @@
+"""n-gram language models (THEORY §4): vocabulary, counting, smoothing, scoring, ARPA files.
+
+``NgramModel(order, smoothing=...)`` follows ``nltk.lm`` (``fit``, ``score``, ``logscore``,
+``perplexity``, ``generate``) and adds vectorised scoring of many (context, word) pairs and of whole
+responses given prompts (``p̂(r | c)``), which the poor-model bounds of Theorems 3–4 need.
+Counting runs in Numba kernels over int arrays (a radix-sorted trie, no Python dict per n-gram).
+"""
+
+from hallusim.ngram._arpa import read_arpa, write_arpa
+from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams
+from hallusim.ngram._model import NgramModel
+from hallusim.ngram._smoothing import SMOOTHINGS, modified_kn_discounts
+from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
+
+__all__ = [
+    "NgramModel",
+    "Vocabulary",
+    "NgramCounts",
+    "count_ngrams",
+    "modified_kn_discounts",
+    "read_arpa",
+    "write_arpa",
+    "SMOOTHINGS",
+    "PADDINGS",
+    "UNK",
+    "BOS",
+    "EOS",
+]

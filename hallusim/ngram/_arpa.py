@@ -1,0 +1,252 @@
+"""ARPA back-off language-model files: writing and reading.
+
+Format (Doug Paul's ARPA format, as written by SRILM's ``ngram-count`` and KenLM's ``lmplz``)::
+
+    \\data\\
+    ngram 1=<count>
+    ...
+    \\1-grams:
+    <log10 p>  <w>  [<log10 backoff>]
+    ...
+    \\end\\
+
+A model in this form scores ``p(w | h) = 10^lp(h w)`` if ``h w`` is listed, else
+``10^bow(h) · p(w | h')``, with ``bow = 0`` (log) for a context not listed. ``-99`` stands for
+log10 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from hallusim._validation import fail
+from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
+from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
+
+__all__ = ["write_arpa", "read_arpa", "LOG_ZERO"]
+
+LOG_ZERO = -99.0
+_NGRAM_LINE = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
+_SECTION = re.compile(r"^\\(\d+)-grams:$")
+
+
+def _log10_text(values: np.ndarray) -> list[str]:
+    with np.errstate(divide="ignore"):
+        logs = np.log10(values)
+    return [repr(float(x)) if x > LOG_ZERO else "-99" for x in logs]
+
+
+def write_arpa(model, path) -> None:
+    """Write a fitted backoff-form ``NgramModel`` to ``path`` in ARPA format (atomically).
+
+    Parameters
+    ----------
+    model : NgramModel
+        Fitted, with smoothing Witten–Bell, absolute discounting, (modified) Kneser–Ney or ARPA.
+    path : str or Path
+    """
+    if model.smoothing not in BACKOFF_FORM:
+        fail("smoothing", "a backoff-form model (" + ", ".join(BACKOFF_FORM) + ") to be written as ARPA: "
+             "MLE and Lidstone do not back off", model.smoothing)
+    t: Tables = model._fitted()
+    words = model.vocabulary_.words
+    order = t.offsets.size - 1
+    lines = ["", "\\data\\"]
+    lines += [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
+    for k in range(1, order + 1):
+        lo, hi = int(t.offsets[k - 1]), int(t.offsets[k])
+        lines += ["", f"\\{k}-grams:"]
+        ids = np.arange(lo, hi)
+        probs = _log10_text(t.prob[lo:hi])
+        is_context = t.child_hi[lo:hi] > t.child_lo[lo:hi]
+        bows = _log10_text(t.bow[lo:hi])
+        texts = _ngram_texts(t, ids, k, words)
+        for i in range(hi - lo):
+            entry = f"{probs[i]}\t{texts[i]}"
+            lines.append(entry + f"\t{bows[i]}" if is_context[i] and k < order else entry)
+    lines += ["", "\\end\\", ""]
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+    os.replace(tmp, path)
+
+
+def _ngram_texts(t: Tables, ids: np.ndarray, k: int, words: list[str]) -> list[str]:
+    """The words of n-grams (global ids, all of order k) as space-joined text."""
+    if k == 1:
+        return [words[i] for i in ids]
+    parent = np.empty(t.offsets[-1], dtype=np.int64)
+    for j in range(1, t.offsets.size - 1):
+        lo, hi = t.offsets[j - 1], t.offsets[j]
+        for g in range(lo, hi):
+            parent[t.child_lo[g]:t.child_hi[g]] = g
+    cols = [t.word_of[ids]]
+    cur = ids
+    for _ in range(k - 1):
+        cur = parent[cur]
+        cols.append(t.word_of[cur])
+    cols.reverse()
+    return [" ".join(words[w] for w in row) for row in zip(*cols)]
+
+
+class _Reader:
+    def __init__(self, path):
+        self.path = str(path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                self.lines = fh.read().splitlines()
+        except FileNotFoundError:
+            raise ValueError(f"{self.path}: no such ARPA file.") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}).") from None
+        self.i = 0
+
+    def error(self, message, lineno=None):
+        lineno = self.i + 1 if lineno is None else lineno
+        raise ValueError(f"{self.path}, line {lineno}: {message}")
+
+    def next_nonblank(self, what):
+        while self.i < len(self.lines) and not self.lines[self.i].strip():
+            self.i += 1
+        if self.i >= len(self.lines):
+            self.error(f"unexpected end of file; expected {what}", len(self.lines))
+        line = self.lines[self.i].strip()
+        self.i += 1
+        return line
+
+
+def read_arpa(path):
+    """Read an ARPA file into a fitted ``NgramModel`` (``smoothing == "arpa"``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    NgramModel
+
+    Raises
+    ------
+    ValueError
+        For a malformed file, naming the file and the line.
+    """
+    from hallusim.ngram._model import NgramModel
+
+    r = _Reader(path)
+    while r.i < len(r.lines) and r.lines[r.i].strip() != "\\data\\":
+        r.i += 1
+    if r.i == len(r.lines):
+        r.error("no '\\data\\' header: not an ARPA file", 1)
+    r.i += 1
+    declared = []
+    line = r.next_nonblank("'ngram 1=<count>'")
+    while not line.startswith("\\"):
+        match = _NGRAM_LINE.match(line)
+        if not match:
+            r.error(f"expected 'ngram <order>=<count>'; got {line!r}", r.i)
+        if int(match.group(1)) != len(declared) + 1:
+            r.error(f"expected 'ngram {len(declared) + 1}=<count>'; got {line!r}", r.i)
+        declared.append(int(match.group(2)))
+        line = r.next_nonblank("an n-gram section")
+    if not declared:
+        r.error("no 'ngram <order>=<count>' lines after '\\data\\'", r.i)
+    order = len(declared)
+    r.i -= 1
+    entries = []  # per order: list of (word tuple, log10 p, log10 bow)
+    for k in range(1, order + 1):
+        header = r.next_nonblank(f"'\\{k}-grams:'")
+        match = _SECTION.match(header)
+        if not match or int(match.group(1)) != k:
+            r.error(f"expected '\\{k}-grams:'; got {header!r}", r.i)
+        rows = []
+        for _ in range(declared[k - 1]):
+            line = r.next_nonblank(f"{declared[k - 1]} {k}-grams (header line {r.i})")
+            fields = line.split()
+            if line.startswith("\\") or len(fields) not in (k + 1, k + 2):
+                r.error(f"expected '<log10 p> <{k} words> [<log10 backoff>]' (the header declares {declared[k - 1]} "
+                        f"{k}-grams); got {line!r}", r.i)
+            try:
+                logp = float(fields[0])
+                logb = float(fields[k + 1]) if len(fields) == k + 2 else 0.0
+            except ValueError:
+                r.error(f"a probability or backoff weight is not a number in {line!r}", r.i)
+            if not (np.isfinite(logp) and np.isfinite(logb)) or logp > 0:
+                r.error(f"log10 probability must be finite and <= 0, backoff finite; got {line!r}", r.i)
+            if len(fields) == k + 2 and k == order:
+                r.error(f"a backoff weight on a {k}-gram of the highest order; got {line!r}", r.i)
+            rows.append((tuple(fields[1:k + 1]), logp, logb, r.i))
+        entries.append(rows)
+    tail = r.next_nonblank("'\\end\\'")
+    if tail != "\\end\\":
+        r.error(f"expected '\\end\\' after {declared[-1]} {order}-grams as declared; got {tail!r}", r.i)
+    return _build(r, entries, order, NgramModel)
+
+
+def _build(r: _Reader, entries, order, model_cls):
+    unigram_words = [row[0][0] for row in entries[0]]
+    vocab = Vocabulary(w for w in unigram_words if w not in (UNK, BOS, EOS))
+    v = len(vocab)
+    index = {}  # per-order dict: word-id tuple -> local id (in sorted order later)
+    prob_parts, bow_parts, word_parts, prefix_parts = [], [], [], []
+    uni_prob = np.zeros(v)
+    uni_bow = np.ones(v)
+    seen = set()
+    for words, logp, logb, lineno in entries[0]:
+        w = vocab.id(words[0])
+        if w in seen:
+            r.error(f"duplicate 1-gram {words[0]!r}", lineno)
+        seen.add(w)
+        uni_prob[w] = 0.0 if logp <= LOG_ZERO else 10.0 ** logp
+        uni_bow[w] = 0.0 if logb <= LOG_ZERO else 10.0 ** logb
+    prob_parts.append(uni_prob)
+    bow_parts.append(uni_bow)
+    word_parts.append(np.arange(v, dtype=np.int64))
+    prefix_parts.append(np.empty(0, dtype=np.int64))
+    word_index = {w: i for i, w in enumerate(vocab.words)}
+    prev = {(i,): i for i in range(v)}
+    for k in range(2, order + 1):
+        keys, probs, bows = [], [], []
+        current = set()
+        for words, logp, logb, lineno in entries[k - 1]:
+            try:
+                ids = tuple(word_index[w] for w in words)
+            except KeyError as exc:
+                r.error(f"word {exc.args[0]!r} of this {k}-gram is not listed among the 1-grams", lineno)
+            if ids in current:
+                r.error(f"duplicate {k}-gram {' '.join(words)!r}", lineno)
+            current.add(ids)
+            parent = prev.get(ids[:-1])
+            if parent is None:
+                r.error(f"the context {' '.join(words[:-1])!r} of this {k}-gram is not listed as a {k - 1}-gram", lineno)
+            keys.append((parent, ids[-1], ids))
+            probs.append(0.0 if logp <= LOG_ZERO else 10.0 ** logp)
+            bows.append(0.0 if logb <= LOG_ZERO else 10.0 ** logb)
+        order_idx = sorted(range(len(keys)), key=lambda i: keys[i][:2])
+        prefix_parts.append(np.array([keys[i][0] for i in order_idx], dtype=np.int64))
+        word_parts.append(np.array([keys[i][1] for i in order_idx], dtype=np.int64))
+        prob_parts.append(np.array([probs[i] for i in order_idx]))
+        bow_parts.append(np.array([bows[i] for i in order_idx]))
+        prev = {keys[i][2]: j for j, i in enumerate(order_idx)}
+    sizes = [p.size for p in prob_parts]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    child_lo = np.zeros(offsets[-1], dtype=np.int64)
+    child_hi = np.zeros(offsets[-1], dtype=np.int64)
+    for k in range(1, order):
+        n_parent = sizes[k - 1]
+        prefix = prefix_parts[k]
+        child_lo[offsets[k - 1]:offsets[k]] = np.searchsorted(prefix, np.arange(n_parent), "left") + offsets[k]
+        child_hi[offsets[k - 1]:offsets[k]] = np.searchsorted(prefix, np.arange(n_parent), "right") + offsets[k]
+    prob = np.concatenate(prob_parts)
+    in_events = prob[:v] > 0
+    tables = Tables(offsets, np.concatenate(word_parts), child_lo, child_hi, prob, np.concatenate(bow_parts),
+                    np.zeros(offsets[-1]), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()))
+    model = model_cls(order, "arpa")
+    model.vocabulary_, model.counts_, model.tables_ = vocab, None, tables
+    model.discounts_, model.n_events_, model.gamma_ = None, tables.n_events, 0.0
+    return model

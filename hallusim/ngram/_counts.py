@@ -1,0 +1,132 @@
+"""Counting every n-gram of orders 1..n of a tokenised corpus, into a trie of int arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hallusim.ngram import _kernels as K
+from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
+
+__all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "PADDINGS"]
+
+PADDINGS = ("sentence", "nltk", "none")
+
+
+@dataclass
+class NgramCounts:
+    """Counts of all n-grams of orders 1..``order`` as a trie.
+
+    Order ``k`` (index ``k-1`` of each list) holds its n-grams sorted by (prefix id, last word).
+    Unigram ``w`` is word id ``w`` (every vocabulary word is a unigram, perhaps with count 0).
+
+    Attributes
+    ----------
+    order : int
+    vocab_size : int
+        Number of ids in the vocabulary.
+    word : list of int64 arrays
+        Last word of each n-gram.
+    prefix : list of int64 arrays
+        Id (at order k-1) of the n-gram without its last word; empty for k = 1.
+    suffix : list of int64 arrays
+        Id (at order k-1) of the n-gram without its first word; empty for k = 1.
+    first : list of int64 arrays
+        First word of each n-gram.
+    count : list of int64 arrays
+        Number of occurrences (for unigrams: occurrences at predicted positions).
+    n_sentences : int
+    n_tokens : int
+        Tokens after padding.
+    """
+
+    order: int
+    vocab_size: int
+    word: list
+    prefix: list
+    suffix: list
+    first: list
+    count: list
+    n_sentences: int
+    n_tokens: int
+
+    def sizes(self) -> list[int]:
+        """Number of stored n-grams of each order."""
+        return [int(w.size) for w in self.word]
+
+    def children(self, k: int):
+        """``(lo, hi)``: the ids at order k+1 of the children of each n-gram of order k."""
+        n_parent = self.word[k - 1].size
+        if k >= self.order:
+            z = np.zeros(n_parent, dtype=np.int64)
+            return z, z
+        prefix = self.prefix[k]
+        lo = np.searchsorted(prefix, np.arange(n_parent), side="left").astype(np.int64)
+        hi = np.searchsorted(prefix, np.arange(n_parent), side="right").astype(np.int64)
+        return lo, hi
+
+
+def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str):
+    """Add sentence boundaries: ``sentence`` puts one ``<s>`` and one ``</s>`` around each sentence
+    (SRILM, KenLM); ``nltk`` puts ``order - 1`` of each (``nltk.lm.preprocessing.pad_both_ends``);
+    ``none`` leaves the sentences as they are."""
+    if padding == "none":
+        return tokens, offsets
+    n_pad = 1 if padding == "sentence" else order - 1
+    n_sent = offsets.size - 1
+    out_tokens = np.empty(tokens.size + 2 * n_pad * n_sent, dtype=np.int64)
+    out_offsets = np.empty(n_sent + 1, dtype=np.int64)
+    K.pad_sentences(tokens, offsets, n_pad, n_pad, BOS_ID, EOS_ID, out_tokens, out_offsets)
+    return out_tokens, out_offsets
+
+
+def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size: int, padding: str) -> NgramCounts:
+    """Count every n-gram of orders 1..``order`` that lies inside one sentence.
+
+    Parameters
+    ----------
+    tokens : int64 array
+        Token ids of all sentences, concatenated (before padding).
+    offsets : int64 array
+        Sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``.
+    order : int
+    vocab_size : int
+    padding : {"sentence", "nltk", "none"}
+        See :func:`pad_corpus`. With ``"sentence"`` the leading ``<s>`` is a context only: it is
+        not counted as a unigram event.
+
+    Returns
+    -------
+    NgramCounts
+    """
+    tokens, offsets = pad_corpus(tokens, offsets, order, padding)
+    n_tokens = tokens.size
+    unigram = np.bincount(tokens, minlength=vocab_size).astype(np.int64)
+    if padding == "sentence":
+        unigram[BOS_ID] -= offsets.size - 1
+    empty = np.empty(0, dtype=np.int64)
+    words = [np.arange(vocab_size, dtype=np.int64)]
+    prefixes, suffixes, firsts, counts = [empty], [empty], [words[0]], [unigram]
+    prev_ids = tokens
+    for k in range(2, order + 1):
+        keys = np.empty(n_tokens, dtype=np.int64)
+        pos = np.empty(n_tokens, dtype=np.int64)
+        m = K.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, keys, pos)
+        keys, pos = keys[:m], pos[:m]
+        n_bits = int(max(int(keys.max()) if m else 0, 1)).bit_length()
+        perm = np.empty(m, dtype=np.int64)
+        K.radix_argsort(keys, n_bits, np.empty(m, dtype=np.int64), perm, np.empty(m, dtype=np.int64))
+        ids = np.full(n_tokens, -1, dtype=np.int64)
+        prefix = np.empty(m, dtype=np.int64)
+        word = np.empty(m, dtype=np.int64)
+        suffix = np.empty(m, dtype=np.int64)
+        count = np.empty(m, dtype=np.int64)
+        u = K.unique_ngrams(keys, perm, pos, prev_ids, vocab_size, ids, prefix, word, suffix, count)
+        prefixes.append(prefix[:u].copy())
+        words.append(word[:u].copy())
+        suffixes.append(suffix[:u].copy())
+        counts.append(count[:u].copy())
+        firsts.append(firsts[-1][prefixes[-1]])
+        prev_ids = ids
+    return NgramCounts(order, vocab_size, words, prefixes, suffixes, firsts, counts, offsets.size - 1, n_tokens)

@@ -1,0 +1,423 @@
+"""``NgramModel``: an n-gram language model with an nltk.lm-like interface and vectorised scoring."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
+from hallusim._validation import check_choice, check_float, check_int, fail
+from hallusim.ngram import _kernels as K
+from hallusim.ngram._counts import PADDINGS, count_ngrams
+from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, build_tables
+from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
+
+__all__ = ["NgramModel"]
+
+_BLOCK = 256  # rows per random stream in batch generation (fixed: thread-count independent)
+
+
+def _is_int_sequence(seq) -> bool:
+    if isinstance(seq, np.ndarray):
+        return seq.dtype.kind in "iu"
+    return len(seq) > 0 and all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in seq)
+
+
+def _as_corpus(sentences, offsets, vocabulary, min_count):
+    """(tokens, offsets, vocabulary) of a training corpus given in any accepted form."""
+    if offsets is not None:
+        tokens = np.asarray(sentences)
+        offsets = np.asarray(offsets)
+        if tokens.ndim != 1 or tokens.dtype.kind not in "iu":
+            fail("sentences", "a 1-D int array of token ids when `offsets` is given", f"<{tokens.dtype} array of shape {tokens.shape}>")
+        if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or offsets.size < 2 or offsets[0] != 0 \
+                or offsets[-1] != tokens.size or np.any(np.diff(offsets) < 0):
+            fail("offsets", f"a non-decreasing int array from 0 to len(sentences) = {tokens.size}", offsets)
+        tokens, offsets = tokens.astype(np.int64), offsets.astype(np.int64)
+    elif isinstance(sentences, np.ndarray) and sentences.ndim == 2 and sentences.dtype.kind in "iu":
+        n, length = sentences.shape
+        tokens = sentences.astype(np.int64).ravel()
+        offsets = np.arange(n + 1, dtype=np.int64) * length
+    else:
+        if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
+            fail("sentences", "a list of token lists, a 2-D int array, or a flat int array with `offsets`", sentences, error=TypeError)
+        sentences = [s for s in sentences]
+        for s in sentences:
+            if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
+                fail("sentences", "a list of token sequences (lists of str or of int ids)", s, error=TypeError)
+        if vocabulary is None:
+            if any(len(s) and not _is_int_sequence(s) for s in sentences):
+                vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
+            else:
+                top = max((int(np.max(s)) for s in sentences if len(s)), default=2)
+                vocabulary = Vocabulary.of_size(max(top + 1, 3))
+        lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        parts = [vocabulary.encode(s) for s in sentences if len(s)]
+        tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    if tokens.size == 0:
+        fail("sentences", "a corpus with at least one token", "<an empty corpus>")
+    if vocabulary is None:
+        vocabulary = Vocabulary.of_size(max(int(tokens.max()) + 1, 3))
+    if tokens.min() < 0 or tokens.max() >= len(vocabulary):
+        fail("sentences", f"token ids in [0, {len(vocabulary) - 1}] (the vocabulary)", f"<ids in [{tokens.min()}, {tokens.max()}]>")
+    return tokens, offsets, vocabulary
+
+
+class NgramModel:
+    """An n-gram language model ``p̂(w | h)`` with the interface of ``nltk.lm``.
+
+    Parameters
+    ----------
+    order : int
+        n >= 1: the model conditions on the last ``n - 1`` tokens.
+    smoothing : str, optional
+        ``"mle"`` (relative frequencies; 0 for an unseen context, as nltk.lm), ``"lidstone"``
+        (add ``gamma``), ``"laplace"`` (add one), ``"witten_bell"`` (interpolated Witten–Bell),
+        ``"absolute_discounting"`` (interpolated, fixed ``discount``), ``"kneser_ney"``
+        (interpolated Kneser–Ney, fixed ``discount``; the default) or ``"modified_kneser_ney"``
+        (Chen & Goodman's three discounts per order, estimated from the numbers of n-grams with
+        adjusted counts 1–4, as KenLM's ``lmplz``).
+    gamma : float, optional
+        Lidstone's additive constant (> 0). Default 1 for ``"lidstone"``.
+    discount : float, optional
+        Fixed discount in [0, 1] of absolute discounting and Kneser–Ney. Default 0.75.
+    discounts : array-like of shape (3,) or (order, 3), optional
+        Fixed modified-Kneser–Ney discounts ``D1, D2, D3+`` (all orders or per order) instead of
+        estimating them.
+    padding : {"sentence", "nltk", "none"}, optional
+        ``"sentence"`` (default): one ``<s>`` (a context only) and one ``</s>`` per sentence, as
+        SRILM and KenLM; ``"nltk"``: ``order - 1`` of each, all counted as tokens, as
+        ``nltk.lm.preprocessing.padded_everygram_pipeline``; ``"none"``: sentences as given.
+    uniform_base : bool, optional
+        Interpolated methods: interpolate the unigram level with the uniform distribution over
+        the event space, so that every word (``<unk>`` included) has positive probability (Chen &
+        Goodman; KenLM). False ends the recursion at the undiscounted unigram distribution, as
+        nltk.lm does (unseen words then get 0). Default True.
+    min_count : int, optional
+        Words seen fewer times in training become ``<unk>`` (NLTK's ``unk_cutoff``). Default 1.
+    vocabulary : Vocabulary, optional
+        Fixed vocabulary; built from the training text when omitted.
+
+    Attributes
+    ----------
+    vocabulary_ : Vocabulary
+    counts_ : NgramCounts
+        All n-gram counts (None for a model read from an ARPA file).
+    discounts_ : ndarray of shape (order, 3) or None
+        Modified Kneser–Ney discounts used.
+    n_events_ : int
+        Size |V| of the event space (words that can be predicted).
+
+    Examples
+    --------
+    >>> lm = NgramModel(2, "mle").fit([["a", "b"], ["a", "c"]])
+    >>> lm.score("b", ["a"])
+    0.5
+    """
+
+    def __init__(self, order, smoothing="kneser_ney", *, gamma=None, discount=0.75, discounts=None,
+                 padding="sentence", uniform_base=True, min_count=1, vocabulary=None):
+        self.order = order
+        self.smoothing = smoothing
+        self.gamma = gamma
+        self.discount = discount
+        self.discounts = discounts
+        self.padding = padding
+        self.uniform_base = uniform_base
+        self.min_count = min_count
+        self.vocabulary = vocabulary
+        self._check_params()
+
+    def _check_params(self):
+        check_int("order", self.order, minimum=1)
+        check_choice("smoothing", self.smoothing, SMOOTHINGS + ("arpa",))
+        check_choice("padding", self.padding, PADDINGS)
+        check_float("discount", self.discount, low=0.0, high=1.0)
+        check_int("min_count", self.min_count, minimum=1)
+        if self.gamma is not None:
+            check_float("gamma", self.gamma, low=0.0, low_open=True)
+        if self.vocabulary is not None and not isinstance(self.vocabulary, Vocabulary):
+            fail("vocabulary", "a hallusim.ngram.Vocabulary or None", self.vocabulary, error=TypeError)
+        if self.discounts is not None:
+            d = np.asarray(self.discounts, dtype=float)
+            ok = d.shape in ((3,), (self.order, 3)) and np.all(np.isfinite(d)) and np.all(d >= 0) \
+                and np.all(d <= np.array([1.0, 2.0, 3.0]))
+            if not ok:
+                fail("discounts", f"an array of shape (3,) or ({self.order}, 3) with D1 in [0, 1], D2 in [0, 2], D3+ in [0, 3]", self.discounts)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, sentences, offsets=None):
+        """Count all n-grams of a training corpus and estimate the smoothed model.
+
+        Parameters
+        ----------
+        sentences : list of token lists, 2-D int array, or 1-D int array with ``offsets``
+            Tokenised sentences: lists of str (as NLTK users pass them) or of int ids of
+            ``vocabulary`` (without one, ids 0, 1, 2 are ``<unk>``, ``<s>``, ``</s>`` and the
+            vocabulary is :meth:`Vocabulary.of_size`).
+        offsets : 1-D int array, optional
+            With a flat token array: sentence ``s`` is ``sentences[offsets[s]:offsets[s+1]]``.
+
+        Returns
+        -------
+        NgramModel
+            self, fitted.
+        """
+        self._check_params()
+        if self.smoothing == "arpa":
+            fail("smoothing", "a method to fit (a model read from an ARPA file cannot be refitted)", self.smoothing)
+        tokens, offsets, vocabulary = _as_corpus(sentences, offsets, self.vocabulary, self.min_count)
+        counts = count_ngrams(tokens, offsets, self.order, len(vocabulary), self.padding)
+        gamma = {"mle": 0.0, "laplace": 1.0}.get(self.smoothing, 1.0 if self.gamma is None else float(self.gamma))
+        discounts = None
+        if self.discounts is not None:
+            discounts = np.broadcast_to(np.asarray(self.discounts, dtype=float), (self.order, 3))
+        tables, used = build_tables(counts, self.smoothing, gamma=gamma, discount=float(self.discount), discounts=discounts,
+                                    uniform_base=bool(self.uniform_base), raw_bos=self.padding == "sentence")
+        self.vocabulary_, self.counts_, self.tables_ = vocabulary, counts, tables
+        self.discounts_, self.n_events_, self.gamma_ = used, tables.n_events, gamma
+        return self
+
+    def _fitted(self):
+        if not hasattr(self, "tables_"):
+            raise ValueError(f"This {type(self).__name__} is not fitted yet; call fit(sentences) first.")
+        return self.tables_
+
+    # ------------------------------------------------------------------ encoding
+    @property
+    def _width(self) -> int:
+        return self.order - 1
+
+    @property
+    def _n_bos(self) -> int:
+        return {"sentence": 1, "nltk": self.order - 1, "none": 0}[self.padding]
+
+    def _encode_contexts(self, contexts) -> np.ndarray:
+        m = self._width
+        if isinstance(contexts, np.ndarray) and contexts.ndim == 2 and contexts.dtype.kind in "iu":
+            ctx = contexts.astype(np.int64)
+            if ctx.shape[1] < m:
+                ctx = np.hstack([np.full((ctx.shape[0], m - ctx.shape[1]), -1, dtype=np.int64), ctx])
+            ctx = ctx[:, ctx.shape[1] - m:]
+            if ctx.size and (ctx.max() >= len(self.vocabulary_) or ctx.min() < -1):
+                fail("contexts", f"ids in [0, {len(self.vocabulary_) - 1}] (-1 for no token)", f"<ids in [{ctx.min()}, {ctx.max()}]>")
+            return np.ascontiguousarray(ctx)
+        ctx = np.full((len(contexts), m), -1, dtype=np.int64)
+        for q, context in enumerate(contexts):
+            ids = self.vocabulary_.encode(list(context) if context is not None else [])
+            if m and ids.size:
+                tail = ids[-m:]
+                ctx[q, m - tail.size:] = tail
+        return ctx
+
+    def _encode_words(self, words) -> np.ndarray:
+        if isinstance(words, np.ndarray) and words.dtype.kind in "iu":
+            return self.vocabulary_.encode(words)
+        return self.vocabulary_.encode(list(words))
+
+    # ------------------------------------------------------------------ scoring
+    def _score_ids(self, ctx: np.ndarray, words: np.ndarray) -> np.ndarray:
+        t = self._fitted()
+        out = np.empty(words.size, dtype=np.float64)
+        if ctx.shape[0] != words.size:
+            fail("contexts", f"as many contexts as words ({words.size})", f"<{ctx.shape[0]} contexts>")
+        if self.smoothing in BACKOFF_FORM:
+            K.score_backoff(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, out)
+        else:
+            K.score_additive(ctx, words, t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total,
+                             self.gamma_, t.n_events, t.in_events, out)
+        return out
+
+    def score(self, word, context=None) -> float:
+        """Probability ``p̂(word | context)`` (nltk.lm's ``score``; unknown words count as ``<unk>``).
+
+        Only the last ``order - 1`` tokens of the context are used.
+        """
+        ctx = self._encode_contexts([context])
+        return float(self._score_ids(ctx, np.array([self.vocabulary_.id(word)], dtype=np.int64))[0])
+
+    def logscore(self, word, context=None) -> float:
+        """``log2 p̂(word | context)`` (nltk.lm's ``logscore``; -inf for probability 0)."""
+        return float(_log2(self.score(word, context)))
+
+    def score_pairs(self, contexts, words) -> np.ndarray:
+        """Vectorised ``p̂(words[q] | contexts[q])`` for many pairs.
+
+        Parameters
+        ----------
+        contexts : list of token sequences, or 2-D int array
+            An int array holds ids right-aligned, -1 where there is no token.
+        words : sequence of tokens or 1-D int array
+
+        Returns
+        -------
+        numpy.ndarray of float64
+        """
+        self._fitted()
+        words = self._encode_words(words)
+        return self._score_ids(self._encode_contexts(contexts), words)
+
+    def logscore_pairs(self, contexts, words) -> np.ndarray:
+        """``log2`` of :meth:`score_pairs`."""
+        return _log2(self.score_pairs(contexts, words))
+
+    def _queries(self, sequences, predict_from):
+        tokens = np.concatenate(sequences) if sequences else np.empty(0, dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum([s.size for s in sequences])]).astype(np.int64)
+        starts = offsets[:-1] + np.asarray(predict_from, dtype=np.int64)
+        n_q = int(np.sum(offsets[1:] - starts))
+        ctx = np.empty((n_q, self._width), dtype=np.int64)
+        words = np.empty(n_q, dtype=np.int64)
+        owner = np.empty(n_q, dtype=np.int64)
+        K.prediction_windows(tokens, offsets, starts, self._width, ctx, words, owner)
+        return ctx, words, owner
+
+    def logscore_responses(self, prompts, responses, *, bos=True, eos=False) -> np.ndarray:
+        """``log2 p̂(r | c)`` of whole multi-token responses ``r`` given prompts ``c``, pairwise.
+
+        Parameters
+        ----------
+        prompts, responses : lists of token sequences of equal length
+            ``p̂(r | c) = Π_j p̂(r_j | c, r_1..r_{j-1})``.
+        bos : bool, optional
+            Start each prompt with the sentence-start padding used in training. Default True.
+        eos : bool, optional
+            Also score the sentence end after the response. Default False.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+        """
+        self._fitted()
+        if len(prompts) != len(responses):
+            fail("responses", f"one response per prompt ({len(prompts)})", f"<{len(responses)} responses>")
+        pad = np.full(self._n_bos if bos else 0, BOS_ID, dtype=np.int64)
+        end = np.array([EOS_ID] if eos else [], dtype=np.int64)
+        sequences, predict_from = [], []
+        for prompt, response in zip(prompts, responses):
+            c = self.vocabulary_.encode(list(prompt))
+            r = self.vocabulary_.encode(list(response))
+            sequences.append(np.concatenate([pad, c, r, end]).astype(np.int64))
+            predict_from.append(pad.size + c.size)
+        ctx, words, owner = self._queries(sequences, predict_from)
+        logp = _log2(self._score_ids(ctx, words))
+        return np.bincount(owner, weights=logp, minlength=len(prompts)) if logp.size else np.zeros(len(prompts))
+
+    def score_responses(self, prompts, responses, *, bos=True, eos=False) -> np.ndarray:
+        """``p̂(r | c)`` of whole responses given prompts (see :meth:`logscore_responses`)."""
+        return np.exp2(self.logscore_responses(prompts, responses, bos=bos, eos=eos))
+
+    def entropy(self, sentences) -> float:
+        """Cross-entropy in bits per predicted token of test sentences, padded as in training.
+
+        Every token after the start padding is predicted (``</s>`` included); unlike nltk.lm,
+        which takes n-gram tuples, this takes sentences.
+        """
+        self._fitted()
+        tokens, offsets, _ = _as_corpus(sentences, None, self.vocabulary_, 1)
+        n_pad = self._n_bos
+        sequences, predict_from = [], []
+        end = np.full(n_pad, EOS_ID, dtype=np.int64)
+        for s in range(offsets.size - 1):
+            body = tokens[offsets[s]:offsets[s + 1]]
+            sequences.append(np.concatenate([np.full(n_pad, BOS_ID, dtype=np.int64), body, end]))
+            predict_from.append(n_pad)
+        ctx, words, _ = self._queries(sequences, predict_from)
+        return float(-np.mean(_log2(self._score_ids(ctx, words))))
+
+    def perplexity(self, sentences) -> float:
+        """Perplexity ``2 ** entropy`` of test sentences (see :meth:`entropy`)."""
+        return float(2.0 ** self.entropy(sentences))
+
+    def distribution(self, context=None) -> np.ndarray:
+        """The whole next-token distribution ``p̂(· | context)`` as an array indexed by word id."""
+        t = self._fitted()
+        ctx = self._encode_contexts([context])[0]
+        out = np.empty(len(self.vocabulary_), dtype=np.float64)
+        K.fill_distribution(ctx, self.smoothing in BACKOFF_FORM, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow,
+                            t.count, t.total, t.root_total, self.gamma_, t.n_events, t.in_events, out)
+        return out
+
+    def count(self, ngram) -> int:
+        """Training count of one n-gram (a sequence of tokens; unigrams count predicted positions)."""
+        t = self._fitted()
+        ids = self.vocabulary_.encode(list(ngram))
+        if not 1 <= ids.size <= self.order:
+            fail("ngram", f"a sequence of 1 to {self.order} tokens", ngram)
+        g = K.find_context(t.word_of, t.child_lo, t.child_hi, ids, 0, ids.size)
+        return int(t.count[g]) if g >= 0 else 0
+
+    # ------------------------------------------------------------------ generation
+    def sample_ids(self, contexts, num_words=1, *, n_samples=1, seed=None) -> np.ndarray:
+        """Sample continuations of many contexts at once (ids).
+
+        Parameters
+        ----------
+        contexts : list of token sequences or 2-D int array (right-aligned, -1 for none)
+            Taken as given (no padding is added; see :meth:`prompt_contexts`).
+        num_words : int
+            Tokens to generate after each context.
+        n_samples : int
+            Independent continuations per context.
+        seed : None, int, SeedSequence or Generator
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (n_contexts, n_samples, num_words)
+        """
+        t = self._fitted()
+        num_words = check_int("num_words", num_words, minimum=1)
+        n_samples = check_int("n_samples", n_samples, minimum=1)
+        ctx = self._encode_contexts(contexts)
+        rows = np.repeat(ctx, n_samples, axis=0)
+        n_blocks = max(1, -(-rows.shape[0] // _BLOCK))
+        states = block_states(as_seed_sequence(seed), PURPOSE_STREAM, n_blocks)
+        out = np.empty((rows.shape[0], num_words), dtype=np.int64)
+        K.generate_tokens(rows, num_words, _BLOCK, states, self.smoothing in BACKOFF_FORM, t.word_of, t.child_lo,
+                          t.child_hi, t.prob, t.bow, t.count, t.total, t.root_total, self.gamma_, t.n_events,
+                          t.in_events, len(self.vocabulary_), out)
+        return out.reshape(ctx.shape[0], n_samples, num_words)
+
+    def prompt_contexts(self, prompts) -> np.ndarray:
+        """Contexts (right-aligned ids) of prompts that start a sentence: the training start
+        padding followed by the prompt."""
+        self._fitted()
+        pad = [BOS_ID] * self._n_bos
+        return self._encode_contexts([pad + list(self.vocabulary_.encode(list(p))) for p in prompts])
+
+    def generate(self, num_words=1, text_seed=None, seed=None):
+        """Generate words after ``text_seed`` (nltk.lm's ``generate``, with a ``seed``).
+
+        Returns one str when ``num_words == 1``, else a list of str, as nltk.lm.
+        """
+        ids = self.sample_ids([list(text_seed) if text_seed is not None else []], num_words, seed=seed)[0, 0]
+        words = self.vocabulary_.decode(ids)
+        return words[0] if num_words == 1 else words
+
+    # ------------------------------------------------------------------ ARPA
+    def to_arpa(self, path) -> None:
+        """Write the model as an ARPA file (log10 probabilities and backoff weights).
+
+        Only backoff-form models (Witten–Bell, absolute discounting, Kneser–Ney, modified
+        Kneser–Ney, ARPA) can be written exactly.
+        """
+        from hallusim.ngram._arpa import write_arpa
+
+        write_arpa(self, path)
+
+    @classmethod
+    def from_arpa(cls, path) -> "NgramModel":
+        """Read a model from an ARPA file (as written by KenLM, SRILM or :meth:`to_arpa`)."""
+        from hallusim.ngram._arpa import read_arpa
+
+        return read_arpa(path)
+
+    def __repr__(self) -> str:
+        return f"NgramModel(order={self.order}, smoothing={self.smoothing!r}, padding={self.padding!r})"
+
+
+def _log2(p):
+    with np.errstate(divide="ignore"):
+        return np.log2(p)

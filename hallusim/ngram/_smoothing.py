@@ -1,0 +1,223 @@
+"""Smoothing: turning n-gram counts into the tables the scoring kernels read.
+
+Interpolated methods (Witten–Bell, absolute discounting, Kneser–Ney, modified Kneser–Ney) share
+Chen & Goodman's (1998) form
+
+    p(w | h) = α(h w) + γ(h) · p(w | h'),        h' = h without its first word,
+
+with α = γ = 0, 1 when ``h`` was never seen. They are stored in backoff form, as in an ARPA file:
+``P(h w) = p(w | h)`` for every seen n-gram and ``bow(h) = γ(h)`` for every seen context, so that
+one look-up kernel scores all of them (and models read from ARPA files). The recursion ends at the
+unigram level, which is interpolated with the uniform distribution over the event space when
+``uniform_base`` is true (Chen & Goodman; KenLM), and is the undiscounted unigram distribution
+otherwise (nltk.lm).
+
+References: S. F. Chen and J. Goodman, "An empirical study of smoothing techniques for language
+modeling", Harvard TR-10-98 (1998), Eqs. (17), (26); K. Heafield et al., "Scalable modified
+Kneser-Ney language model estimation", ACL 2013 (KenLM ``lmplz``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hallusim.ngram._counts import NgramCounts
+from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
+
+__all__ = ["SMOOTHINGS", "BACKOFF_FORM", "Tables", "event_space", "build_tables", "modified_kn_discounts"]
+
+SMOOTHINGS = (
+    "mle",
+    "lidstone",
+    "laplace",
+    "witten_bell",
+    "absolute_discounting",
+    "kneser_ney",
+    "modified_kneser_ney",
+)
+BACKOFF_FORM = ("witten_bell", "absolute_discounting", "kneser_ney", "modified_kneser_ney", "arpa")
+
+
+@dataclass
+class Tables:
+    """The flat arrays the kernels read. Global id of n-gram ``i`` of order ``k`` is
+    ``offsets[k-1] + i``; unigram ``w`` has global id ``w``."""
+
+    offsets: np.ndarray
+    word_of: np.ndarray
+    child_lo: np.ndarray
+    child_hi: np.ndarray
+    prob: np.ndarray  # backoff form: P(h w); additive models: unused (zeros)
+    bow: np.ndarray  # backoff form: bow(h); additive models: unused (ones)
+    count: np.ndarray  # raw counts (additive models); zeros for ARPA models
+    total: np.ndarray  # sum of the children's raw counts
+    root_total: float  # sum of the unigram counts over the event space
+    in_events: np.ndarray  # bool per word id: can be predicted
+    n_events: int
+
+
+def event_space(counts: NgramCounts) -> np.ndarray:
+    """Words a model can predict: every ordinary word, ``<unk>``, and ``<s>`` / ``</s>`` when they
+    occur as predicted tokens in the (padded) training text. Its size is |V| in Lidstone smoothing
+    and in the uniform base distribution (KenLM: "includes <unk> but excludes <s>")."""
+    in_events = np.ones(counts.vocab_size, dtype=bool)
+    for special in (BOS_ID, EOS_ID):
+        in_events[special] = counts.count[0][special] > 0
+    in_events[UNK_ID] = True
+    return in_events
+
+
+def _flat_trie(counts: NgramCounts):
+    sizes = counts.sizes()
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    word_of = np.concatenate(counts.word).astype(np.int64)
+    child_lo = np.zeros(offsets[-1], dtype=np.int64)
+    child_hi = np.zeros(offsets[-1], dtype=np.int64)
+    for k in range(1, counts.order):
+        lo, hi = counts.children(k)
+        child_lo[offsets[k - 1] : offsets[k]] = lo + offsets[k]
+        child_hi[offsets[k - 1] : offsets[k]] = hi + offsets[k]
+    return offsets, word_of, child_lo, child_hi
+
+
+def adjusted_counts(counts: NgramCounts, k: int, raw_bos: bool) -> np.ndarray:
+    """Kneser–Ney's adjusted counts at order k: raw counts at the highest order; below it the
+    number of distinct words seen to the left, N1+(• g) — except, with ``raw_bos``, for n-grams
+    that begin with ``<s>`` (they have no left context), which keep their raw counts (KenLM)."""
+    raw = counts.count[k - 1]
+    if k == counts.order:
+        return raw
+    continuation = np.bincount(counts.suffix[k], minlength=raw.size).astype(np.int64)
+    if raw_bos:
+        return np.where(counts.first[k - 1] == BOS_ID, raw, continuation)
+    return continuation
+
+
+def modified_kn_discounts(adjusted: list) -> np.ndarray:
+    """Chen & Goodman's Eq. (26) discounts ``D1, D2, D3+`` per order from the numbers ``n_j`` of
+    n-grams with adjusted count ``j``: ``Y = n1/(n1 + 2 n2)``, ``D_j = j − (j+1) Y n_{j+1}/n_j``.
+
+    Raises ValueError, as KenLM's ``lmplz`` does, when some ``n_j`` (j = 1, 2, 3) is zero or a
+    discount falls outside [0, j].
+    """
+    out = np.empty((len(adjusted), 3))
+    for k, a in enumerate(adjusted, start=1):
+        n = np.bincount(np.minimum(a, 5), minlength=6)[:5].astype(float)
+        for j in (1, 2, 3):
+            if n[j] == 0:
+                raise ValueError(
+                    f"`discounts` cannot be estimated for {k}-grams: no {k}-gram has adjusted count {j} "
+                    "(small or artificial data?); pass fixed `discounts=(D1, D2, D3)` "
+                    "(KenLM's --discount_fallback uses 0.5, 1, 1.5)."
+                )
+        y = n[1] / (n[1] + 2.0 * n[2])
+        for j in (1, 2, 3):
+            d = j - (j + 1) * y * n[j + 1] / n[j]
+            if not 0.0 <= d <= j:
+                raise ValueError(
+                    f"`discounts` estimated for {k}-grams with adjusted count {j} is {d:.6g}, outside [0, {j}]; "
+                    "pass fixed `discounts=(D1, D2, D3)`."
+                )
+            out[k - 1, j - 1] = d
+    return out
+
+
+def _context_sums(prefix: np.ndarray, values: np.ndarray, n_context: int) -> np.ndarray:
+    return np.bincount(prefix, weights=values, minlength=n_context) if prefix.size else np.zeros(n_context)
+
+
+def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, discount: float = 0.0,
+                 discounts=None, uniform_base: bool = True, raw_bos: bool = True):
+    """Tables of a fitted model (and the modified-KN discounts used, or None).
+
+    Parameters
+    ----------
+    counts : NgramCounts
+    smoothing : str
+        One of :data:`SMOOTHINGS`.
+    gamma : float
+        Lidstone's additive constant γ.
+    discount : float
+        Fixed discount D of absolute discounting and Kneser–Ney, in [0, 1].
+    discounts : array of shape (order, 3) or None
+        Modified Kneser–Ney's ``D1, D2, D3+`` per order; estimated when None.
+    uniform_base : bool
+        End the interpolation at the uniform distribution (True) or at the unigram level (False).
+    raw_bos : bool
+        Kneser–Ney: n-grams beginning with ``<s>`` keep raw counts (see :func:`adjusted_counts`).
+    """
+    offsets, word_of, child_lo, child_hi = _flat_trie(counts)
+    in_events = event_space(counts)
+    n_events = int(in_events.sum())
+    raw = [np.where(in_events, counts.count[0], 0)] + counts.count[1:]
+    count = np.concatenate(raw).astype(np.float64)
+    total = np.zeros(offsets[-1])
+    for k in range(2, counts.order + 1):
+        total[offsets[k - 2] : offsets[k - 1]] = _context_sums(counts.prefix[k - 1], raw[k - 1], offsets[k - 1] - offsets[k - 2])
+    root_total = float(raw[0].sum())
+    prob = np.zeros(offsets[-1])
+    bow = np.ones(offsets[-1])
+    used_discounts = None
+    if smoothing in BACKOFF_FORM:
+        if smoothing in ("kneser_ney", "modified_kneser_ney"):
+            levels = [adjusted_counts(counts, k, raw_bos) for k in range(1, counts.order + 1)]
+            levels[0] = np.where(in_events, levels[0], 0)
+        else:
+            levels = raw
+        if smoothing == "modified_kneser_ney":
+            used_discounts = modified_kn_discounts(levels) if discounts is None else np.asarray(discounts, float)
+        elif smoothing in ("kneser_ney", "absolute_discounting"):
+            used_discounts = np.full((counts.order, 3), float(discount))
+        _interpolate(counts, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
+        if smoothing in ("kneser_ney", "absolute_discounting"):
+            used_discounts = None
+    tables = Tables(offsets, word_of, child_lo, child_hi, prob, bow, count, total, root_total, in_events, n_events)
+    return tables, used_discounts
+
+
+def _alpha_gamma(a, prefix, n_context, smoothing, d):
+    """α of every n-gram and γ of every context at one order, from the counts ``a`` used there.
+
+    ``d`` holds (D1, D2, D3+); γ is 1 and α is 0 where a context's counts sum to zero.
+    """
+    a = a.astype(np.float64)
+    denom = _context_sums(prefix, a, n_context)
+    seen = a > 0
+    types = _context_sums(prefix, seen.astype(np.float64), n_context)
+    if smoothing == "witten_bell":
+        norm = denom + types
+        alpha_num, gamma_num = a, types
+    else:
+        disc = np.where(a >= 3, d[2], np.where(a == 2, d[1], np.where(a == 1, d[0], 0.0)))
+        if smoothing != "modified_kneser_ney":
+            disc = np.minimum(disc, a)  # max(a - D, 0) with D <= 1
+        alpha_num = a - disc
+        norm = denom
+        gamma_num = _context_sums(prefix, disc, n_context)
+    ok = norm > 0
+    safe = np.where(ok, norm, 1.0)
+    gamma = np.where(ok, gamma_num / safe, 1.0)
+    alpha = np.where(ok[prefix], alpha_num / safe[prefix], 0.0) if prefix.size else alpha_num
+    return alpha, gamma
+
+
+def _interpolate(counts, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
+    d = discounts if discounts is not None else np.zeros((counts.order, 3))
+    v = counts.vocab_size
+    root = np.zeros(v, dtype=np.int64)
+    if uniform_base:
+        alpha, gamma = _alpha_gamma(levels[0], root, 1, smoothing, d[0])
+        prob[:v] = alpha + gamma[0] * np.where(in_events, 1.0 / n_events, 0.0)
+    else:
+        total = float(levels[0].sum())
+        prob[:v] = levels[0] / total if total > 0 else np.where(in_events, 1.0 / n_events, 0.0)
+    for k in range(2, counts.order + 1):
+        n_context = offsets[k - 1] - offsets[k - 2]
+        prefix = counts.prefix[k - 1]
+        alpha, gamma = _alpha_gamma(levels[k - 1], prefix, n_context, smoothing, d[k - 1])
+        lower = prob[offsets[k - 2] + counts.suffix[k - 1]]
+        prob[offsets[k - 1] : offsets[k]] = alpha + gamma[prefix] * lower
+        has_children = np.bincount(prefix, minlength=n_context) > 0
+        bow[offsets[k - 2] : offsets[k - 1]] = np.where(has_children, gamma, 1.0)
