@@ -1,0 +1,212 @@
+"""Results files: round trips (JSON Lines and CSV), unfinished rows, provenance, arrays, pandas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hallusim.results import (
+    ResultStore,
+    environment,
+    load,
+    plain,
+    provenance_path,
+    read_provenance,
+    read_rows,
+    write_table,
+)
+
+TRICKY_ROWS = [
+    {
+        "i": 1,
+        "x": 0.1,
+        "tiny": 1e-300,
+        "big": 2**62,
+        "flag": True,
+        "none": None,
+        "text": "plain",
+        "seq": [1, 2.5, "a"],
+        "nan": float("nan"),
+        "inf": float("-inf"),
+    },
+    {
+        "i": -7,
+        "x": 1.0,
+        "tiny": -0.0,
+        "big": 0,
+        "flag": False,
+        "none": None,
+        "text": "1",  # a text that reads as a number
+        "seq": [],
+        "nan": 3.0,
+        "inf": 1.5,
+    },
+    {
+        "i": 0,
+        "x": 2.5e10,
+        "tiny": 5e-324,
+        "big": -(2**40),
+        "flag": True,
+        "none": None,
+        "text": 'a, "quoted"\nline\r\nbreak ☃ true',
+        "seq": [[1], {"k": "v"}],
+        "nan": 0.0,
+        "inf": 0.0,
+    },
+    {"i": 3, "x": 3.25, "tiny": 0.0, "big": 1, "flag": False, "none": None, "text": "", "seq": [None], "nan": 1.0, "inf": 2.0},
+    {"i": 4, "x": 4.0, "tiny": 0.0, "big": 1, "flag": False, "none": None, "text": "true", "seq": [], "nan": 1.0, "inf": 2.0},
+]
+
+
+def same(a, b) -> bool:
+    """Equality that treats NaN as equal to NaN and checks types (1 is not 1.0, True is not 1)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    return a == b
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_store_round_trip_keeps_values_and_types(tmp_path, suffix):
+    path = tmp_path / f"rows{suffix}"
+    with ResultStore(path, columns=["i"]) as store:
+        for row in TRICKY_ROWS:
+            store.append(row)
+    back = read_rows(path)
+    assert len(back) == len(TRICKY_ROWS)
+    for written, read in zip(TRICKY_ROWS, back):
+        assert same(written, read), (written, read)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_write_table_round_trip_and_atomicity(tmp_path, suffix):
+    path = tmp_path / "sub" / f"table{suffix}"
+    write_table(TRICKY_ROWS, path, provenance={"config": {"a": 1}})
+    table = load(path)
+    assert all(same(w, r) for w, r in zip(TRICKY_ROWS, table.rows))
+    assert table.provenance["config"] == {"a": 1} and table.provenance["rows"] == len(TRICKY_ROWS)
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, provenance_path(path).name])
+
+
+def test_numpy_values_become_plain_data():
+    row = plain({"a": np.int64(3), "b": np.float32(0.5), "c": np.arange(3), "d": np.bool_(True), "e": (1, 2)})
+    assert same(row, {"a": 3, "b": 0.5, "c": [0, 1, 2], "d": True, "e": [1, 2]})
+    with pytest.raises(ValueError, match="^`value` must be a number, bool, str, None"):
+        plain({"a": object()})
+    with pytest.raises(ValueError, match="^`value` must be"):
+        plain({1: 2})
+
+
+def test_missing_cells_and_varying_columns(tmp_path):
+    jsonl = tmp_path / "rows.jsonl"
+    with ResultStore(jsonl) as store:
+        store.append({"a": 1, "b": 2})
+        store.append({"a": 3, "c": "x"})  # JSON Lines rows are free-form
+    table = load(jsonl)
+    assert table.columns == ["a", "b", "c"]
+    assert np.isnan(table.column("b")[1]) and table.column("b")[0] == 2.0
+    assert table.column("c").tolist() == [None, "x"]
+
+    csv_path = tmp_path / "rows.csv"
+    with ResultStore(csv_path) as store:
+        store.append({"a": 1, "b": 2})
+        store.append({"a": 3})  # a missing cell is allowed
+        with pytest.raises(ValueError, match="^`row` must be a row with the CSV columns"):
+            store.append({"a": 4, "c": 5})  # a new column is not
+    assert read_rows(csv_path) == [{"a": 1, "b": 2}, {"a": 3}]
+
+
+def test_columns_as_numpy_arrays_with_their_dtypes(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    write_table([{"n": 1, "x": 0.5, "ok": True, "s": "a"}, {"n": 2, "x": 1, "ok": False, "s": "bc"}], path)
+    table = load(path)
+    arrays = table.arrays()
+    assert arrays["n"].dtype == np.int64 and arrays["n"].tolist() == [1, 2]
+    assert arrays["x"].dtype == np.float64 and arrays["x"].tolist() == [0.5, 1.0]
+    assert arrays["ok"].dtype == bool and arrays["s"].tolist() == ["a", "bc"] and arrays["s"].dtype.kind == "U"
+    assert table["n"].tolist() == [1, 2] and len(table) == 2
+    with pytest.raises(KeyError):
+        table.column("missing")
+
+
+def test_to_pandas(tmp_path):
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "rows.csv"
+    write_table([{"n": 1, "x": 0.5}, {"n": 2, "x": 1.5}], path)
+    frame = load(path).to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["n", "x"] and frame["x"].sum() == 2.0
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_reader_never_sees_a_half_written_row(tmp_path, suffix):
+    path = tmp_path / f"rows{suffix}"
+    with ResultStore(path) as store:
+        store.append({"a": 1, "b": "x"})
+        store.append({"a": 2, "b": "y"})
+    complete = path.read_bytes()
+    with open(path, "ab") as fh:  # the state after kill -9 in the middle of a write
+        fh.write(b'{"a":3,"b' if suffix == ".jsonl" else b"3,")
+    assert read_rows(path) == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    with ResultStore(path) as store:  # resuming cuts the unfinished row off
+        assert len(store.rows) == 2
+        store.append({"a": 3, "b": "z"})
+    assert path.read_bytes().startswith(complete)
+    assert read_rows(path)[-1] == {"a": 3, "b": "z"}
+
+
+def test_a_header_cut_in_half_starts_the_csv_afresh(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_bytes(b"a,b")  # no newline: nothing complete
+    with ResultStore(path) as store:
+        store.append({"a": 1, "b": 2})
+    assert path.read_text() == "a,b\n1,2\n"
+
+
+def test_malformed_lines_name_the_file_and_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\nnot json\n')
+    with pytest.raises(ValueError, match=r"rows\.jsonl, line 2: not a JSON object"):
+        read_rows(path)
+    csv_path = tmp_path / "rows.csv"
+    csv_path.write_text("a,b\n1,2\n1,2,3\n")
+    with pytest.raises(ValueError, match=r"rows\.csv, line 3: 3 cells for 2 columns"):
+        read_rows(csv_path)
+    with pytest.raises(ValueError, match="^`results` must be a path ending in .jsonl or .csv"):
+        read_rows(tmp_path / "rows.txt")
+
+
+def test_provenance_sidecar_records_every_session(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    with ResultStore(path, fingerprint="f" * 64, session={"root_seed": 3}) as store:
+        store.append({"a": 1})
+        meta = read_provenance(path)
+        assert meta["status"] == "running" and meta["end_time"] is None
+    with ResultStore(path, fingerprint="f" * 64, session={"root_seed": 3}) as store:
+        store.append({"a": 2})
+    meta = read_provenance(path)
+    assert meta["status"] == "complete" and meta["rows"] == 2 and meta["root_seed"] == 3
+    assert [s["rows_written"] for s in meta["sessions"]] == [1, 1]
+    assert meta["start_time"] == meta["sessions"][0]["start_time"] <= meta["end_time"]
+    for key in ("hallusim", "numpy", "numba", "python", "git_commit", "git_dirty", "command"):
+        assert key in meta and key in environment()
+    with pytest.raises(ValueError, match="^`results` must be a file written by the same sweep function"):
+        ResultStore(path, fingerprint="0" * 64).open()
+    with ResultStore(path, resume=False) as store:  # starting afresh discards rows and sessions
+        assert store.rows == []
+    assert read_rows(path) == [] and len(read_provenance(path)["sessions"]) == 1
+
+
+def test_the_store_must_be_open_to_append(tmp_path):
+    store = ResultStore(tmp_path / "rows.jsonl")
+    with pytest.raises(ValueError, match="not open"):
+        store.append({"a": 1})
