@@ -7,7 +7,9 @@
 ``hallusim reproduce [--preset quick|paper] [--jobs N] [--out DIR]``
     Every experiment.
 ``hallusim score FILE ...``
-    Score graded evaluation results (see :mod:`hallusim._cli_score`).
+    Score graded evaluation results (see :mod:`hallusim.scoring`).
+``hallusim floor ...``
+    Theorem 2's error floor of a training set (see :mod:`hallusim.floor`).
 
 Every sweep's rows are also appended, as they complete, to a JSON Lines file under
 ``DIR/results/sweeps/`` (one folder per experiment and configuration); running the same command
@@ -131,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_options(reproduce, overrides=False)
     reproduce.set_defaults(func=_reproduce)
 
-    from hallusim import _cli_score
+    from hallusim import _cli_floor, _cli_score
 
     _cli_score.add_parser(commands)
+    _cli_floor.add_parser(commands)
     return parser
 
 

@@ -127,7 +127,9 @@ def one_line_error(capsys, code, *needles, after_progress=False):
 # Help and listing
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["list", "--help"], ["run", "--help"], ["reproduce", "--help"], ["score", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["list", "--help"], ["run", "--help"], ["reproduce", "--help"], ["score", "--help"], ["floor", "--help"]],
+)
 def test_help_of_every_subcommand(argv, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
