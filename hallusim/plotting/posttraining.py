@@ -172,13 +172,18 @@ def plot_behavioral_audit(rows, path):
 def plot_calibration_tradeoff(rows, path):
     """The calibration trade-off: err, δ, cross-entropy and the Theorem 1–2 bounds against ``s``.
 
+    Four panels: err with the Theorem 1 and 2 lower bounds and the singleton rate against ``s``;
+    δ (exact) with the finite-difference slope ``|dL/d ln s|`` against ``s``; the cross-entropy
+    ``L(p̂_s)`` against ``s``; and err against δ, where every family is a curve and the IDK-heavy
+    policies are points. Curves are means over replicates.
+
     Parameters
     ----------
     rows : list of dict
-        Rows of the ``calibration_tradeoff`` experiment: one per (family, scale ``s``,
-        replicate) with ``err``, ``delta``, ``cross_entropy``, ``theorem1_lower``,
-        ``theorem2_lower``, ``singleton_rate``; rows whose ``family`` is ``"idk_heavy"`` are
-        marked as single points.
+        Rows of the ``calibration_tradeoff`` experiment: one per (world, family, ``scale``) with
+        ``err``, ``delta``, ``dL_dlog_s``, ``cross_entropy``, ``theorem1_lower``,
+        ``theorem2_lower``, ``singleton_rate``; rows whose ``family`` is ``"idk_heavy"`` (named by
+        ``policy``) are marked as points.
     path : str or Path
 
     Returns
@@ -186,37 +191,53 @@ def plot_calibration_tradeoff(rows, path):
     list of Path
     """
     families = [f for f in dict.fromkeys(r["family"] for r in rows) if f != "idk_heavy"]
-    idk = [r for r in rows if r["family"] == "idk_heavy"]
+    policies = list(dict.fromkeys(r["policy"] for r in rows if r["family"] == "idk_heavy"))
+    keys = ("err", "delta", "dL_dlog_s", "cross_entropy", "theorem1_lower", "theorem2_lower")
     with paper_style():
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.9), layout="constrained")
+        fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.6), layout="constrained")
+        ax_err, ax_delta, ax_loss, ax_plane = axes.ravel()
         sr = _mean(rows, "singleton_rate")
         for i, family in enumerate(families):
             sub = [r for r in rows if r["family"] == family]
             scales = sorted({r["scale"] for r in sub})
-            mean = {key: [np.mean([r[key] for r in sub if r["scale"] == s]) for s in scales]
-                    for key in ("err", "delta", "cross_entropy", "theorem1_lower", "theorem2_lower")}
+            mean = {key: np.array([np.mean([r[key] for r in sub if r["scale"] == s]) for s in scales]) for key in keys}
             color = PALETTE[i % len(PALETTE)]
-            axes[0].plot(scales, mean["err"], color=color, label=f"err ({family})")
-            axes[0].plot(scales, mean["theorem2_lower"], color=color, ls="--", lw=1, label=f"Thm 2 lower ({family})")
-            axes[0].plot(scales, mean["theorem1_lower"], color=color, ls=":", lw=1, label=f"Thm 1 lower ({family})")
-            axes[1].plot(scales, mean["delta"], color=color, label=f"δ = |dL/ds| ({family})")
-            axes[2].plot(scales, mean["cross_entropy"], color=color, label=f"L ({family})")
-        axes[0].axhline(sr, color="0.4", lw=1, ls="-.", label=f"singleton rate sr = {sr:.3f}")
-        for j, r in enumerate(idk):
-            label = "IDK-heavy (answer memorized facts only)" if j == 0 else None
-            axes[0].scatter([r["scale"]], [r["err"]], marker="*", s=90, color="0.1", zorder=5, label=label)
-            axes[1].scatter([r["scale"]], [r["delta"]], marker="*", s=90, color="0.1", zorder=5, label=label)
-        for ax, title in zip(axes, ("generative error and its lower bounds", "calibration gap δ", "cross-entropy L(p̂_s)")):
+            ax_err.plot(scales, mean["err"], color=color, lw=1.8, label=f"err, {family}")
+            ax_err.plot(scales, mean["theorem1_lower"], color=color, ls=":", lw=1.2, label=f"Thm 1 lower, {family}")
+            vacuous = " (< 0: vacuous at this N, below the axis)" if mean["theorem2_lower"].max() < 0 else ""
+            ax_err.plot(scales, mean["theorem2_lower"], color=color, ls="--", lw=1, label=f"Thm 2 lower, {family}{vacuous}")
+            ax_delta.plot(scales, mean["delta"], color=color, label=f"δ of p̂_s, {family}")
+            ax_delta.plot(scales, np.abs(mean["dL_dlog_s"]), "o", ms=3, mfc="none", color=color,
+                          label=f"|dL/d ln s| (finite differences), {family}")
+            ax_loss.plot(scales, mean["cross_entropy"], color=color, label=f"L(p̂_s), {family}")
+            ax_plane.plot(mean["delta"], mean["err"], color=color, marker=".", ms=4, label=family)
+            at_one = int(np.argmin(np.abs(np.log(scales))))
+            ax_plane.plot(mean["delta"][at_one], mean["err"][at_one], "s", color=color, ms=6, mfc="none")
+        markers = "*P"
+        for j, name in enumerate(policies):
+            sub = [r for r in rows if r["family"] == "idk_heavy" and r["policy"] == name]
+            point = {key: np.mean([r[key] for r in sub]) for key in ("err", "delta", "scale")}
+            label = f"IDK-heavy: {name}"
+            ax_err.scatter([point["scale"]], [point["err"]], marker=markers[j % 2], s=80, color="0.1", zorder=5, label=label)
+            ax_delta.scatter([point["scale"]], [point["delta"]], marker=markers[j % 2], s=80, color="0.1", zorder=5, label=label)
+            ax_plane.scatter([point["delta"]], [point["err"]], marker=markers[j % 2], s=80, color="0.1", zorder=5, label=label)
+        ax_err.axhline(sr, color="0.4", lw=1, ls="-.", label=f"singleton rate sr = {sr:.3f}")
+        ax_plane.axhline(sr, color="0.4", lw=1, ls="-.")
+        for ax, title in ((ax_err, "generative error and its lower bounds"), (ax_delta, "calibration gap δ = |dL/ds|"),
+                          (ax_loss, "cross-entropy L(p̂_s)")):
             ax.set_xscale("log")
-            ax.set_xlabel("rescaling factor s of above-threshold probabilities")
+            ax.set_xlabel("rescaling factor s (above-threshold probabilities × s; IDK-heavy at the right)")
             ax.set_title(title)
             ax.axvline(1.0, color="0.7", lw=0.8)
         top = max(r["err"] for r in rows)
-        axes[0].set_ylim(-0.05 * top, 1.15 * top)
-        axes[0].legend(frameon=False, fontsize=6.5, loc="lower left")
-        axes[1].legend(frameon=False, fontsize=7)
-        axes[2].legend(frameon=False, fontsize=7)
+        ax_err.set_ylim(-0.1 * top, 1.2 * top)
+        ax_plane.set_xlabel("δ")
+        ax_plane.set_ylabel("err")
+        ax_plane.set_title("the trade-off: err below sr only with δ > 0 (squares: s = 1)")
+        ax_err.legend(frameon=False, fontsize=6.5, loc="lower left")
+        for ax in (ax_delta, ax_loss, ax_plane):
+            ax.legend(frameon=False, fontsize=6.5)
         fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration")
         return save_figure(fig, path)

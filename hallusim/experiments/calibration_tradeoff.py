@@ -1,0 +1,141 @@
+"""The trade-off at the heart of the paper: fewer hallucinations only by giving up calibration.
+
+On an arbitrary-facts world (Definition 1), the rescaled family ``p̂_s`` (THEORY §2: the
+probabilities above ``1/min|E_c|`` multiplied by ``s``, each prompt renormalised) of
+
+* the calibrated learner of Appendix B (``s = 1`` is calibrated: δ = 0 there), and
+* the memorizing learner mixed with it (weights ``mix_weight`` and ``1 − mix_weight``),
+
+for ``s`` over several decades: the generative error ``err``, ``δ = |dL/ds|`` of the model
+``p̂_s`` (its calibration gap at the threshold), the cross-entropy ``L(p̂_s)`` and the
+Theorem 1 / Theorem 2 lower bounds (with each model's own δ), all exact (:func:`hallusim.evaluate`).
+For the calibrated learner, ``s → ∞`` moves the mass of every unseen prompt onto IDK: ``err``
+falls towards 0 and below the singleton-rate floor, but only as δ grows. The IDK-heavy policies
+(answer only memorized facts: the memorizing learner; and always IDK) are marked on the same axes.
+
+Within a replicate every (family, s) uses the same corpus (common random numbers), so each curve
+is one world's exact trade-off; replicates redraw the corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from hallusim._validation import check_float, check_int
+from hallusim.facts import ArbitraryFacts
+from hallusim.iiv import evaluate
+from hallusim.learners import (
+    AbstainingLearner,
+    CalibratedLearner,
+    MemorizingLearner,
+    MixtureLearner,
+    RescaledLearner,
+)
+from hallusim.results import write_table
+from hallusim.sweep import sweep
+
+SUMMARY = "Figure: err, δ = |dL/ds|, cross-entropy and the Theorem 1/2 bounds of the rescaled calibrated (and memorizing-mixed) learner against s, with IDK-heavy policies marked."
+OUTPUTS = (
+    "figures/calibration_tradeoff.png",
+    "figures/calibration_tradeoff.pdf",
+    "results/calibration_tradeoff.csv",
+)
+IDK_HEAVY = {"memorizing": MemorizingLearner, "always IDK": AbstainingLearner}
+METRICS = ("err", "err_iiv", "delta", "dL_ds", "cross_entropy", "theorem1_lower", "theorem2_lower", "theorem2_upper")
+
+
+def _learner(params, mix_weight):
+    family, scale = params["family"], params["scale"]
+    if family == "idk_heavy":
+        return IDK_HEAVY[params["policy"]]()
+    if family == "calibrated":
+        base = CalibratedLearner()
+    else:
+        base = MixtureLearner([MemorizingLearner(), CalibratedLearner()], [mix_weight, 1.0 - mix_weight])
+    return RescaledLearner(base, scale)
+
+
+def replicate(params, seed, *, world, n_examples, mix_weight, seed_root):
+    """One (family, s) on the corpus of replicate ``params["world"]``: the exact metrics."""
+    # The corpus depends only on (seed_root, world index), not on (family, s): common random numbers.
+    corpus = world.sample(n_examples, seed=np.random.SeedSequence([seed_root, params["world"]]))
+    evaluation = evaluate(_learner(params, mix_weight).fit(corpus), corpus)
+    return {
+        **{key: getattr(evaluation, key) for key in METRICS},
+        "singleton_rate": evaluation.singleton_rate,
+        "missing_mass": evaluation.missing_mass,
+        "min_errors": evaluation.min_errors,
+        "n_examples": evaluation.n_examples,
+    }
+
+
+def grid(config) -> list[dict]:
+    """Configurations: each family × each ``s``, and the IDK-heavy policies, for every world."""
+    scales = np.logspace(float(config["log10_scale_min"]), float(config["log10_scale_max"]), int(config["n_scales"]))
+    marker_scale = float(10.0 ** (float(config["log10_scale_max"]) + 0.5))
+    configs = []
+    for world in range(int(config["replicates"])):
+        for family in config["families"]:
+            configs += [{"world": world, "family": family, "policy": "", "scale": float(s)} for s in scales]
+        configs += [{"world": world, "family": "idk_heavy", "policy": name, "scale": marker_scale} for name in IDK_HEAVY]
+    return configs
+
+
+def add_numeric_slopes(rows) -> None:
+    """Add ``dL_dlog_s``: the slope of ``L(p̂_s)`` in ``ln s`` along each curve, by finite differences.
+
+    ``d/d ln s L(p̂_s) = d/ds' L((p̂_s)_{s'})`` at ``s' = 1`` (the exact ``dL_ds`` of the model
+    ``p̂_s``) wherever rescaling ``p̂_s`` moves the same responses as rescaling ``p̂`` (its set
+    above the threshold is still ``A``); where the set has changed the two differ. Second-order
+    differences on the grid (one-sided at the ends); NaN where ``L`` is infinite.
+    """
+    curves = {}
+    for row in rows:
+        if row["family"] != "idk_heavy":
+            curves.setdefault((row["world"], row["family"]), []).append(row)
+    for curve in curves.values():
+        curve.sort(key=lambda r: r["scale"])
+        log_s = np.log([r["scale"] for r in curve])
+        loss = np.array([r["cross_entropy"] for r in curve], dtype=float)
+        slope = np.gradient(loss, log_s) if np.isfinite(loss).all() else np.full(loss.size, np.nan)
+        for r, value in zip(curve, slope):
+            r["dL_dlog_s"] = float(value)
+    for row in rows:
+        row.setdefault("dL_dlog_s", float("nan"))
+
+
+def _check(config):
+    check_int("n_prompts", config["n_prompts"], minimum=1)
+    check_float("exponent", config["exponent"], low=0.0)
+    check_int("n_responses", config["n_responses"], minimum=2)
+    check_float("answer_prob", config["answer_prob"], low=0.0, high=1.0)
+    check_int("n_examples", config["n_examples"], minimum=1)
+    check_int("n_scales", config["n_scales"], minimum=2)
+    check_float("mix_weight", config["mix_weight"], low=0.0, high=1.0)
+    check_int("replicates", config["replicates"], minimum=1)
+    if not float(config["log10_scale_min"]) < float(config["log10_scale_max"]):
+        raise ValueError(f"`log10_scale_min` must be below `log10_scale_max`; got {config['log10_scale_min']!r}.")
+    unknown = sorted(set(config["families"]) - {"calibrated", "memorizing_mix"})
+    if unknown:
+        raise ValueError(f"`families` must be among 'calibrated', 'memorizing_mix'; got {', '.join(map(repr, unknown))}.")
+
+
+def run(config, out_dir, *, sweep_options=None):
+    """Evaluate every (world, family, s) exactly; write the table and the figure; return the rows."""
+    _check(config)
+    world = ArbitraryFacts.zipf(int(config["n_prompts"]), float(config["exponent"]), int(config["n_responses"]),
+                                float(config["answer_prob"]))
+    func = functools.partial(replicate, world=world, n_examples=int(config["n_examples"]),
+                             mix_weight=float(config["mix_weight"]), seed_root=int(config["seed"]))
+    rows = sweep(func, grid(config), replicates=1, seed=int(config["seed"]), **(sweep_options or {}))
+    add_numeric_slopes(rows)
+    out_dir = Path(out_dir)
+    write_table(rows, out_dir / "results" / "calibration_tradeoff.csv",
+                provenance={"experiment": "calibration_tradeoff", "config": dict(config)})
+    from hallusim.plotting.posttraining import plot_calibration_tradeoff
+
+    plot_calibration_tradeoff(rows, out_dir / "figures" / "calibration_tradeoff")
+    return rows
