@@ -83,14 +83,14 @@ def _parse_int(buf, start, end):
         start += 1
         if start == end:
             return 0, ERR_INT
-    value = 0
+    value = np.int64(0)
     for i in range(start, end):
-        c = buf[i]
+        c = np.int64(buf[i])
         if c < 48 or c > 57:
             return 0, ERR_INT
-        value = value * 10 + (c - 48)
-        if value > _MAX_COUNT:
+        if value > (_MAX_COUNT - (c - 48)) // 10:
             return 0, ERR_OVERFLOW
+        value = value * 10 + (c - 48)
     return value, ERR_NONE
 
 
@@ -111,7 +111,7 @@ def _parse_flag(buf, start, end):
     n = end - start
     word = 0
     for i in range(min(n, 8)):
-        c = buf[start + i]
+        c = np.int64(buf[start + i])
         if 65 <= c <= 90:
             c += 32  # lower case
         word = word * 256 + c

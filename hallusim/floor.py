@@ -271,7 +271,13 @@ class _Tally:
 
 def _read_header(path: Path, handle, container: str):
     """(column names, bytes after the header, line number of the first record)."""
-    first = handle.read(scan.CHUNK_BYTES)
+    first = b""
+    while True:  # read until the header (CSV) or the first non-blank line (JSON) is complete
+        data = handle.read(scan.CHUNK_BYTES)
+        first += data
+        body = first.lstrip(b" \t\r\n") if container == "JSON Lines" else first
+        if not data or b"\n" in body:
+            break
     if first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
     if not first.strip():
