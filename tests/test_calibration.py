@@ -133,3 +133,107 @@ def test_rows_and_gap():
 def test_validation(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         reliability_diagram(*args, **kwargs)
+
+
+# -- the calibration_histograms experiment (Figure 2 in simulation) ---------------------------
+def test_figure2_simulation_claims():
+    from hallusim.experiments.calibration_histograms import _softmax, question_population, replicate
+
+    n, temperature = 20_000, 0.4
+    seed = np.random.SeedSequence(5)
+    row = replicate({"post_temperature": temperature}, seed, n_questions=n, n_choices=4, logit_scale=6.0,
+                    n_bins=10, binning="equal_width")
+    logits, answers = question_population(n, 4, 6.0, seed)
+    pre, post = _softmax(logits), _softmax(logits / temperature)
+    # Sharpening keeps the argmax, so the 0-1-optimal answer's error is unchanged.
+    assert row["pretrained_err_argmax"] == row["posttrained_err_argmax"]
+    # Given the logits, p(A_z) - p̂(A_z) is a mean of n independent terms in [-1, 1] with mean
+    # E[p(A)] - p̂(A). Hoeffding at alpha = 1e-6: |deviation| <= sqrt(2 ln(2/alpha) / n).
+    eps = np.sqrt(2 * np.log(2 / 1e-6) / n)
+    z = 1 / 3
+    assert row["pretrained_delta"] <= eps  # calibrated: E[p(A)] = p̂(A)
+    expected_gap = np.mean(np.sum((post - pre) * (post > z), axis=1))
+    assert abs(row["posttrained_delta"] - abs(expected_gap)) <= eps
+    assert abs(expected_gap) > 3 * eps  # measurably miscalibrated
+    # err (sampling an answer) = 1 - mean p̂(a_i): for the calibrated model its mean is 1 - mean Σ p̂², same Hoeffding.
+    assert abs(row["pretrained_err"] - (1 - np.mean(np.sum(pre**2, axis=1)))) <= eps
+    # Top-label ECE of the calibrated model: given the logits each answer is correct with
+    # probability equal to its confidence, independently. Hoeffding per bin with a union bound
+    # over the 10 bins at alpha = 1e-6 bounds every bin's gap, hence the ECE.
+    result = reliability_diagram(pre, answers, n_bins=10, variant="top_label")
+    full = result.counts > 0
+    bound = np.sum(result.counts[full] / n * np.sqrt(np.log(2 * 10 / 1e-6) / (2 * result.counts[full])))
+    assert row["pretrained_ece_top_label"] == pytest.approx(result.ece)
+    assert row["pretrained_ece_top_label"] <= bound
+    assert row["posttrained_ece_top_label"] > bound
+    # Theorem 4 holds for both models.
+    assert row["pretrained_err"] >= row["pretrained_theorem4_lower"]
+    assert row["posttrained_err"] >= row["posttrained_theorem4_lower"]
+
+
+def test_calibration_histograms_run(tmp_path):
+    from hallusim.experiments import load, load_config
+
+    module = load("calibration_histograms")
+    config = load_config("calibration_histograms", "quick", ["n_questions=2000", "replicates=1"])
+    rows = module.run(config, tmp_path)
+    assert len(rows) == 1
+    for output in module.OUTPUTS:
+        assert (tmp_path / output).is_file()
+
+
+# -- the calibration_tradeoff experiment ----------------------------------------------------------
+def _tradeoff_setup():
+    from hallusim.facts import ArbitraryFacts
+
+    world = ArbitraryFacts.zipf(3000, 1.0, 365, 0.9)
+    return world, dict(world=world, n_examples=3000, mix_weight=0.5, seed_root=11)
+
+
+def test_tradeoff_calibrated_family_closed_form():
+    # Calibrated learner, α = 0.9, |R| = 365: on an unseen prompt IDK (0.1) is above 1/364 and
+    # each answer (0.9/365) below, so p̂_s moves mass between them and
+    # err(s) = MM·(364/365) / (1 + (s − 1)(1 − α)), exactly; δ = 0 at s = 1; Theorem 1 always holds.
+    from hallusim.experiments.calibration_tradeoff import replicate
+
+    world, kwargs = _tradeoff_setup()
+    corpus = world.sample(3000, seed=np.random.SeedSequence([11, 0]))
+    for scale in (1e-3, 0.3, 1.0, 7.0, 1e3):
+        row = replicate({"world": 0, "family": "calibrated", "policy": "", "scale": scale}, None, **kwargs)
+        expected = corpus.missing_mass * (364 / 365) / (1 + (scale - 1) * 0.1)
+        assert row["err"] == pytest.approx(expected, rel=1e-9)
+        assert row["err"] >= row["theorem1_lower"]
+        if scale == 1.0:
+            assert row["delta"] <= 1e-12
+
+
+@pytest.mark.parametrize("family", ["calibrated", "memorizing_mix"])
+@pytest.mark.parametrize("scale", [2.0, 30.0])
+def test_tradeoff_delta_is_the_slope_of_the_loss(family, scale):
+    # Where rescaling p̂_s moves the same responses as rescaling p̂ (s >= 1 here),
+    # d/d ln s L(p̂_s) = dL_ds of p̂_s. Central difference with step 1e-4: error O(1e-8).
+    from hallusim.experiments.calibration_tradeoff import replicate
+
+    _, kwargs = _tradeoff_setup()
+    step = 1e-4
+    loss = [replicate({"world": 0, "family": family, "policy": "", "scale": scale * np.exp(k * step)}, None, **kwargs)["cross_entropy"]
+            for k in (-1, 1)]
+    row = replicate({"world": 0, "family": family, "policy": "", "scale": scale}, None, **kwargs)
+    assert (loss[1] - loss[0]) / (2 * step) == pytest.approx(row["dL_ds"], abs=1e-6)
+    assert row["delta"] == pytest.approx(abs(row["dL_ds"]), abs=1e-15)
+
+
+def test_calibration_tradeoff_run(tmp_path):
+    from hallusim.experiments import load, load_config
+
+    module = load("calibration_tradeoff")
+    overrides = ["n_prompts=2000", "n_examples=2000", "n_scales=5", "replicates=1"]
+    rows = module.run(load_config("calibration_tradeoff", "quick", overrides), tmp_path)
+    for output in module.OUTPUTS:
+        assert (tmp_path / output).is_file()
+    idk = [r for r in rows if r["family"] == "idk_heavy"]
+    assert {r["policy"] for r in idk} == {"memorizing", "always IDK"}
+    assert all(r["err"] == 0.0 and r["delta"] > 0 for r in idk)  # no hallucinations, not calibrated
+    calibrated = sorted((r for r in rows if r["family"] == "calibrated"), key=lambda r: r["scale"])
+    errs = [r["err"] for r in calibrated]
+    assert errs == sorted(errs, reverse=True)

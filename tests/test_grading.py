@@ -285,3 +285,21 @@ def test_overconfident_policy_shows_accuracy_shortfall():
     assert np.all(audit.deviation_per_target > 0)
     assert np.all(audit.error_rate > audit.ideal_error_rate)
     assert len(audit.rows()) == 3
+
+
+# -- the confidence_targets experiment ------------------------------------------------------------
+def test_confidence_targets_run_ranks_policies(tmp_path):
+    from hallusim.experiments import load, load_config
+    from hallusim.experiments.confidence_targets import ranking_summary
+
+    module = load("confidence_targets")
+    overrides = ["n_questions=800", "replicates=2", "audit_targets=20", "targets=[0.0, 0.3, 0.6, 0.9]"]
+    rows = module.run(load_config("confidence_targets", "quick", overrides), tmp_path)
+    for output in module.OUTPUTS:
+        assert (tmp_path / output).is_file()
+    leaders = ranking_summary(rows)
+    guess, calibrated = "always guess (Model B)", "behaviorally calibrated (Model A)"
+    assert all(guess in names for names in leaders["expected_score_binary"].values())
+    assert all(calibrated in names for names in leaders["expected_score_target"].values())
+    assert leaders["expected_score_binary"][0.9] == [guess]
+    assert leaders["expected_score_target"][0.9] == [calibrated]
