@@ -54,10 +54,9 @@ class _Learner:
 def _one_answer_model(corpus, seen_prob, idk):
     """A model whose only explicit response is ``a_c``, with ``seen_prob`` on seen prompts."""
     seen = corpus.seen
-    n_resp = np.broadcast_to(np.asarray(corpus.world.n_responses), (corpus.world.n_prompts,))
-    responses = np.where(seen, corpus.answers, -1)[:, None]
+    responses = np.where(seen, corpus.answers.astype(np.int32, copy=False), np.int32(-1))[:, None]
     probs = np.where(seen, seen_prob, 0.0)[:, None]
-    return CompactModel(n_resp.copy() if n_resp.ndim else n_resp, responses, probs, idk)
+    return CompactModel(corpus.world.n_responses, responses, probs, idk)
 
 
 class CalibratedLearner(_Learner):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hallusim import _model_kernels as _mk
 from hallusim._validation import fail
 
 __all__ = ["CompactModel", "rescale_factor"]
@@ -64,34 +65,33 @@ class CompactModel:
             fail("probs", f"an array of shape {responses.shape} like `responses`", f"<an array of shape {probs.shape}>")
         n_resp = _broadcast_1d("n_responses", self.n_responses, n_prompts, np.int64)
         idk = _broadcast_1d("idk", self.idk, n_prompts, np.float64)
-        object.__setattr__(self, "responses", np.ascontiguousarray(responses, dtype=np.int64))
+        # int32 ids halve the memory at 10^8 prompts; |R_c| beyond 2^31 is not plausible
+        id_type = np.int32 if n_resp.max() < 2**31 else np.int64
+        object.__setattr__(self, "responses", np.ascontiguousarray(responses, dtype=id_type))
         object.__setattr__(self, "probs", probs)
         object.__setattr__(self, "n_responses", n_resp)
         object.__setattr__(self, "idk", idk)
         self._validate()
 
     def _validate(self):
-        if (self.n_responses < 2).any():
-            fail("n_responses", "integers >= 2", int(self.n_responses.min()))
-        if not (np.isfinite(self.probs).all() and (self.probs >= 0).all() and (self.probs <= 1).all()):
-            fail("probs", "probabilities in [0, 1]", "<values outside [0, 1]>")
-        if not ((self.idk >= 0).all() and (self.idk <= 1).all()):
-            fail("idk", "probabilities in [0, 1]", "<values outside [0, 1]>")
-        used = self.responses >= 0
-        if (self.responses < -1).any() or (self.responses >= self.n_responses[:, None] * np.ones_like(self.responses)).any():
-            fail("responses", "ids in [0, |R_c|) or -1 for an unused slot", "<an id out of range>")
-        if (self.probs[~used] != 0).any():
-            fail("probs", "0 in the unused slots (responses == -1)", "<a non-zero probability in an unused slot>")
-        if self.responses.shape[1] > 1:
-            ordered = np.sort(np.where(used, self.responses, -1 - np.arange(self.responses.shape[1])), axis=1)
-            if (np.diff(ordered, axis=1) == 0).any():
-                fail("responses", "distinct ids within each prompt", "<a repeated response>")
-        rest = self.rest_mass
-        if (rest < -_SUM_TOLERANCE).any():
-            fail("probs", "rows whose explicit and IDK probabilities sum to at most 1", f"<a row summing to {1 - rest.min()!r}>")
-        n_rest = self.n_responses - used.sum(axis=1)
-        if ((n_rest == 0) & (rest > _SUM_TOLERANCE)).any():
-            fail("probs", "rows summing to 1 when every response of R_c is explicit", "<a row with missing mass>")
+        nr_stride = 0 if self.n_responses.shape[0] == 1 else 1
+        idk_stride = 0 if self.idk.shape[0] == 1 else 1
+        code, prompt, value = _mk.first_violation(
+            self.n_responses, nr_stride, self.responses, self.probs, self.idk, idk_stride, _SUM_TOLERANCE
+        )
+        if code == _mk.OK:
+            return
+        name, allowed = {
+            _mk.BAD_N_RESPONSES: ("n_responses", "integers >= 2"),
+            _mk.BAD_PROB: ("probs", "probabilities in [0, 1]"),
+            _mk.BAD_IDK: ("idk", "probabilities in [0, 1]"),
+            _mk.BAD_RESPONSE: ("responses", "ids in [0, |R_c|) or -1 for an unused slot"),
+            _mk.UNUSED_SLOT_MASS: ("probs", "0 in the unused slots (responses == -1)"),
+            _mk.REPEATED_RESPONSE: ("responses", "distinct ids within each prompt"),
+            _mk.ROW_ABOVE_ONE: ("probs", "rows whose explicit and IDK probabilities sum to at most 1"),
+            _mk.MISSING_MASS: ("probs", "rows summing to 1 when every response of R_c is explicit"),
+        }[code]
+        fail(name, allowed, f"<{value!r} at prompt {prompt}>")
 
     @property
     def n_prompts(self) -> int:

@@ -96,3 +96,25 @@ def test_iiv_kernels_match_python():
     assert np.allclose(dense[0], dense[1], rtol=1e-14, atol=0)
     # and the dense and compact kernels agree on the same model
     assert np.allclose(dense[0], sums[0].sum(axis=0), rtol=1e-12, atol=1e-15)
+
+
+def test_model_validation_kernel_matches_python():
+    from hallusim import _model_kernels as mk
+
+    n_resp = np.array([3, 3, 2, 4])
+    responses = np.array([[0, -1], [1, 2], [1, 0], [3, -1]])
+    probs = np.array([[0.5, 0.0], [0.2, 0.3], [0.5, 0.5], [0.1, 0.0]])
+    idk = np.array([0.1, 0.5, 0.0, 0.2])
+    cases = [
+        (responses, probs, idk),  # valid
+        (responses, np.where(probs == 0.3, 0.6, probs), idk),  # row 1 sums above one
+        (np.array([[0, 0], [1, 2], [1, 0], [3, -1]]), probs, idk),  # repeated id
+        (responses, probs, np.array([0.1, 0.5, 0.0, 1.5])),  # bad idk
+        (responses, np.where(probs == 0.5, 0.4, probs), idk),  # row 2: all explicit, mass missing
+    ]
+    codes = []
+    for r, p, q in cases:
+        jitted = mk.first_violation(n_resp, 1, r, p, q, 1, 1e-9)
+        assert jitted == mk.first_violation.py_func(n_resp, 1, r, p, q, 1, 1e-9)
+        codes.append(jitted[0])
+    assert codes == [mk.OK, mk.ROW_ABOVE_ONE, mk.REPEATED_RESPONSE, mk.BAD_IDK, mk.MISSING_MASS]

@@ -7,13 +7,11 @@ Theorem 2 lower bound (δ = 0), the calibrated learner's upper bound and the mis
 
 from __future__ import annotations
 
-import csv
 import functools
 from pathlib import Path
 
-import numpy as np
-
 import hallusim as hs
+from hallusim.results import write_table
 from hallusim.sweep import sweep
 
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
@@ -71,21 +69,11 @@ def run(config, out_dir, *, sweep_options=None):
     grid = {"exponent": list(config["exponents"]), "n_examples": [int(n) for n in config["n_examples"]]}
     rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
-    _write_csv(rows, out_dir / "results" / "singleton_floor.csv")
+    write_table(rows, out_dir / "results" / "singleton_floor.csv", provenance={"config": config})
     from hallusim.plotting.facts import plot_singleton_floor
 
     plot_singleton_floor(rows, tuple(config["learners"]), out_dir / "figures" / "singleton_floor")
     return rows
-
-
-def _write_csv(rows, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":  # pragma: no cover
