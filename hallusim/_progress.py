@@ -67,8 +67,8 @@ class Progress:
         self.mode = _resolve_mode(mode, self.stream)
         self.total, self.done, self.description, self.interval = total, done, description, interval
         self._start = self._last = time.monotonic()
-        self._initial = done
         self._printed = False
+        self._first = None  # when the first fresh row completed (the rate after it excludes JIT warm-up)
         self._bar = None
         if self.mode == "bar":
             from tqdm import tqdm
@@ -88,6 +88,8 @@ class Progress:
         ----------
         n : int
         """
+        if self._first is None:
+            self._first = (time.monotonic(), self.done + n)
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
@@ -100,9 +102,9 @@ class Progress:
     def _status(self, now: float) -> str:
         elapsed = now - self._start
         text = f"{self.done}/{self.total} rows ({100.0 * self.done / max(self.total, 1):.0f}%), {_duration(elapsed)}"
-        fresh = self.done - self._initial
-        if 0 < fresh and self.done < self.total:
-            text += f", about {_duration(elapsed / fresh * (self.total - self.done))} left"
+        if self._first is not None and self.done > self._first[1] and self.done < self.total:
+            rate = (self.done - self._first[1]) / max(now - self._first[0], 1e-9)
+            text += f", about {_duration((self.total - self.done) / rate)} left"
         return text
 
     def close(self) -> None:

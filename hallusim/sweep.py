@@ -409,7 +409,7 @@ def sweep(
         numba_threads = check_int("numba_threads", numba_threads, minimum=1)
     configs = expand_grid(grid)
     hashes = [config_hash(params) for params in configs]
-    description = description or _name(func).replace("<locals>.", "")
+    description = description or _name(func).replace("<locals>.", "").removeprefix("hallusim.experiments.")
 
     # Distinct (configuration, replicate) keys, in grid order.
     keys = list(dict.fromkeys((h, rep) for h in hashes for rep in range(replicates)))
