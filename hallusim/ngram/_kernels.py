@@ -211,11 +211,11 @@ def score_additive(ctx, words, word_of, child_lo, child_hi, count, total, root_t
 
 
 @jit
-def fill_distribution(ctx_row, backoff, word_of, child_lo, child_hi, prob, bow, count, total, root_total, gamma, n_events, in_events, out):
+def fill_distribution(ctx_row, backoff, shorten, word_of, child_lo, child_hi, prob, bow, count, total, root_total, gamma, n_events, in_events, out):
     """The model's whole next-word distribution given one right-aligned context, into ``out``.
 
-    For additive models (``backoff`` false) an unseen context is shortened until it is seen, as
-    nltk.lm's ``generate`` does.
+    For additive models (``backoff`` false) with ``shorten``, an unseen context is shortened until
+    it is seen, as nltk.lm's ``generate`` does; without it the result matches ``score_additive``.
     """
     v = out.size
     m = ctx_row.size
@@ -238,19 +238,18 @@ def fill_distribution(ctx_row, backoff, word_of, child_lo, child_hi, prob, bow, 
     start = m
     while start > 0 and ctx_row[start - 1] >= 0:
         start -= 1
-    g = -2
-    while start < m:
-        g = find_context(word_of, child_lo, child_hi, ctx_row, start, m)
-        if g >= 0 and total[g] > 0:
-            break
-        g = -2
+    g = -2 if start == m else find_context(word_of, child_lo, child_hi, ctx_row, start, m)
+    while shorten and start < m and (g < 0 or total[g] == 0):
         start += 1
+        g = -2 if start == m else find_context(word_of, child_lo, child_hi, ctx_row, start, m)
     for w in range(v):
         out[w] = 0.0
     if g == -2:
         t = root_total
         for w in range(v):
             out[w] = count[w]
+    elif g == -1:
+        t = 0.0
     else:
         t = total[g]
         for h in range(child_lo[g], child_hi[g]):
@@ -291,7 +290,7 @@ def generate_tokens(prompts, n_words, block_size, states, backoff, word_of, chil
             for j in range(m):
                 window[j] = prompts[r, j]
             for t in range(n_words):
-                fill_distribution(window, backoff, word_of, child_lo, child_hi, prob, bow, count, total, root_total, gamma, n_events, in_events, dist)
+                fill_distribution(window, backoff, True, word_of, child_lo, child_hi, prob, bow, count, total, root_total, gamma, n_events, in_events, dist)
                 w = _sample_index(dist, next_double(state))
                 out[r, t] = w
                 if m > 0:

@@ -46,15 +46,15 @@ def _as_corpus(sentences, offsets, vocabulary, min_count):
         for s in sentences:
             if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
                 fail("sentences", "a list of token sequences (lists of str or of int ids)", s, error=TypeError)
-        if vocabulary is None:
-            if any(len(s) and not _is_int_sequence(s) for s in sentences):
-                vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
-            else:
-                top = max((int(np.max(s)) for s in sentences if len(s)), default=2)
-                vocabulary = Vocabulary.of_size(max(top + 1, 3))
+        as_ints = all(_is_int_sequence(s) for s in sentences if len(s))
+        if vocabulary is None and not as_ints:
+            vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
         lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        parts = [vocabulary.encode(s) for s in sentences if len(s)]
+        if as_ints:
+            parts = [np.asarray(s, dtype=np.int64) for s in sentences if len(s)]
+        else:
+            parts = [vocabulary.encode(s) for s in sentences if len(s)]
         tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
     if tokens.size == 0:
         fail("sentences", "a corpus with at least one token", "<an empty corpus>")
@@ -235,6 +235,7 @@ class NgramModel:
 
         Only the last ``order - 1`` tokens of the context are used.
         """
+        self._fitted()
         ctx = self._encode_contexts([context])
         return float(self._score_ids(ctx, np.array([self.vocabulary_.id(word)], dtype=np.int64))[0])
 
@@ -332,11 +333,22 @@ class NgramModel:
         return float(2.0 ** self.entropy(sentences))
 
     def distribution(self, context=None) -> np.ndarray:
-        """The whole next-token distribution ``p̂(· | context)`` as an array indexed by word id."""
+        """The whole next-token distribution ``p̂(· | context)`` as an array indexed by word id.
+
+        Parameters
+        ----------
+        context : sequence of tokens, optional
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            Entry ``w`` equals ``score(w, context)`` (all zero for an MLE model whose context
+            was never seen; :meth:`generate` then shortens the context, as nltk.lm does).
+        """
         t = self._fitted()
         ctx = self._encode_contexts([context])[0]
         out = np.empty(len(self.vocabulary_), dtype=np.float64)
-        K.fill_distribution(ctx, self.smoothing in BACKOFF_FORM, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow,
+        K.fill_distribution(ctx, self.smoothing in BACKOFF_FORM, False, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow,
                             t.count, t.total, t.root_total, self.gamma_, t.n_events, t.in_events, out)
         return out
 

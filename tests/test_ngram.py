@@ -1,0 +1,308 @@
+"""NgramModel: bad input, normalisation, the batch paths, an independent Kneser–Ney reference,
+modified-KN discounts by hand, and sampling."""
+
+from collections import Counter, defaultdict
+from fractions import Fraction
+
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+from hallusim.ngram import NgramModel, Vocabulary, modified_kn_discounts
+
+SENTS = [
+    "the cat sat on the mat".split(),
+    "the dog sat on the log".split(),
+    "a cat saw the dog".split(),
+    "the dog saw a cat on the mat".split(),
+    "a dog sat".split(),
+    "the cat sat".split(),
+]
+INTERPOLATED = ["witten_bell", "absolute_discounting", "kneser_ney", "modified_kneser_ney"]
+ALL = ["mle", "lidstone", "laplace"] + INTERPOLATED
+MKN_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback: this toy corpus has no 3-count bigrams
+
+
+def _model(smoothing, order=3, **kw):
+    if smoothing == "modified_kneser_ney":
+        kw.setdefault("discounts", MKN_DISCOUNTS)
+    if smoothing == "lidstone":
+        kw.setdefault("gamma", 0.25)
+    return NgramModel(order, smoothing, **kw)
+
+
+# ---------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("order", [0, -1, 1.5, "3", None])
+def test_order_must_be_a_positive_int(order):
+    with pytest.raises(ValueError, match="`order` must be an integer >= 1; got"):
+        NgramModel(order)
+
+
+@pytest.mark.parametrize("sentences", [[], [[]], [[], []], np.zeros((3, 0), dtype=int)])
+def test_empty_corpus_is_rejected(sentences):
+    with pytest.raises(ValueError, match="`sentences` must be a corpus with at least one token"):
+        NgramModel(2).fit(sentences)
+
+
+def test_unknown_smoothing_and_padding_are_rejected():
+    with pytest.raises(ValueError, match="`smoothing` must be one of 'mle', .*; got 'good_turing'"):
+        NgramModel(2, "good_turing")
+    with pytest.raises(ValueError, match="`padding` must be one of 'sentence', 'nltk', 'none'; got 'both'"):
+        NgramModel(2, padding="both")
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        ({"discount": 1.5}, "discount"),
+        ({"discount": -0.1}, "discount"),
+        ({"gamma": 0.0}, "gamma"),
+        ({"min_count": 0}, "min_count"),
+        ({"discounts": (0.5, 1.0)}, "discounts"),
+        ({"discounts": (0.5, 2.5, 1.0)}, "discounts"),
+    ],
+)
+def test_bad_parameters_name_themselves(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}` must be"):
+        NgramModel(3, "kneser_ney", **kwargs)
+
+
+def test_bad_corpora_and_queries():
+    with pytest.raises(TypeError, match="`sentences` must be"):
+        NgramModel(2).fit("the cat sat")
+    with pytest.raises(TypeError, match="`sentences` must be a list of token sequences"):
+        NgramModel(2).fit(["the cat", "sat"])
+    with pytest.raises(ValueError, match="`offsets` must be a non-decreasing int array from 0 to"):
+        NgramModel(2).fit(np.array([3, 4, 5]), offsets=np.array([0, 2]))
+    with pytest.raises(ValueError, match="`sentences` must be token ids in"):
+        NgramModel(2, vocabulary=Vocabulary(["a"])).fit([[3, 9]])
+    with pytest.raises(ValueError, match="not fitted yet"):
+        NgramModel(2).score("a")
+    lm = NgramModel(2).fit(SENTS)
+    with pytest.raises(ValueError, match="`contexts` must be as many contexts as words"):
+        lm.score_pairs([["the"]], ["cat", "dog"])
+    with pytest.raises(ValueError, match=r"`word` must be a str or an int id in \[0, "):
+        lm.score(10_000, ["the"])
+
+
+# ---------------------------------------------------------------------------- normalisation
+@pytest.mark.parametrize("smoothing", ALL)
+@pytest.mark.parametrize("padding", ["sentence", "nltk", "none"])
+@pytest.mark.parametrize("uniform_base", [True, False])
+def test_every_context_gives_a_distribution(smoothing, padding, uniform_base):
+    lm = _model(smoothing, padding=padding, uniform_base=uniform_base).fit(SENTS)
+    contexts = [[], ["the"], ["the", "cat"], ["on", "the"], ["<s>"], ["<s>", "the"], ["zebra", "the"], ["cat", "zebra"]]
+    words = lm.vocabulary_.words
+    for context in contexts:
+        dist = lm.distribution(context)
+        np.testing.assert_allclose(lm.score_pairs([context] * len(words), words), dist, rtol=1e-13, atol=0)
+        if smoothing == "mle" and context and not _mle_context_seen(lm, context):
+            assert dist.sum() == 0.0  # MLE: an unseen context has no distribution (0, as nltk.lm)
+        else:
+            assert abs(dist.sum() - 1.0) < 1e-12, (context, dist.sum())
+
+
+def _mle_context_seen(lm, context):
+    tail = context[-(lm.order - 1):]
+    return sum(lm.count(list(tail) + [w]) for w in lm.vocabulary_.words) > 0
+
+
+def test_uniform_base_gives_unseen_words_mass_and_nltk_style_does_not():
+    with_base = NgramModel(3, "kneser_ney").fit(SENTS)
+    without = NgramModel(3, "kneser_ney", uniform_base=False).fit(SENTS)
+    assert with_base.score("zebra", ["the", "cat"]) > 0
+    assert without.score("zebra", ["the", "cat"]) == 0.0
+    assert with_base.logscore("zebra", ["the", "cat"]) > -np.inf
+    assert without.logscore("zebra", ["the", "cat"]) == -np.inf
+
+
+# ---------------------------------------------------------------------------- batch paths
+@pytest.mark.parametrize("smoothing", ALL)
+def test_batch_scores_equal_single_scores_and_int_inputs(smoothing):
+    lm = _model(smoothing).fit(SENTS)
+    pairs = [(["the", "cat"], "sat"), (["cat"], "sat"), ([], "the"), (["x", "on", "the"], "mat"), (["the"], "zebra")]
+    single = [lm.score(w, c) for c, w in pairs]
+    batch = lm.score_pairs([c for c, _ in pairs], [w for _, w in pairs])
+    np.testing.assert_array_equal(batch, single)
+    ids = np.full((len(pairs), 2), -1)
+    for q, (c, _) in enumerate(pairs):
+        enc = lm.vocabulary_.encode(c[-2:])
+        ids[q, 2 - enc.size:] = enc
+    words = lm.vocabulary_.encode([w for _, w in pairs])
+    np.testing.assert_array_equal(lm.score_pairs(ids, words), batch)
+    np.testing.assert_array_equal(lm.logscore_pairs(ids, words), np.log2(batch, where=batch > 0, out=np.full(5, -np.inf)))
+
+
+def test_int_corpora_in_every_form_fit_the_same_model():
+    vocab = Vocabulary.from_sentences(SENTS)
+    int_sents = [vocab.encode(s).tolist() for s in SENTS]
+    flat = np.concatenate([vocab.encode(s) for s in SENTS])
+    offsets = np.r_[0, np.cumsum([len(s) for s in SENTS])]
+    by_str = NgramModel(3, vocabulary=vocab).fit(SENTS)
+    by_list = NgramModel(3, vocabulary=vocab).fit(int_sents)
+    by_flat = NgramModel(3, vocabulary=vocab).fit(flat, offsets=offsets)
+    for lm in (by_list, by_flat):
+        np.testing.assert_array_equal(lm.tables_.prob, by_str.tables_.prob)
+    square = np.array([s[:3] for s in int_sents])
+    np.testing.assert_array_equal(
+        NgramModel(2, vocabulary=vocab).fit(square).tables_.prob,
+        NgramModel(2, vocabulary=vocab).fit([s[:3] for s in int_sents]).tables_.prob,
+    )
+    no_vocab = NgramModel(2).fit(int_sents)  # ids taken as they are
+    assert len(no_vocab.vocabulary_) == max(map(max, int_sents)) + 1
+
+
+def test_min_count_maps_rare_words_to_unk():
+    lm = NgramModel(2, "mle", min_count=2).fit(SENTS)
+    frequency = Counter(w for s in SENTS for w in s)
+    assert "saw" in lm.vocabulary_ and "log" not in lm.vocabulary_
+    assert lm.count(["<unk>"]) == sum(c for c in frequency.values() if c < 2)
+    assert lm.score("log", ["the"]) == lm.score("<unk>", ["the"]) > 0
+
+
+def test_responses_are_chain_rule_products_and_perplexity_is_by_hand():
+    lm = NgramModel(3, "witten_bell").fit(SENTS)
+    prompts = [["the", "cat"], ["a"], []]
+    responses = [["sat", "on"], ["dog", "sat", "down"], ["the"]]
+    got = lm.score_responses(prompts, responses)
+    for prompt, response, value in zip(prompts, responses, got):
+        seq = ["<s>"] + prompt + response
+        expected = 1.0
+        for j in range(1 + len(prompt), len(seq)):
+            expected *= lm.score(seq[j], seq[max(0, j - 2):j])
+        assert value == pytest.approx(expected, rel=1e-13)
+    with_eos = lm.score_responses([["a"]], [["cat"]], eos=True)[0]
+    assert with_eos == pytest.approx(lm.score("cat", ["<s>", "a"]) * lm.score("</s>", ["a", "cat"]), rel=1e-13)
+    test = [["the", "cat", "sat"], ["a", "dog"]]
+    logs = []
+    for sent in test:
+        seq = ["<s>"] + sent + ["</s>"]
+        logs += [lm.logscore(seq[j], seq[max(0, j - 2):j]) for j in range(1, len(seq))]
+    assert lm.perplexity(test) == pytest.approx(2.0 ** -np.mean(logs), rel=1e-13)
+
+
+# ---------------------------------------------------------------------------- independent reference
+def _reference(sents, n, method, d, uniform_base=True):
+    """Chen & Goodman's interpolated (modified) Kneser–Ney and Witten–Bell, from dicts, with one
+    <s> and one </s> per sentence; n-grams starting with <s> keep raw counts (KenLM)."""
+    c = Counter()
+    for s in sents:
+        seq = ("<s>",) + tuple(s) + ("</s>",)
+        for k in range(1, n + 1):
+            for i in range(len(seq) - k + 1):
+                c[seq[i:i + k]] += 1
+    c[("<s>",)] -= len(sents)
+    left = defaultdict(set)
+    for g in c:
+        if len(g) >= 2:
+            left[g[1:]].add(g[0])
+    words = sorted({w for s in sents for w in s} | {"</s>", "<unk>"})
+
+    def a(g):
+        if method == "witten_bell" or len(g) == n or g[0] == "<s>":
+            return c.get(g, 0)
+        return len(left[g])
+
+    def disc(x):
+        if method == "witten_bell" or x == 0:
+            return 0.0
+        return d[min(x, 3) - 1]
+
+    def p(w, h):
+        if not h:
+            counts = {x: a((x,)) for x in words}
+            denom = sum(counts.values())
+            if method == "witten_bell":
+                types = sum(1 for v in counts.values() if v > 0)
+                lam = types / (denom + types)
+                return counts[w] / (denom + types) + lam / len(words) if uniform_base else counts[w] / denom
+            gamma = sum(disc(v) for v in counts.values()) / denom
+            return (counts[w] - disc(counts[w])) / denom + gamma / len(words)
+        children = {x: a(h + (x,)) for x in words + ["<s>"] if c.get(h + (x,), 0) > 0}
+        denom = sum(children.values())
+        if denom == 0:
+            return p(w, h[1:])
+        aw = children.get(w, 0)
+        if method == "witten_bell":
+            types = len(children)
+            return aw / (denom + types) + types / (denom + types) * p(w, h[1:])
+        gamma = sum(disc(v) for v in children.values()) / denom
+        return (aw - disc(aw)) / denom + gamma * p(w, h[1:])
+
+    return p, words
+
+
+@pytest.mark.parametrize("method", ["kneser_ney", "modified_kneser_ney", "witten_bell"])
+def test_interpolated_models_match_an_independent_reference(method):
+    lm = _model(method, discount=0.6).fit(SENTS)
+    d = (0.6, 0.6, 0.6) if method == "kneser_ney" else MKN_DISCOUNTS
+    ref, words = _reference(SENTS, 3, method, d)
+    contexts = [(), ("the",), ("<s>",), ("<s>", "the"), ("the", "dog"), ("on", "the"), ("sat", "on"), ("cat", "saw")]
+    for h in contexts:
+        for w in words:
+            assert lm.score(w, list(h)) == pytest.approx(ref(w, h), rel=1e-12, abs=1e-15), (h, w)
+
+
+def test_modified_kn_discounts_by_hand():
+    # adjusted counts 1,1,1,2,2,3,4: n1=3, n2=2, n3=1, n4=1; Y = 3/7
+    got = modified_kn_discounts([np.array([1, 1, 1, 2, 2, 3, 4, 0])])
+    y = Fraction(3, 7)
+    expected = [1 - 2 * y * Fraction(2, 3), 2 - 3 * y * Fraction(1, 2), 3 - 4 * y * Fraction(1, 1)]
+    np.testing.assert_allclose(got[0], [float(e) for e in expected], rtol=1e-15)
+    with pytest.raises(ValueError, match="no 1-gram has adjusted count 3"):
+        modified_kn_discounts([np.array([1, 1, 2])])
+    with pytest.raises(ValueError, match="`discounts` cannot be estimated for [1-3]-grams"):
+        NgramModel(3, "modified_kneser_ney").fit(SENTS)
+
+
+def test_estimated_modified_kn_discounts_follow_the_adjusted_counts():
+    rng = np.random.default_rng(5)
+    zipf = np.minimum(rng.zipf(1.3, 30_000), 3000) + 2
+    sents = [zipf[i:i + 12].tolist() for i in range(0, 30_000, 12)]
+    lm = NgramModel(3, "modified_kneser_ney").fit(sents)
+    counts = Counter()
+    for s in sents:
+        seq = (1,) + tuple(s) + (2,)
+        for i in range(len(seq) - 2):
+            counts[seq[i:i + 3]] += 1
+    n = np.bincount(np.minimum(list(counts.values()), 5), minlength=6)
+    y = n[1] / (n[1] + 2 * n[2])
+    expected = [j - (j + 1) * y * n[j + 1] / n[j] for j in (1, 2, 3)]
+    np.testing.assert_allclose(lm.discounts_[2], expected, rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------- sampling
+def test_sampling_follows_the_distribution_and_is_reproducible():
+    lm = NgramModel(3, "kneser_ney").fit(SENTS)
+    draws = lm.sample_ids([["the", "dog"]], 1, n_samples=20_000, seed=7)[0, :, 0]
+    dist = lm.distribution(["the", "dog"])
+    support = dist > 0
+    observed = np.bincount(draws, minlength=dist.size)
+    assert observed[~support].sum() == 0
+    # chi-square goodness of fit at significance level 1e-4 (a fixed seed: the test is deterministic)
+    assert stats.chisquare(observed[support], 20_000 * dist[support] / dist[support].sum()).pvalue > 1e-4
+    again = lm.sample_ids([["the", "dog"]], 1, n_samples=20_000, seed=7)[0, :, 0]
+    np.testing.assert_array_equal(draws, again)
+
+
+def test_sampling_does_not_depend_on_the_number_of_threads():
+    lm = NgramModel(2, "witten_bell").fit(SENTS)
+    prompts = lm.prompt_contexts([["the"], ["a"], []] * 300)
+    before = numba.get_num_threads()
+    try:
+        outs = []
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            outs.append(lm.sample_ids(prompts, 4, n_samples=3, seed=11))
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_generate_is_nltk_like():
+    lm = NgramModel(2, "mle").fit([["a", "b"], ["a", "b"]])
+    assert lm.generate(1, ["a"], seed=0) == "b"  # one word: a str, as nltk.lm
+    words = lm.generate(3, ["a"], seed=0)
+    assert words[:2] == ["b", "</s>"] and len(words) == 3
+    assert lm.generate(4, ["a"], seed=3) == lm.generate(4, ["a"], seed=3)

@@ -1,0 +1,129 @@
+"""The n-gram kernels against plain-Python references (py_func and dict-based counting)."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from hallusim.ngram import _kernels as K
+from hallusim.ngram import count_ngrams
+from hallusim.ngram._counts import pad_corpus
+from hallusim.ngram._smoothing import build_tables
+
+
+def _random_corpus(rng, n_sent, vocab_size, max_len):
+    lengths = rng.integers(0, max_len + 1, n_sent)
+    lengths[0] = max(lengths[0], 1)
+    tokens = rng.integers(3, vocab_size, int(lengths.sum())).astype(np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    return tokens, offsets
+
+
+def test_radix_argsort_matches_stable_argsort_and_its_py_func():
+    rng = np.random.default_rng(1)
+    for bits in (1, 11, 12, 23, 40, 62):
+        keys = rng.integers(0, 2**bits, 3000, dtype=np.int64)
+        expected = np.argsort(keys, kind="stable")
+        for kernel in (K.radix_argsort, K.radix_argsort.py_func):
+            k = keys.copy()
+            order = np.empty_like(k)
+            kernel(k, bits, np.empty_like(k), order, np.empty_like(k))
+            np.testing.assert_array_equal(order, expected)
+            np.testing.assert_array_equal(k, keys[expected])
+
+
+def _dict_counts(tokens, offsets, order):
+    counts = Counter()
+    for s in range(offsets.size - 1):
+        sent = tuple(tokens[offsets[s]:offsets[s + 1]].tolist())
+        for k in range(1, order + 1):
+            for i in range(len(sent) - k + 1):
+                counts[sent[i:i + k]] += 1
+    return counts
+
+
+def _trie_counts(counts):
+    """Reconstruct {ngram tuple: count} from the trie (via prefixes) and check suffix links."""
+    out = {}
+    tuples = [[(w,) for w in counts.word[0]]]
+    for w, c in zip(counts.word[0], counts.count[0]):
+        if c:
+            out[(int(w),)] = int(c)
+    for k in range(2, counts.order + 1):
+        level = []
+        for p, w, s, c in zip(counts.prefix[k - 1], counts.word[k - 1], counts.suffix[k - 1], counts.count[k - 1]):
+            t = tuples[-1][p] + (int(w),)
+            assert tuples[-1][s] == t[1:], "suffix link"
+            level.append(t)
+            out[t] = int(c)
+        keys = [(p, w) for p, w in zip(counts.prefix[k - 1], counts.word[k - 1])]
+        assert keys == sorted(keys), "n-grams sorted by (prefix, word)"
+        tuples.append(level)
+    return out
+
+
+@pytest.mark.parametrize("padding", ["none", "nltk", "sentence"])
+def test_counting_matches_a_dict_of_everygrams(padding):
+    rng = np.random.default_rng(2)
+    tokens, offsets = _random_corpus(rng, 60, 9, 7)
+    order = 4
+    counts = count_ngrams(tokens, offsets, order, 9, padding)
+    padded, poffsets = pad_corpus(tokens, offsets, order, padding)
+    expected = _dict_counts(padded, poffsets, order)
+    if padding == "sentence":  # the leading <s> is a context, not a unigram event
+        expected[(1,)] -= offsets.size - 1
+        if expected[(1,)] == 0:
+            del expected[(1,)]
+    assert _trie_counts(counts) == dict(expected)
+
+
+def test_pad_sentences_py_func_agrees():
+    tokens = np.array([5, 6, 7, 8], dtype=np.int64)
+    offsets = np.array([0, 1, 1, 4], dtype=np.int64)
+    results = []
+    for kernel in (K.pad_sentences, K.pad_sentences.py_func):
+        out = np.empty(4 + 3 * 4, dtype=np.int64)
+        out_off = np.empty(4, dtype=np.int64)
+        kernel(tokens, offsets, 2, 2, 1, 2, out, out_off)
+        results.append((out.tolist(), out_off.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == [1, 1, 5, 2, 2, 1, 1, 2, 2, 1, 1, 6, 7, 8, 2, 2]
+
+
+def _tables_for(smoothing, seed=3):
+    rng = np.random.default_rng(seed)
+    tokens, offsets = _random_corpus(rng, 80, 8, 6)
+    counts = count_ngrams(tokens, offsets, 3, 8, "sentence")
+    tables, _ = build_tables(counts, smoothing, gamma=0.5, discount=0.7)
+    return tables
+
+
+def test_scoring_kernels_match_their_py_func():
+    rng = np.random.default_rng(4)
+    ctx = rng.integers(-1, 8, (400, 2)).astype(np.int64)
+    ctx[ctx[:, 1] < 0, 0] = -1  # right-aligned: no hole after a token
+    ctx[:, 1] = np.where(ctx[:, 1] < 0, 3, ctx[:, 1])
+    words = rng.integers(0, 8, 400).astype(np.int64)
+    t = _tables_for("kneser_ney")
+    a, b = np.empty(400), np.empty(400)
+    K.score_backoff(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, a)
+    K.score_backoff.py_func(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, b)
+    np.testing.assert_array_equal(a, b)
+    t = _tables_for("lidstone")
+    args = (t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total, 0.5, t.n_events, t.in_events)
+    K.score_additive(ctx, words, *args, a)
+    K.score_additive.py_func(ctx, words, *args, b)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_generation_kernel_matches_py_func_and_thread_count():
+    t = _tables_for("witten_bell")
+    prompts = np.tile(np.array([[1, 3]], dtype=np.int64), (300, 1))
+    states = np.arange(2 * 4, dtype=np.uint64).reshape(2, 4) + np.uint64(1)
+    outs = []
+    for kernel in (K.generate_tokens, K.generate_tokens.py_func):
+        out = np.empty((300, 5), dtype=np.int64)
+        kernel(prompts, 5, 256, states.copy(), True, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, t.count,
+               t.total, t.root_total, 0.0, t.n_events, t.in_events, 8, out)
+        outs.append(out)
+    np.testing.assert_array_equal(outs[0], outs[1])
