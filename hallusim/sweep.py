@@ -236,7 +236,7 @@ def _dask_client(scheduler, n_jobs: int):
         return client, cleanup
     if isinstance(scheduler, str):
         try:
-            client = Client(scheduler, timeout=30)
+            client = Client(scheduler, timeout=20)
         except (OSError, TimeoutError) as exc:
             fail("scheduler", "'local' or the address of a running Dask scheduler", f"<{scheduler!r} ({exc})>")
         return client, client.close
@@ -249,7 +249,10 @@ def _cores_of_worker() -> int:
 
 def _dask_threads(client, numba_threads) -> dict:
     """Numba threads per Dask worker: the host's cores shared among all task threads on it."""
-    workers = client.scheduler_info(n_workers=-1)["workers"]
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]  # distributed >= 2025.2 lists 5 by default
+    except TypeError:
+        workers = client.scheduler_info()["workers"]
     if numba_threads is not None:
         return {address: numba_threads for address in workers}
     cores = client.run(_cores_of_worker)
