@@ -364,3 +364,23 @@ def test_load_config_and_parse_override(toy):
     assert parse_override("a = [1, 2]") == ("a", [1, 2])
     assert parse_override("b=1e6") == ("b", 1e6)
     assert load_config(name, "quick", ["replicates=1e1"])["replicates"] == 10
+
+
+# ---------------------------------------------------------------------------------------------
+# The real experiments honour the contract (static checks; running them is their own tests' job)
+
+
+@pytest.mark.parametrize("name", experiments.available())
+def test_every_experiment_honours_the_contract(name):
+    import inspect
+    from pathlib import Path
+
+    module = experiments.load(name)
+    assert isinstance(module.SUMMARY, str) and module.SUMMARY.strip() and "\n" not in module.SUMMARY.strip()
+    assert module.OUTPUTS and all(item.startswith(("figures/", "results/")) for item in module.OUTPUTS)
+    assert list(inspect.signature(module.run).parameters) == ["config", "out_dir", "sweep_options"]
+    quick, paper = load_config(name, "quick"), load_config(name, "paper")
+    assert quick.keys() == paper.keys()
+    script = Path(__file__).resolve().parent.parent / "experiments" / f"{name}.py"
+    assert script.exists(), f"experiments/{name}.py is missing"
+    assert f'main_for("{name}")' in script.read_text()
