@@ -228,7 +228,7 @@ def plot_calibration_tradeoff(rows, path):
         for ax, title in ((ax_err, "generative error and its lower bounds"), (ax_delta, "calibration gap δ = |dL/ds|"),
                           (ax_loss, "cross-entropy L(p̂_s)")):
             ax.set_xscale("log")
-            ax.set_xlabel("rescaling factor s (above-threshold probabilities × s; IDK-heavy at the right)")
+            ax.set_xlabel("rescaling factor s")
             ax.set_title(title)
             ax.axvline(1.0, color="0.7", lw=0.8)
         top = max(r["err"] for r in rows)
@@ -236,8 +236,9 @@ def plot_calibration_tradeoff(rows, path):
         ax_plane.set_xlabel("δ")
         ax_plane.set_ylabel("err")
         ax_plane.set_title("the trade-off: err below sr only with δ > 0 (squares: s = 1)")
-        ax_err.legend(frameon=False, fontsize=6.5, loc="lower left")
+        ax_err.legend(frameon=False, fontsize=6.5, loc="upper right")
         for ax in (ax_delta, ax_loss, ax_plane):
             ax.legend(frameon=False, fontsize=6.5)
-        fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration")
+        fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration\n"
+                     "(p̂_s: probabilities above 1/min|E_c| multiplied by s, each prompt renormalised; IDK-heavy policies at the far right)")
         return save_figure(fig, path)
