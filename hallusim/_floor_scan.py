@@ -45,7 +45,7 @@ _FNV_PRIME = np.uint64(1099511628211)
 _NL, _CR, _QUOTE, _SPACE, _TAB = 10, 13, 34, 32, 9
 
 
-@jit
+@jit(inline="always")
 def _fnv1a(buf, start, end, unescape_quotes):
     h = _FNV_OFFSET
     i = start
@@ -58,7 +58,7 @@ def _fnv1a(buf, start, end, unescape_quotes):
     return h
 
 
-@jit
+@jit(inline="always")
 def _trim(buf, start, end):
     while start < end and (buf[start] == _SPACE or buf[start] == _TAB):
         start += 1
@@ -67,34 +67,39 @@ def _trim(buf, start, end):
     return start, end
 
 
-@jit
+@jit(inline="always")
+def _all_digits(buf, start, end):
+    for i in range(start, end):
+        if buf[i] < 48 or buf[i] > 57:
+            return False
+    return end > start
+
+
+@jit(inline="always")
 def _parse_int(buf, start, end):
     """(value, error code) of a non-negative decimal integer, surrounding blanks allowed."""
     start, end = _trim(buf, start, end)
-    if start == end:
-        return 0, ERR_INT
-    if buf[start] == 45:  # '-'
-        only_digits = end - start > 1
-        for i in range(start + 1, end):
-            if buf[i] < 48 or buf[i] > 57:
-                only_digits = False
-        return 0, ERR_NEGATIVE if only_digits else ERR_INT
-    if buf[start] == 43:  # '+'
-        start += 1
-        if start == end:
-            return 0, ERR_INT
-    value = np.int64(0)
-    for i in range(start, end):
-        c = np.int64(buf[i])
-        if c < 48 or c > 57:
-            return 0, ERR_INT
-        if value > (_MAX_COUNT - (c - 48)) // 10:
-            return 0, ERR_OVERFLOW
-        value = value * 10 + (c - 48)
-    return value, ERR_NONE
+    if 0 < end - start <= 19:  # fast path: at most 19 digits fit in uint64 without overflow
+        value = np.uint64(0)
+        digits = True
+        for i in range(start, end):
+            d = np.int64(buf[i]) - 48
+            if d < 0 or d > 9:
+                digits = False
+                break
+            value = value * np.uint64(10) + np.uint64(d)
+        if digits:
+            if value > np.uint64(_MAX_COUNT):
+                return 0, ERR_OVERFLOW
+            return np.int64(value), ERR_NONE
+    if _all_digits(buf, start, end):
+        return 0, ERR_OVERFLOW
+    if end - start > 1 and buf[start] == 45 and _all_digits(buf, start + 1, end):
+        return 0, ERR_NEGATIVE
+    return 0, ERR_INT
 
 
-@jit
+@jit(inline="always")
 def _equals(buf, start, end, token):
     if end - start != token.size:
         return False
@@ -104,7 +109,7 @@ def _equals(buf, start, end, token):
     return True
 
 
-@jit
+@jit(inline="always")
 def _parse_flag(buf, start, end):
     """(0/1, error code) of true/false, 1/0, yes/no in any case."""
     start, end = _trim(buf, start, end)
@@ -130,7 +135,7 @@ def _parse_flag(buf, start, end):
     return 0, ERR_FLAG
 
 
-@jit
+@jit(inline="always")
 def _store(buf, start, end, quoted, kind, token, out, slot, rec):
     """Convert one field into out[slot, rec]; return an error code."""
     if kind == KIND_INT:
@@ -149,7 +154,7 @@ def _store(buf, start, end, quoted, kind, token, out, slot, rec):
     return code
 
 
-@jit
+@jit(inline="always")
 def _set_error(err, code, slot, line, start, end, extra):
     err[0] = code
     err[1] = slot
@@ -280,14 +285,14 @@ def scan_csv(buf, final, delimiter, n_fields, slot_of_field, kinds, token, out, 
     return pos, rec, line
 
 
-@jit
+@jit(inline="always")
 def _skip_blank(buf, pos, end):
     while pos < end and (buf[pos] == _SPACE or buf[pos] == _TAB or buf[pos] == _CR):
         pos += 1
     return pos
 
 
-@jit
+@jit(inline="always")
 def _skip_string(buf, pos, end):
     """``pos`` at an opening quote; return the position of the closing quote or -1."""
     pos += 1
@@ -322,7 +327,7 @@ def _skip_nested(buf, pos, end):
     return -1
 
 
-@jit
+@jit(inline="always")
 def _json_error(err, code, slot, line, start, end):
     _set_error(err, code, slot, line, start, end, 0)
     return code

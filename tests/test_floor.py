@@ -249,7 +249,8 @@ def test_python_references_of_the_scalar_kernels():
     buf = np.frombuffer(b" 42 |-7|+3|x1|TRUE|No|maybe", np.uint8)
     assert scan._parse_int.py_func(buf, 0, 4) == (42, scan.ERR_NONE) == scan._parse_int(buf, 0, 4)
     assert scan._parse_int(buf, 5, 7)[1] == scan.ERR_NEGATIVE
-    assert scan._parse_int(buf, 8, 10) == (3, scan.ERR_NONE)
+    assert scan._parse_int(buf, 8, 10)[1] == scan.ERR_INT  # no sign allowed
+    assert scan._parse_int(buf, 0, 4) == scan._parse_int.py_func(buf, 0, 4)
     assert scan._parse_int(buf, 11, 13)[1] == scan.ERR_INT
     assert scan._parse_flag(buf, 14, 18) == (1, scan.ERR_NONE) == scan._parse_flag.py_func(buf, 14, 18)
     assert scan._parse_flag(buf, 19, 21) == (0, scan.ERR_NONE)
