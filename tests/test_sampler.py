@@ -12,6 +12,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 import hallusim as hs
@@ -177,3 +180,16 @@ def test_joint_law_is_exactly_multinomial(n, alpha):
     exp = np.r_[expected[big], expected[~big].sum() + missing]
     chi2 = np.sum((obs - exp) ** 2 / exp)
     assert stats.chi2.sf(chi2, df=obs.size - 1) > ALPHA
+
+
+@given(
+    hnp.arrays(np.float64, st.integers(1, 50), elements=st.floats(0.0, 1.0)),
+    st.floats(0.0, 1.0),
+    st.integers(1, 10**9),
+)
+def test_expected_singleton_rate_exceeds_expected_missing_mass_by_at_most_one_over_n(weights, alpha, n):
+    # McAllester & Schapire (2000), THEORY §3: E[GT] − E[M] ∈ [0, 1/N]
+    assume(weights.sum() > 0)
+    world = hs.ArbitraryFacts(weights, answer_prob=alpha)
+    gap = world.expected_singleton_rate(n) - world.expected_missing_mass(n)
+    assert -1e-15 <= gap <= 1.0 / n + 1e-15
