@@ -246,6 +246,14 @@ def expected_calibration_error(probabilities, outcomes, *, n_bins: int = 10, bin
     the number; ``counts`` the per-bin counts); see the module docstring for the variants and
     the bin-edge rule.
 
+    Parameters
+    ----------
+    probabilities, outcomes : array
+        As for :func:`reliability_diagram`.
+    n_bins : int, optional
+    binning : {"equal_width", "equal_mass"}, optional
+    variant : {"binary", "top_label", "all_choices"} or None, optional
+
     Returns
     -------
     ReliabilityDiagram

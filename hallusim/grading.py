@@ -121,6 +121,10 @@ class Grader:
     def expected_answer_score(self, p_correct):
         """Expected score of answering when the answer is correct with probability ``p_correct``.
 
+        Parameters
+        ----------
+        p_correct : float or array in [0, 1]
+
         Returns
         -------
         float or ndarray
@@ -133,6 +137,14 @@ class Grader:
 
         For a target grader this is the paper's rule "answer iff confidence > t"; at ``p = t``
         the two actions tie and this returns False.
+
+        Parameters
+        ----------
+        p_correct : float or array in [0, 1]
+
+        Returns
+        -------
+        bool ndarray
         """
         return np.asarray(self.answer_advantage(p_correct)) > 0.0
 
@@ -187,6 +199,13 @@ def target_grader(t) -> Grader:
 def payoff_grader(correct, wrong, abstain, name: str = "payoff") -> Grader:
     """A general grader with the payoff triple (correct, wrong, abstain), ``correct > wrong``.
 
+    Parameters
+    ----------
+    correct, wrong, abstain : float
+        Scores of a correct answer, a wrong answer and an abstention.
+    name : str, optional
+        Label for tables and legends.
+
     Returns
     -------
     Grader
@@ -230,6 +249,11 @@ def expected_grader_scores(grader_values, belief) -> np.ndarray:
 
 def optimal_responses(grader_values, belief) -> np.ndarray:
     """Indices of the responses maximising expected score, ``argmax_r E_{g ~ ρ}[g(r)]`` (all ties).
+
+    Parameters
+    ----------
+    grader_values : array of shape (n_graders, n_responses)
+    belief : array of shape (n_graders,)
 
     Returns
     -------
@@ -332,7 +356,17 @@ class Policy:
         return cls(name or f"fixed abstention {rate:.0%}", "fixed_abstention", abstention_rate=rate)
 
     def stated_confidence(self, p_correct) -> np.ndarray:
-        """The confidence the policy acts on: ``sigmoid(logit(p)/temperature + logit_shift)``."""
+        """The confidence the policy acts on: ``sigmoid(logit(p)/temperature + logit_shift)``.
+
+        Parameters
+        ----------
+        p_correct : array in [0, 1]
+            True probabilities of a correct answer.
+
+        Returns
+        -------
+        ndarray
+        """
         p = np.asarray(p_correct, dtype=np.float64)
         if self.temperature == 1.0 and self.logit_shift == 0.0:
             return p.copy()
@@ -347,6 +381,16 @@ class Policy:
         0 or 1 except for ``fixed_abstention``, whose abstained mass ``rate·n`` is split
         fractionally on the one question at the boundary (questions ordered by stated
         confidence, ties by index).
+
+        Parameters
+        ----------
+        p_correct : array in [0, 1]
+        t : float
+            The stated confidence target.
+
+        Returns
+        -------
+        ndarray in [0, 1]
         """
         p = np.asarray(p_correct, dtype=np.float64)
         if self.kind == "guess":
@@ -580,7 +624,17 @@ class BehavioralAudit:
 
 
 def midpoint_targets(n: int) -> np.ndarray:
-    """The midpoints ``(k + 1/2)/n``, ``k = 0..n−1``: targets whose mean deviation integrates over [0, 1]."""
+    """The midpoints ``(k + 1/2)/n``, ``k = 0..n−1``: targets whose mean deviation integrates over [0, 1].
+
+    Parameters
+    ----------
+    n : int
+        Number of targets.
+
+    Returns
+    -------
+    ndarray
+    """
     n = check_int("n", n, minimum=1)
     return (np.arange(n) + 0.5) / n
 

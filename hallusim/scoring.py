@@ -119,7 +119,16 @@ class GradedResults:
         return self.answered.size
 
     def subset(self, mask) -> GradedResults:
-        """The items where ``mask`` is True."""
+        """The items where ``mask`` is True.
+
+        Parameters
+        ----------
+        mask : bool array
+
+        Returns
+        -------
+        GradedResults
+        """
         mask = np.asarray(mask, dtype=bool)
         return GradedResults(
             ids=[i for i, keep in zip(self.ids, mask) if keep],
