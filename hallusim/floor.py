@@ -73,7 +73,11 @@ class FloorCounts:
     n_idk : int
         IDK examples.
     n_prompts : int
-        Distinct prompts (including prompts with IDK examples only, where the input shows them).
+        Distinct prompts (including prompts with IDK examples only, and listed prompts without any
+        example, where the input shows them).
+    n_prompts_without_examples : int
+        Prompts the input lists with no example at all (count and IDK count 0, or a table's
+        ``r = 0`` row); 0 for pairs and arrays.
     source : str or None
         The file read, if any.
     detected : str
@@ -87,6 +91,7 @@ class FloorCounts:
     n_prompts: int
     source: str | None
     detected: str
+    n_prompts_without_examples: int = 0
 
     @property
     def n_answered(self) -> int:
@@ -381,7 +386,7 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
 class _CountsAggregate:
     def __init__(self, path, schema):
         self.path, self.schema = path, schema
-        self.tally, self.rows, self.idk = _Tally(), 0, 0
+        self.tally, self.rows, self.idk, self.empty = _Tally(), 0, 0, 0
         self.has_idk = len(schema.names) > 1 and schema.kinds[1] == scan.KIND_INT
         self.keys, self.key_lines = [], []
 
@@ -390,6 +395,9 @@ class _CountsAggregate:
         self.rows += columns.shape[1]
         if self.has_idk:
             self.idk += int(columns[1].sum())
+            self.empty += int(np.count_nonzero((columns[0] == 0) & (columns[1] == 0)))
+        else:
+            self.empty += int(np.count_nonzero(columns[0] == 0))
         if self.schema.kinds[-1] == scan.KIND_HASH:
             self.keys.append(columns[-1].copy())
             self.key_lines.append(lines.copy())
@@ -414,7 +422,7 @@ class _CountsAggregate:
         positive = values > 0
         answered = int(np.dot(values, counts))
         return FloorCounts(values[positive], counts[positive], answered + self.idk, self.idk,
-                           self.rows, source, detected)
+                           self.rows, source, detected, self.empty)
 
 
 class _TableAggregate:
@@ -445,7 +453,7 @@ class _TableAggregate:
         answered = int(np.dot(r[keep], n_r[keep]))
         if answered == 0:
             raise FloorFileError(f"{self.path}: the table has no answered examples (every row has r = 0 or n_r = 0).")
-        return FloorCounts(r[keep], n_r[keep], answered, 0, int(n_r[keep].sum()) + unseen, source, detected)
+        return FloorCounts(r[keep], n_r[keep], answered, 0, int(n_r[keep].sum()) + unseen, source, detected, unseen)
 
 
 class _PairsAggregate:
@@ -502,9 +510,6 @@ class FloorReport:
         Simple Good–Turing fit of the answered counts (None with fewer than two distinct counts).
         Its ``p0`` is Gale & Sampson's ``n_1 / N_answered``, so ``p0·N_answered/N = sr``: SGT smooths
         the probabilities of seen prompts, not the missing mass.
-    sgt_line_missing_mass : float or None
-        ``S(1)/N``, the fitted log–log line's smoothed ``n_1`` over ``N``: a model-based alternative
-        estimate of ``MM`` without a finite-sample interval.
     min_errors, max_errors : int
         ``min_c |E_c|`` and ``L = max_c |E_c|`` assumed for every prompt.
     gamma : float
@@ -527,7 +532,6 @@ class FloorReport:
     missing_mass: MissingMassInterval
     good_turing: MissingMassInterval | None
     sgt: SimpleGoodTuringResult | None
-    sgt_line_missing_mass: float | None
     min_errors: int
     max_errors: int
     gamma: float
@@ -557,10 +561,11 @@ class FloorReport:
             s = self.sgt
             sgt = {"p0": s.p0, "missing_mass": s.p0 * c.n_answered / c.n_examples, "intercept": s.intercept,
                    "slope": s.slope, "slope_valid": s.slope_valid, "switch_r": s.switch_r,
-                   "confidence": s.confidence, "line_missing_mass": self.sgt_line_missing_mass}
+                   "confidence": s.confidence}
         return {
             "source": c.source, "detected": c.detected, "n_examples": c.n_examples, "n_answered": c.n_answered,
-            "n_idk": c.n_idk, "n_prompts": c.n_prompts, "n_singletons": c.n_singletons,
+            "n_idk": c.n_idk, "n_prompts": c.n_prompts, "n_prompts_without_examples": c.n_prompts_without_examples,
+            "n_singletons": c.n_singletons,
             "singleton_rate": self.singleton_rate, "missing_mass": interval(self.missing_mass),
             "good_turing": interval(self.good_turing), "simple_good_turing": sgt,
             "min_errors": self.min_errors, "max_errors": self.max_errors, "gamma": self.gamma,
@@ -579,7 +584,8 @@ class FloorReport:
         lines += [
             f"read as:              {c.detected}",
             f"examples N:           {c.n_examples:,} ({c.n_answered:,} answered, {c.n_idk:,} IDK)",
-            f"distinct prompts:     {c.n_prompts:,}",
+            f"distinct prompts:     {c.n_prompts:,}"
+            + (f" ({c.n_prompts_without_examples:,} listed without any example)" if c.n_prompts_without_examples else ""),
             f"singletons |S|:       {c.n_singletons:,}",
             f"singleton rate sr:    {self.singleton_rate:.6g}",
         ]
@@ -597,12 +603,12 @@ class FloorReport:
                 f"missing mass (SGT):   {s.p0 * c.n_answered / c.n_examples:.6g}  (Gale & Sampson's P0 = n_1/N, "
                 f"same interval); log-log slope {s.slope:.4g}, switch at r = {s.switch_r}{validity}"
             )
-            lines.append(f"  SGT line n1/N:      {self.sgt_line_missing_mass:.6g}  (smoothed n_1; no finite-sample interval)")
         lines += [
             f"min_c |E_c|:          {self.min_errors} (L = max_c |E_c| = {self.max_errors})",
             f"Theorem 2 lower:      err >= {self.lower_bound:.6g} for a calibrated model (delta = 0), w.p. >= {conf}"
             f"  [slack {self.lower_slack:.4g}{', vacuous at this N' if self.vacuous else ''}]",
-            f"Theorem 2 upper:      err <= {self.upper_bound:.6g} for the calibrated learner, w.p. >= {conf}",
+            f"Theorem 2 upper:      err <= {self.upper_bound:.6g} for the calibrated learner, w.p. >= {conf}"
+            + ("  [vacuous: above 1]" if self.upper_bound >= 1 else ""),
             f"reading:              {self.reading}",
         ]
         return "\n".join(lines)
@@ -631,11 +637,10 @@ def _n_informative(sr, min_errors, gamma):
 def _reading(n, sr, lower, slack, upper, gamma, n_needed, mm: MissingMassInterval):
     level = f"{100 * (1 - gamma):.4g}%"
     if slack < sr:
-        upper_text = (f", and the calibrated learner of Appendix B errs on at most {upper:.2%}" if upper < 1
-                      else "")
+        upper_text = f", and the calibrated learner of Appendix B at most {upper:.2%}" if upper < 1 else ""
         return (f"With probability at least {level}, every calibrated model (delta = 0) trained on these {n:,} "
-                f"examples generates an erroneous answer on at least {lower:.2%} of prompts drawn like them "
-                f"(Theorem 2){upper_text}.")
+                f"examples generates an erroneous answer with probability at least {lower:.2%} on a prompt "
+                f"drawn like them (Theorem 2){upper_text}.")
     if n_needed is None:
         future = f"; it stays vacuous at every N because sr <= 2/min_c |E_c|"
     else:
@@ -688,16 +693,15 @@ def floor_report(counts, *, n_examples=None, n_prompts=None, min_errors: int = D
     sr = counts.n_singletons / n
     mm = missing_mass_interval(table, n_examples=n, gamma=gamma, bound="lemma1")
     gt = missing_mass_interval(table, n_examples=n, gamma=gamma, bound="corollary3") if counts.n_idk == 0 else None
-    sgt = line_mm = None
+    sgt = None
     if counts.r.size >= 2:
         sgt = simple_good_turing(counts.r, counts.n_r, confidence, on_invalid_slope="ignore")
-        line_mm = float(sgt.smoothed_n_r(1.0)) / n
     lower = bounds.theorem2_lower(sr, min_errors, n, delta=0.0, gamma=gamma)
     upper = bounds.theorem2_upper(sr, max_errors, n, gamma=gamma)
     slack = sr - lower
     n_needed = _n_informative(sr, min_errors, gamma)
     return FloorReport(
-        counts=counts, singleton_rate=sr, missing_mass=mm, good_turing=gt, sgt=sgt, sgt_line_missing_mass=line_mm,
+        counts=counts, singleton_rate=sr, missing_mass=mm, good_turing=gt, sgt=sgt,
         min_errors=min_errors, max_errors=max_errors, gamma=gamma, lower_bound=lower, lower_slack=slack,
         upper_bound=upper, n_informative=n_needed,
         reading=_reading(n, sr, lower, slack, upper, gamma, n_needed, mm),

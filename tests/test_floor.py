@@ -60,6 +60,16 @@ def test_chunk_boundaries_do_not_change_the_counts(name, chunk, monkeypatch):
     assert (split.n_examples, split.n_idk, split.n_prompts) == (whole.n_examples, whole.n_idk, whole.n_prompts)
 
 
+def test_prompts_listed_without_examples(tmp_path):
+    assert read_floor_counts(DATA / "table.tsv").n_prompts_without_examples == 10  # the r = 0 row
+    assert read_floor_counts(DATA / "counts.csv").n_prompts_without_examples == 0  # dave has 3 IDK
+    path = tmp_path / "c.csv"
+    path.write_text("key,count,idk\na,0,0\nb,1,0\nc,0,2\nd,0,0\n")
+    counts = read_floor_counts(path)
+    assert (counts.n_prompts, counts.n_prompts_without_examples) == (4, 2)
+    assert "(2 listed without any example)" in floor_report(counts).format_text()
+
+
 def test_gzip_and_explicit_format(tmp_path):
     target = tmp_path / "counts.csv.gz"
     target.write_bytes(gzip.compress((DATA / "counts.csv").read_bytes()))
@@ -310,3 +320,27 @@ def test_parse_int_refuses_counts_above_2_62_without_wrapping(digits):
         assert (value, code) == (expected, scan.ERR_NONE)
     else:
         assert code == scan.ERR_OVERFLOW
+
+
+# ----------------------------------------------------------------------------------------------
+# The floor_estimation experiment (small configuration)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_floor_estimation_experiment_small(tmp_path):
+    from hallusim.experiments import load, load_config
+
+    module = load("floor_estimation")
+    config = load_config("floor_estimation", "quick", ["n_examples=[2000, 20000]", "replicates=1",
+                                                       "worlds=['zipf:1.1', 'pareto:1.5']"])
+    rows = module.run(config, tmp_path)
+    assert len(rows) == 4
+    for name in module.OUTPUTS:
+        assert (tmp_path / name).exists()
+    for row in rows:
+        assert row["mm_low"] <= row["sr"] <= row["mm_high"]
+        # The calibrated learner's error is exactly Σ_{c∈U} μ'(c)(|R_c|−1)/|R_c| = MM·364/365 here.
+        assert row["calibrated_err"] == pytest.approx(row["true_missing_mass"] * 364 / 365, rel=1e-9)
+        assert row["interval_covers_mm"] and row["bounds_hold"]
+    with pytest.raises(ValueError, match="`worlds` must be entries like 'zipf:1.1'"):
+        module.run({**config, "worlds": ["gauss:1"]}, tmp_path)

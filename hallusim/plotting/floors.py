@@ -77,6 +77,7 @@ def plot_floor_estimation(rows, path):
         import matplotlib.pyplot as plt
 
         fig, axes = plt.subplots(1, len(worlds), figsize=(3.6 * len(worlds), 3.6), squeeze=False, sharey=True)
+        top = 0.0
         for ax, world in zip(axes[0], worlds):
             mine = [r for r in rows if r["world"] == world]
             sizes = np.array(sorted({int(r["n_examples"]) for r in mine}))
@@ -95,11 +96,12 @@ def plot_floor_estimation(rows, path):
             informative = np.flatnonzero(lower > 0)
             if informative.size:
                 first = informative[0]
-                ax.plot(sizes[first], lower[first], "*", ms=10, color=PALETTE[1])
+                ax.plot(sizes[first], lower[first], "*", ms=10, color=PALETTE[1], label="lower bound first > 0")
             ax.set_xscale("log")
-            ax.set_ylim(-0.02, 1.02)
+            top = max(top, float(np.max(np.minimum(upper, 1.0))))
             ax.set_title(world)
             ax.set_xlabel("training examples N")
+        axes[0][0].set_ylim(-0.02, min(1.02, 1.1 * top + 0.02))
         axes[0][0].set_ylabel("probability")
         axes[0][-1].legend(loc="upper right", fontsize=7)
         return save_figure(fig, path)
