@@ -9,7 +9,8 @@ Each reader computes the same statistics (frequency of frequencies of answered c
 examples, distinct prompts), in a fresh subprocess: hallusim (JIT compiled in a warm-up run on a
 tiny file, compile time reported apart), the standard-library ``csv`` module with a ``Counter``,
 and ``pandas.read_csv`` + ``value_counts``. Reported: seconds, the ratio to hallusim, and the
-peak resident memory of each process. Run: ``python benchmarks/bench_floor.py [--rows N]``.
+peak resident memory of each process and its growth while reading (over the process's memory
+after imports and warm-up). Run: ``python benchmarks/bench_floor.py [--rows N]``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _peak_mib() -> float:
@@ -72,6 +78,7 @@ def _summary(r, n_r, n_examples, n_idk, n_prompts) -> dict:
 
 def worker(impl: str, kind: str, path: str) -> dict:
     compile_seconds = 0.0
+    base_mib = _rss_mib()
     if impl == "hallusim":
         import tempfile
 
@@ -83,6 +90,7 @@ def worker(impl: str, kind: str, path: str) -> dict:
             start = time.perf_counter()
             read_floor_counts(tiny)
             compile_seconds = time.perf_counter() - start
+        base_mib = _rss_mib()
         start = time.perf_counter()
         c = read_floor_counts(path)
         seconds = time.perf_counter() - start
@@ -134,7 +142,7 @@ def worker(impl: str, kind: str, path: str) -> dict:
             result = _summary(tally.index, tally.values, len(frame), int((~answered).sum()), frame["prompt"].nunique())
         seconds = time.perf_counter() - start
     return {"impl": impl, "kind": kind, "seconds": seconds, "compile_seconds": compile_seconds,
-            "peak_mib": _peak_mib(), "result": result}
+            "peak_mib": _peak_mib(), "read_mib": _peak_mib() - base_mib, "result": result}
 
 
 def main() -> int:
@@ -170,7 +178,8 @@ def main() -> int:
             agree = "same result" if run["result"] == base["result"] else f"DIFFERENT RESULT {run['result']}"
             extra = f", compile {run['compile_seconds']:.2f} s" if impl == "hallusim" else ""
             print(f"{kind:6s} {args.rows:.0e} rows  {impl:8s} {run['seconds']:7.2f} s  "
-                  f"({run['seconds'] / base['seconds']:5.1f}x hallusim)  peak RSS {run['peak_mib']:7.0f} MiB{extra}  {agree}")
+                  f"({run['seconds'] / base['seconds']:5.1f}x hallusim)  peak RSS {run['peak_mib']:5.0f} MiB "
+                  f"(+{run['read_mib']:4.0f} MiB while reading){extra}  {agree}")
     return 0
 
 

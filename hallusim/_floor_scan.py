@@ -1,12 +1,16 @@
 """Streaming readers of count files for ``hallusim floor``: Numba scanners over raw bytes.
 
-A file is read in chunks of bytes; a kernel splits each chunk into records (CSV per RFC 4180 with
-quoted fields, or JSON Lines with flat objects) and writes the wanted fields of every complete
-record into preallocated ``int64`` columns: a non-negative integer (``KIND_INT``), a 64-bit
-FNV-1a hash of the text (``KIND_HASH``), whether the text equals a token (``KIND_TOKEN``), or a
-boolean (``KIND_FLAG``). No Python object is created per row. A kernel stops at the first bad
-record and describes it in ``err``; the reader turns that into a message naming the file, the
-line and the field.
+A file is read in chunks of bytes, in two passes per chunk, both into preallocated arrays:
+
+1. a splitter (:func:`scan_csv` for CSV per RFC 4180 with quoted fields, :func:`scan_jsonl` for
+   JSON Lines with flat objects) finds the byte span of every wanted field of every complete
+   record, and the line where each record starts;
+2. :func:`convert` turns the spans of each wanted field into ``int64`` values: a non-negative
+   integer (``KIND_INT``), a 64-bit FNV-1a hash of the text (``KIND_HASH``), whether the text
+   equals a token (``KIND_TOKEN``), or a boolean (``KIND_FLAG``).
+
+No Python object is created per row. A kernel stops at the first bad record and describes it in
+``err``; the reader turns that into a message naming the file, the line and the field.
 
 Hashes: two different texts collide with probability about ``2^-64`` per pair, so among ``P``
 distinct prompts a collision (which would merge two prompts) has probability ``≈ P²/2^65``
@@ -135,23 +139,50 @@ def _parse_flag(buf, start, end):
     return 0, ERR_FLAG
 
 
-@jit(inline="always")
-def _store(buf, start, end, quoted, kind, token, out, slot, rec):
-    """Convert one field into out[slot, rec]; return an error code."""
-    if kind == KIND_INT:
-        value, code = _parse_int(buf, start, end)
-        out[slot, rec] = value
-        return code
-    if kind == KIND_HASH:
-        out[slot, rec] = np.int64(_fnv1a(buf, start, end, quoted))
-        return ERR_NONE
-    if kind == KIND_TOKEN:
-        s, e = _trim(buf, start, end)
-        out[slot, rec] = 1 if _equals(buf, s, e, token) else 0
-        return ERR_NONE
-    value, code = _parse_flag(buf, start, end)
-    out[slot, rec] = value
-    return code
+# Span kinds written by the splitters: a bare field, a quoted CSV field ("" stands for one quote),
+# or a JSON string (hashed as written).
+SPAN_BARE, SPAN_CSV_QUOTED, SPAN_JSON_STRING = 0, 1, 2
+
+
+@jit
+def convert(buf, kinds, token, starts, ends, span_kinds, n_records, out, err):
+    """Convert the field spans of ``n_records`` records into ``out``.
+
+    Parameters
+    ----------
+    buf : uint8 array
+    kinds : int64 array (n_slots,)
+        ``KIND_*`` of each output row.
+    token : uint8 array
+        The token compared by ``KIND_TOKEN``.
+    starts, ends : int64 arrays (n_slots, capacity)
+        Byte spans of each field's text.
+    span_kinds : uint8 array (n_slots, capacity)
+        ``SPAN_*`` of each span.
+    n_records : int
+    out : int64 array (n_slots, capacity)
+    err : int64 array (6,)
+        On a bad value: (code, slot, record index, byte start, byte end, 0).
+    """
+    for slot in range(kinds.size):
+        kind = kinds[slot]
+        for k in range(n_records):
+            start, end = starts[slot, k], ends[slot, k]
+            if kind == KIND_INT:
+                value, code = _parse_int(buf, start, end)
+            elif kind == KIND_HASH:
+                value = np.int64(_fnv1a(buf, start, end, span_kinds[slot, k] == SPAN_CSV_QUOTED))
+                code = ERR_NONE
+            elif kind == KIND_TOKEN:
+                s, e = _trim(buf, start, end)
+                value = np.int64(1) if _equals(buf, s, e, token) else np.int64(0)
+                code = ERR_NONE
+            else:
+                value, code = _parse_flag(buf, start, end)
+            if code != ERR_NONE:
+                _set_error(err, code, slot, k, start, end, 0)
+                return
+            out[slot, k] = value
 
 
 @jit(inline="always")
@@ -165,8 +196,8 @@ def _set_error(err, code, slot, line, start, end, extra):
 
 
 @jit
-def scan_csv(buf, final, delimiter, n_fields, slot_of_field, kinds, token, out, lines, err):
-    """Scan complete CSV records of ``buf`` into ``out``.
+def scan_csv(buf, final, delimiter, n_fields, slot_of_field, starts, ends, span_kinds, lines, err):
+    """Find the wanted fields' spans in the complete CSV records of ``buf``.
 
     Parameters
     ----------
@@ -180,12 +211,10 @@ def scan_csv(buf, final, delimiter, n_fields, slot_of_field, kinds, token, out, 
         Fields per record (the header's).
     slot_of_field : int64 array (n_fields,)
         Output row of each field, -1 to skip it.
-    kinds : int64 array (n_slots,)
-        ``KIND_*`` of each output row.
-    token : uint8 array
-        The IDK token compared by ``KIND_TOKEN``.
-    out : int64 array (n_slots, capacity)
-        Filled with one column per record.
+    starts, ends : int64 arrays (n_slots, capacity)
+        Filled with the byte span of each wanted field's text (quotes excluded).
+    span_kinds : uint8 array (n_slots, capacity)
+        ``SPAN_BARE`` or ``SPAN_CSV_QUOTED``.
     lines : int64 array (capacity,)
         The (relative, 0-based) line on which each record starts.
     err : int64 array (6,)
@@ -258,10 +287,9 @@ def scan_csv(buf, final, delimiter, n_fields, slot_of_field, kinds, token, out, 
             if field < n_fields:
                 slot = slot_of_field[field]
                 if slot >= 0:
-                    code = _store(buf, start, end, quoted, kinds[slot], token, out, slot, rec)
-                    if code != ERR_NONE:
-                        _set_error(err, code, slot, rec_line, start, end, 0)
-                        return rec_start, rec, rec_line
+                    starts[slot, rec] = start
+                    ends[slot, rec] = end
+                    span_kinds[slot, rec] = SPAN_CSV_QUOTED if quoted else SPAN_BARE
             field += 1
             if pos < n and buf[pos] == delimiter:
                 pos += 1
@@ -334,8 +362,8 @@ def _json_error(err, code, slot, line, start, end):
 
 
 @jit
-def _json_record(buf, pos, end, names, name_starts, kinds, token, out, rec, found, err, line):
-    """Parse one flat JSON object in ``buf[pos:end]`` into ``out[:, rec]``; return an error code."""
+def _json_record(buf, pos, end, names, name_starts, starts, ends, span_kinds, rec, found, err, line):
+    """Find the wanted fields' spans of the flat JSON object in ``buf[pos:end]``; return an error code."""
     pos = _skip_blank(buf, pos, end)
     if pos >= end or buf[pos] != 123:  # '{'
         return _json_error(err, ERR_JSON, -1, line, pos, end)
@@ -351,7 +379,7 @@ def _json_record(buf, pos, end, names, name_starts, kinds, token, out, rec, foun
             if key_end < 0:
                 return _json_error(err, ERR_JSON, -1, line, pos, end)
             slot = -1
-            for s in range(kinds.size):
+            for s in range(found.size):
                 if _equals(buf, pos + 1, key_end, names[name_starts[s] : name_starts[s + 1]]):
                     slot = s
             pos = _skip_blank(buf, key_end + 1, end)
@@ -361,11 +389,13 @@ def _json_record(buf, pos, end, names, name_starts, kinds, token, out, rec, foun
             if pos >= end:
                 return _json_error(err, ERR_JSON, -1, line, pos, end)
             c = buf[pos]
+            kind = SPAN_BARE
             if c == _QUOTE:
                 close = _skip_string(buf, pos, end)
                 if close < 0:
                     return _json_error(err, ERR_JSON, -1, line, pos, end)
                 start, stop, pos = pos + 1, close, close + 1
+                kind = SPAN_JSON_STRING
             elif c == 123 or c == 91:  # '{' or '['
                 after = _skip_nested(buf, pos, end)
                 if after < 0:
@@ -381,9 +411,9 @@ def _json_record(buf, pos, end, names, name_starts, kinds, token, out, rec, foun
                 if stop == start:
                     return _json_error(err, ERR_JSON, -1, line, start, end)
             if slot >= 0:
-                code = _store(buf, start, stop, False, kinds[slot], token, out, slot, rec)
-                if code != ERR_NONE:
-                    return _json_error(err, code, slot, line, start, stop)
+                starts[slot, rec] = start
+                ends[slot, rec] = stop
+                span_kinds[slot, rec] = kind
                 found[slot] = 1
             pos = _skip_blank(buf, pos, end)
             if pos < end and buf[pos] == 44:  # ','
@@ -395,15 +425,16 @@ def _json_record(buf, pos, end, names, name_starts, kinds, token, out, rec, foun
             return _json_error(err, ERR_JSON, -1, line, pos, end)
     if _skip_blank(buf, pos, end) != end:
         return _json_error(err, ERR_JSON, -1, line, pos, end)
-    for s in range(kinds.size):
+    for s in range(found.size):
         if not found[s]:
             return _json_error(err, ERR_MISSING, s, line, 0, 0)
     return ERR_NONE
 
 
 @jit
-def scan_jsonl(buf, final, names, name_starts, kinds, token, out, lines, err):
-    """Scan complete JSON Lines records of ``buf`` into ``out`` (see :func:`scan_csv`).
+def scan_jsonl(buf, final, names, name_starts, starts, ends, span_kinds, lines, err):
+    """Find the wanted fields' spans in the complete JSON Lines records of ``buf`` (see
+    :func:`scan_csv`; spans are ``SPAN_BARE`` or ``SPAN_JSON_STRING``).
 
     ``names[name_starts[s]:name_starts[s + 1]]`` is the UTF-8 name of output row ``s``.
     """
@@ -411,7 +442,7 @@ def scan_jsonl(buf, final, names, name_starts, kinds, token, out, lines, err):
     pos = 0
     rec = 0
     line = 0
-    found = np.zeros(kinds.size, np.int64)
+    found = np.zeros(name_starts.size - 1, np.int64)
     while pos < n:
         stop = pos
         while stop < n and buf[stop] != _NL:
@@ -419,7 +450,7 @@ def scan_jsonl(buf, final, names, name_starts, kinds, token, out, lines, err):
         if stop >= n and not final:
             return pos, rec, line
         if _skip_blank(buf, pos, stop) < stop:
-            if _json_record(buf, pos, stop, names, name_starts, kinds, token, out, rec, found, err, line):
+            if _json_record(buf, pos, stop, names, name_starts, starts, ends, span_kinds, rec, found, err, line):
                 return pos, rec, line
             lines[rec] = line
             rec += 1
@@ -433,14 +464,3 @@ def open_binary(path: Path):
     if path.suffix.lower() == ".gz":
         return gzip.open(path, "rb")
     return open(path, "rb")
-
-
-def chunks(handle, first: bytes = b""):
-    """Yield ``(bytes, is_last)`` blocks of about ``CHUNK_BYTES`` from a binary handle."""
-    pending = first + handle.read(CHUNK_BYTES)
-    while True:
-        following = handle.read(CHUNK_BYTES)
-        yield pending, not following
-        if not following:
-            return
-        pending = following

@@ -236,26 +236,38 @@ class _Reader:
             message = f"not a flat JSON object (near {text})."
         raise FloorFileError(where + message)
 
-    def run(self, handle, pending: bytes, base_line: int, scanner, on_chunk, n_fields=None):
-        n_slots = len(self.schema.kinds)
+    def run(self, handle, pending: bytes, base_line: int, splitter, on_chunk, n_fields=None):
         while True:
             data = handle.read(scan.CHUNK_BYTES)
             final = not data
-            buf_bytes = pending + data
-            buf = np.frombuffer(buf_bytes, np.uint8)
-            capacity = buf_bytes.count(b"\n") + 1
-            out = np.empty((n_slots, capacity), np.int64)
-            lines = np.empty(capacity, np.int64)
-            err = np.zeros(6, np.int64)
-            consumed, records, newlines = scanner(buf, final, out, lines, err)
-            if err[0]:
-                self._raise(buf_bytes, err, base_line, n_fields)
-            if records:
-                on_chunk(out[:, :records], lines[:records] + base_line)
-            base_line += newlines
-            pending = buf_bytes[consumed:]
+            pending, base_line = self._chunk(pending + data, final, base_line, splitter, on_chunk, n_fields)
             if final:
                 return
+
+    def _chunk(self, buf_bytes, final, base_line, splitter, on_chunk, n_fields):
+        """Split and convert one chunk (its arrays are freed on return); return (rest, next line)."""
+        n_slots = len(self.schema.kinds)
+        buf = np.frombuffer(buf_bytes, np.uint8)
+        capacity = buf_bytes.count(b"\n") + 1
+        starts = np.empty((n_slots, capacity), np.int64)
+        ends = np.empty((n_slots, capacity), np.int64)
+        span_kinds = np.empty((n_slots, capacity), np.uint8)
+        lines = np.empty(capacity, np.int64)
+        err = np.zeros(6, np.int64)
+        consumed, records, newlines = splitter(buf, final, starts, ends, span_kinds, lines, err)
+        if records:  # records before a structural error are valid: report their values first
+            out = np.empty((n_slots, records), np.int64)
+            value_err = np.zeros(6, np.int64)
+            scan.convert(buf, self.kinds, self.token, starts, ends, span_kinds, records, out, value_err)
+            if value_err[0]:
+                value_err[2] = lines[value_err[2]]
+                self._raise(buf_bytes, value_err, base_line, n_fields)
+            del starts, ends, span_kinds
+        if err[0]:
+            self._raise(buf_bytes, err, base_line, n_fields)
+        if records:
+            on_chunk(out, lines[:records] + base_line)
+        return buf_bytes[consumed:], base_line + newlines
 
 
 class _Tally:
@@ -358,10 +370,10 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
             if container == "JSON Lines":
                 encoded = [name.encode("utf-8") for name in schema.names]
                 names = np.frombuffer(b"".join(encoded), np.uint8).copy()
-                starts = np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64)
+                name_starts = np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64)
 
-                def scanner(buf, final, out, lines, err):
-                    return scan.scan_jsonl(buf, final, names, starts, reader.kinds, reader.token, out, lines, err)
+                def splitter(buf, final, starts, ends, span_kinds, lines, err):
+                    return scan.scan_jsonl(buf, final, names, name_starts, starts, ends, span_kinds, lines, err)
 
                 n_fields = None
             else:
@@ -371,13 +383,13 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
                 for slot, name in enumerate(schema.names):
                     slot_of_field[header.index(name)] = slot
 
-                def scanner(buf, final, out, lines, err):
+                def splitter(buf, final, starts, ends, span_kinds, lines, err):
                     return scan.scan_csv(
-                        buf, final, ord(delimiter), n_fields, slot_of_field, reader.kinds, reader.token, out, lines, err
+                        buf, final, ord(delimiter), n_fields, slot_of_field, starts, ends, span_kinds, lines, err
                     )
 
             aggregate = _AGGREGATORS[schema.kind](path, schema)
-            reader.run(handle, pending, first_line, scanner, aggregate.add, n_fields)
+            reader.run(handle, pending, first_line, splitter, aggregate.add, n_fields)
     except OSError as exc:
         raise FloorFileError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     return aggregate.finish(str(path), schema.detected)

@@ -202,6 +202,22 @@ def _fnv1a(data: bytes) -> int:
     return h - 2**64 if h >= 2**63 else h  # as the kernel stores it (int64)
 
 
+def _split_and_convert(buf, kinds, token, split):
+    """Run a splitter then :func:`scan.convert`; fail the test on any error."""
+    capacity = int(np.count_nonzero(buf == 10)) + 1
+    starts = np.empty((kinds.size, capacity), np.int64)
+    ends = np.empty((kinds.size, capacity), np.int64)
+    span_kinds = np.empty((kinds.size, capacity), np.uint8)
+    lines = np.empty(capacity, np.int64)
+    err = np.zeros(6, np.int64)
+    consumed, n_records, _ = split(starts, ends, span_kinds, lines, err)
+    assert err[0] == 0, f"splitter error {err.tolist()} on {bytes(buf)!r}"
+    out = np.empty((kinds.size, n_records), np.int64)
+    scan.convert(buf, kinds, token, starts, ends, span_kinds, n_records, out, err)
+    assert err[0] == 0, f"conversion error {err.tolist()} on {bytes(buf)!r}"
+    return consumed, n_records, out
+
+
 _TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\tIDKé')), max_size=12)
 
 
@@ -215,17 +231,13 @@ def test_csv_scanner_matches_python_csv(records, terminator):
     data = buffer.getvalue().encode("utf-8")
     parsed = list(csv.reader(io.StringIO(buffer.getvalue(), newline=""), strict=True))
     kinds = np.array([scan.KIND_HASH, scan.KIND_INT, scan.KIND_TOKEN], np.int64)
-    out = np.empty((3, data.count(b"\n") + 1), np.int64)
-    lines = np.empty(out.shape[1], np.int64)
-    err = np.zeros(6, np.int64)
     token = np.frombuffer(b"IDK", np.uint8).copy()
     buf = np.frombuffer(data, np.uint8)
-    consumed, n_records, _ = scan.scan_csv(buf, True, ord(","), 3, np.arange(3), kinds, token, out, lines, err)
+    consumed, n_records, out = _split_and_convert(buf, kinds, token, lambda *arrays: scan.scan_csv(
+        buf, True, ord(","), 3, np.arange(3), *arrays))
     # A record made of one empty field is a blank line to both readers; the csv module still
     # returns it when quoted. Compare on the records the csv module sees as non-blank.
     expected = [row for row in parsed if row != [] and row != [""]]
-    if err[0]:
-        pytest.fail(f"scanner error {err.tolist()} on {data!r}")
     assert consumed == len(data)
     assert n_records == len(expected)
     for k, (key, count, response) in enumerate(expected):
@@ -242,13 +254,10 @@ def test_jsonl_scanner_matches_python_json(records):
     names = np.frombuffer(b"promptnidk", np.uint8).copy()
     starts = np.array([0, 6, 7, 10], np.int64)
     kinds = np.array([scan.KIND_HASH, scan.KIND_INT, scan.KIND_FLAG], np.int64)
-    out = np.empty((3, len(records) + 1), np.int64)
-    lines = np.empty(out.shape[1], np.int64)
-    err = np.zeros(6, np.int64)
-    token = np.zeros(0, np.uint8)
-    consumed, n_records, n_lines = scan.scan_jsonl(np.frombuffer(data, np.uint8), True, names, starts, kinds, token,
-                                                   out, lines, err)
-    assert err[0] == 0 and consumed == len(data) and n_records == len(records) == n_lines
+    buf = np.frombuffer(data, np.uint8)
+    consumed, n_records, out = _split_and_convert(buf, kinds, np.zeros(0, np.uint8), lambda *arrays: scan.scan_jsonl(
+        buf, True, names, starts, *arrays))
+    assert consumed == len(data) and n_records == len(records)
     for k, (key, count, flag) in enumerate(records):
         assert out[0, k] == _fnv1a(json.dumps(key)[1:-1].encode("utf-8"))  # JSON strings are hashed as written
         assert out[1, k] == count
