@@ -159,12 +159,9 @@ def main() -> int:
     counts_path, pairs_path = _write_files(Path(args.dir), args.rows)
     print(f"files ready in {time.perf_counter() - start:.1f} s: {counts_path} ({counts_path.stat().st_size / 2**20:.0f} MiB), "
           f"{pairs_path} ({pairs_path.stat().st_size / 2**20:.0f} MiB)")
-    try:
-        import pandas  # noqa: F401
+    import importlib.util
 
-        impls = ["hallusim", "pandas"]
-    except ImportError:
-        impls = ["hallusim"]
+    impls = ["hallusim", "pandas"] if importlib.util.find_spec("pandas") else ["hallusim"]
     if not args.skip_csv:
         impls.append("csv")
     for kind, path in (("counts", counts_path), ("pairs", pairs_path)):
