@@ -529,7 +529,17 @@ class SimpleGoodTuringResult:
     slope_valid: bool
 
     def smoothed_n_r(self, r) -> np.ndarray:
-        """The fitted line ``S(r) = exp(intercept + slope·log r)``, the smoothed ``n_r``."""
+        """The fitted line ``S(r) = exp(intercept + slope·log r)``, the smoothed ``n_r``.
+
+        Parameters
+        ----------
+        r : float or array_like
+            Counts (> 0) at which to evaluate the line.
+
+        Returns
+        -------
+        ndarray
+        """
         return np.exp(self.intercept + self.slope * np.log(np.asarray(r, np.float64)))
 
     @property
