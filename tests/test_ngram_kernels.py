@@ -19,16 +19,17 @@ def _random_corpus(rng, n_sent, vocab_size, max_len):
     return tokens, offsets
 
 
-def test_radix_argsort_matches_stable_argsort_and_its_py_func():
+def test_radix_sort_matches_a_stable_argsort_and_its_py_func():
     rng = np.random.default_rng(1)
-    for bits in (1, 11, 12, 23, 40, 62):
-        keys = rng.integers(0, 2**bits, 3000, dtype=np.int64)
+    for bits, size in ((1, 3000), (11, 3000), (12, 5), (13, 3000), (23, 3001), (40, 3000), (62, 3000), (5, 0)):
+        keys = rng.integers(0, 2**bits, size, dtype=np.int64)
+        keys[: size // 3] = keys[0] if size else 0  # ties
         expected = np.argsort(keys, kind="stable")
-        for kernel in (K.radix_argsort, K.radix_argsort.py_func):
+        for kernel in (K.radix_sort_pairs, K.radix_sort_pairs.py_func):
             k = keys.copy()
-            order = np.empty_like(k)
-            kernel(k, bits, np.empty_like(k), order, np.empty_like(k))
-            np.testing.assert_array_equal(order, expected)
+            payload = np.arange(k.size, dtype=np.int64)
+            kernel(k, payload, bits, np.empty_like(k), np.empty_like(k))
+            np.testing.assert_array_equal(payload, expected)
             np.testing.assert_array_equal(k, keys[expected])
 
 

@@ -61,9 +61,9 @@ class NgramCounts:
         if k >= self.order:
             z = np.zeros(n_parent, dtype=np.int64)
             return z, z
-        prefix = self.prefix[k]
-        lo = np.searchsorted(prefix, np.arange(n_parent), side="left").astype(np.int64)
-        hi = np.searchsorted(prefix, np.arange(n_parent), side="right").astype(np.int64)
+        per_parent = np.bincount(self.prefix[k], minlength=n_parent)
+        hi = np.cumsum(per_parent)
+        lo = hi - per_parent
         return lo, hi
 
 
@@ -83,6 +83,9 @@ def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str
 
 def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size: int, padding: str) -> NgramCounts:
     """Count every n-gram of orders 1..``order`` that lies inside one sentence.
+
+    Order k's n-grams are keyed ``id of their (k-1)-gram prefix · V + last word`` and radix
+    sorted, so the result is the trie of :class:`NgramCounts` without any hashing.
 
     Parameters
     ----------
@@ -109,24 +112,26 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
     words = [np.arange(vocab_size, dtype=np.int64)]
     prefixes, suffixes, firsts, counts = [empty], [empty], [words[0]], [unigram]
     prev_ids = tokens
+    keys = np.empty(n_tokens, dtype=np.int64)
+    starts = np.empty(n_tokens, dtype=np.int64)
+    work_keys = np.empty(n_tokens, dtype=np.int64)
+    work_starts = np.empty(n_tokens, dtype=np.int64)
     for k in range(2, order + 1):
-        keys = np.empty(n_tokens, dtype=np.int64)
-        pos = np.empty(n_tokens, dtype=np.int64)
-        m = K.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, keys, pos)
-        keys, pos = keys[:m], pos[:m]
-        n_bits = int(max(int(keys.max()) if m else 0, 1)).bit_length()
-        perm = np.empty(m, dtype=np.int64)
-        K.radix_argsort(keys, n_bits, np.empty(m, dtype=np.int64), perm, np.empty(m, dtype=np.int64))
-        ids = np.full(n_tokens, -1, dtype=np.int64)
+        last = k == order
+        m = K.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, last, keys, starts)
+        n_bits = int(max(int(keys[:m].max()) if m else 0, 1)).bit_length()
+        K.radix_sort_pairs(keys[:m], starts[:m], n_bits, work_keys[:m], work_starts[:m])
+        ids = np.full(n_tokens, -1, dtype=np.int64) if not last else np.empty(0, dtype=np.int64)
         prefix = np.empty(m, dtype=np.int64)
         word = np.empty(m, dtype=np.int64)
         suffix = np.empty(m, dtype=np.int64)
-        count = np.empty(m, dtype=np.int64)
-        u = K.unique_ngrams(keys, perm, pos, prev_ids, vocab_size, ids, prefix, word, suffix, count)
-        prefixes.append(prefix[:u].copy())
-        words.append(word[:u].copy())
-        suffixes.append(suffix[:u].copy())
-        counts.append(count[:u].copy())
+        first = np.empty(m + 1, dtype=np.int64)
+        u = K.unique_ngrams(keys[:m], starts[:m], last, prev_ids, vocab_size, ids, prefix, word, suffix, first)
+        first[u] = m
+        prefixes.append(prefix[:u])
+        words.append(word[:u])
+        suffixes.append(suffix[:u])
+        counts.append(np.diff(first[:u + 1]))
         firsts.append(firsts[-1][prefixes[-1]])
         prev_ids = ids
     return NgramCounts(order, vocab_size, words, prefixes, suffixes, firsts, counts, offsets.size - 1, n_tokens)

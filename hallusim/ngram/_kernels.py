@@ -17,8 +17,9 @@ from numba import prange
 from hallusim._jit import jit
 from hallusim._rng import next_double
 
-_DIGIT_BITS = 11
+_DIGIT_BITS = 12
 _N_BUCKETS = 1 << _DIGIT_BITS
+_N_CHUNKS = 16  # fixed: the sort is stable, so its output never depends on the thread count
 
 
 @jit
@@ -40,80 +41,110 @@ def pad_sentences(tokens, offsets, n_bos, n_eos, bos, eos, out_tokens, out_offse
         out_offsets[s + 1] = j
 
 
-@jit
-def radix_argsort(keys, n_bits, work_keys, order, work_order):
-    """Stable LSD radix sort of non-negative int64 ``keys`` (< 2**n_bits), in place.
+@jit(parallel=True)
+def radix_sort_pairs(keys, payload, n_bits, work_keys, work_payload):
+    """Stable LSD radix sort of non-negative int64 ``keys`` (< 2**n_bits) with their ``payload``,
+    in place; ``work_*`` are scratch arrays of the same size.
 
-    On return ``keys`` is sorted and ``order`` holds the original index of each sorted key.
-    ``work_keys`` and ``work_order`` are scratch arrays of the same size.
+    Each 12-bit digit costs a parallel histogram pass and a parallel scatter pass over a fixed
+    number of chunks, chunk ``c`` writing after chunks ``< c`` in every bucket (so the sort stays
+    stable and its output does not depend on the number of threads).
     """
     n = keys.size
-    for i in range(n):
-        order[i] = i
+    n_pass = (n_bits + _DIGIT_BITS - 1) // _DIGIT_BITS
+    if n == 0:
+        return
     mask = np.int64(_N_BUCKETS - 1)
-    shift = 0
-    src_k, dst_k, src_o, dst_o = keys, work_keys, order, work_order
-    passes = 0
-    while shift < n_bits:
-        count = np.zeros(_N_BUCKETS + 1, dtype=np.int64)
-        for i in range(n):
-            count[((src_k[i] >> shift) & mask) + 1] += 1
+    size = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    hist = np.zeros((_N_CHUNKS, _N_BUCKETS), dtype=np.int64)
+    src_k, dst_k, src_p, dst_p = keys, work_keys, payload, work_payload
+    in_work = False
+    for d in range(n_pass):
+        shift = d * _DIGIT_BITS
+        for c in prange(_N_CHUNKS):
+            for b in range(_N_BUCKETS):
+                hist[c, b] = 0
+            for i in range(c * size, min(n, (c + 1) * size)):
+                hist[c, (src_k[i] >> shift) & mask] += 1
+        acc = 0
+        skip = False
         for b in range(_N_BUCKETS):
-            count[b + 1] += count[b]
-        for i in range(n):
-            d = (src_k[i] >> shift) & mask
-            pos = count[d]
-            count[d] = pos + 1
-            dst_k[pos] = src_k[i]
-            dst_o[pos] = src_o[i]
+            bucket_total = 0
+            for c in range(_N_CHUNKS):
+                count = hist[c, b]
+                hist[c, b] = acc + bucket_total  # now the chunk's first slot in the bucket
+                bucket_total += count
+            if bucket_total == n:
+                skip = True  # every key has this digit: the pass would not move anything
+            acc += bucket_total
+        if skip:
+            continue
+        for c in prange(_N_CHUNKS):
+            for i in range(c * size, min(n, (c + 1) * size)):
+                key = src_k[i]
+                b = (key >> shift) & mask
+                pos = hist[c, b]
+                hist[c, b] = pos + 1
+                dst_k[pos] = key
+                dst_p[pos] = src_p[i]
         src_k, dst_k = dst_k, src_k
-        src_o, dst_o = dst_o, src_o
-        shift += _DIGIT_BITS
-        passes += 1
-    if passes % 2 == 1:  # the sorted data sit in the work arrays
-        for i in range(n):
-            keys[i] = work_keys[i]
-            order[i] = work_order[i]
+        src_p, dst_p = dst_p, src_p
+        in_work = not in_work
+    if in_work:  # the sorted data sit in the work arrays
+        for i in prange(n):
+            keys[i] = src_k[i]
+            payload[i] = src_p[i]
 
 
 @jit
-def ngram_keys(tokens, offsets, prev_ids, k, vocab_size, out_keys, out_pos):
+def ngram_keys(tokens, offsets, prev_ids, k, vocab_size, suffix_payload, out_keys, out_payload):
     """Keys ``prefix_id * V + last_word`` of every k-gram inside one sentence; returns how many.
 
-    ``prev_ids[i]`` is the id of the (k-1)-gram starting at position ``i``.
+    ``prev_ids[i]`` is the id of the (k-1)-gram starting at ``i``. The payload of each key is
+    where the k-gram starts, or with ``suffix_payload`` the id of its suffix (``prev_ids[i+1]``).
     """
     m = 0
     for s in range(offsets.size - 1):
         for i in range(offsets[s], offsets[s + 1] - k + 1):
             out_keys[m] = prev_ids[i] * vocab_size + tokens[i + k - 1]
-            out_pos[m] = i
+            out_payload[m] = prev_ids[i + 1] if suffix_payload else i
             m += 1
     return m
 
 
-@jit
-def unique_ngrams(sorted_keys, order, positions, prev_ids, vocab_size, out_ids, out_prefix, out_word, out_suffix, out_count):
-    """Run-length encode sorted keys into n-grams; returns their number.
+@jit(parallel=True)
+def unique_ngrams(sorted_keys, payload, suffix_payload, prev_ids, vocab_size, out_ids, out_prefix, out_word, out_suffix, out_first):
+    """Run-length encode sorted keys into n-grams; returns their number ``u``.
 
-    Writes, per n-gram, its prefix id, last word, suffix id (``prev_ids`` one position later) and
-    count, and for each position the id of the n-gram starting there (``out_ids``).
+    Writes, per n-gram, its prefix id, last word, suffix id and the index of its first key
+    (counts are the differences of ``out_first``). ``payload`` holds start positions — then the
+    suffix is ``prev_ids[pos + 1]`` and, unless ``out_ids`` is empty, ``out_ids[pos]`` gets the
+    n-gram's id — or, with ``suffix_payload``, the suffix ids themselves. Two passes over fixed
+    chunks (count new keys, then write) keep the result independent of the thread count.
     """
     n = sorted_keys.size
-    u = -1
-    last = np.int64(-1)
-    for r in range(n):
-        key = sorted_keys[r]
-        pos = positions[order[r]]
-        if key != last:
-            u += 1
-            last = key
-            out_prefix[u] = key // vocab_size
-            out_word[u] = key % vocab_size
-            out_suffix[u] = prev_ids[pos + 1]
-            out_count[u] = 0
-        out_count[u] += 1
-        out_ids[pos] = u
-    return u + 1
+    write_ids = out_ids.size > 0
+    size = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    new_keys = np.zeros(_N_CHUNKS + 1, dtype=np.int64)
+    for c in prange(_N_CHUNKS):
+        for r in range(c * size, min(n, (c + 1) * size)):
+            if r == 0 or sorted_keys[r] != sorted_keys[r - 1]:
+                new_keys[c + 1] += 1
+    for c in range(_N_CHUNKS):
+        new_keys[c + 1] += new_keys[c]
+    for c in prange(_N_CHUNKS):
+        u = new_keys[c] - 1
+        for r in range(c * size, min(n, (c + 1) * size)):
+            key = sorted_keys[r]
+            if r == 0 or key != sorted_keys[r - 1]:
+                u += 1
+                out_prefix[u] = key // vocab_size
+                out_word[u] = key % vocab_size
+                out_suffix[u] = payload[r] if suffix_payload else prev_ids[payload[r] + 1]
+                out_first[u] = r
+            if write_ids:
+                out_ids[payload[r]] = u
+    return new_keys[_N_CHUNKS]
 
 
 @jit
@@ -315,3 +346,58 @@ def prediction_windows(tokens, offsets, predict_from, m, out_ctx, out_word, out_
             out_owner[q] = s
             q += 1
     return q
+
+
+WITTEN_BELL, DISCOUNTED, MODIFIED = 0, 1, 2
+
+
+@jit
+def _discount(x, method, d1, d2, d3):
+    if x <= 0:
+        return 0.0
+    if method == MODIFIED:
+        return d1 if x == 1 else (d2 if x == 2 else d3)
+    return min(d1, x)
+
+
+@jit(parallel=True)
+def interpolate_level(a, child_lo, child_hi, suffix, prob_lower, method, d1, d2, d3, out_prob, out_bow):
+    """One order of an interpolated model in backoff form (Chen & Goodman's recursion).
+
+    For every context ``g`` (children ``[child_lo[g], child_hi[g])`` of this order, counts ``a``
+    as used by the method): ``P(g w) = α(g w) + γ(g)·P(suffix)`` into ``out_prob`` and
+    ``bow(g) = γ(g)`` into ``out_bow`` (1 for a context without children or with zero counts).
+    Witten–Bell: ``α = a/(Σa + T)``, ``γ = T/(Σa + T)`` with ``T`` the number of seen words;
+    discounting: ``α = (a − D(a))/Σa``, ``γ = Σ D(a)/Σa``.
+    """
+    for g in prange(child_lo.size):
+        lo = child_lo[g]
+        hi = child_hi[g]
+        if lo == hi:
+            out_bow[g] = 1.0
+            continue
+        denom = 0.0
+        types = 0.0
+        gamma_num = 0.0
+        for h in range(lo, hi):
+            x = a[h]
+            denom += x
+            if x > 0:
+                types += 1.0
+                gamma_num += _discount(x, method, d1, d2, d3)
+        if method == WITTEN_BELL:
+            norm = denom + types
+            gamma_num = types
+        else:
+            norm = denom
+        if norm <= 0.0:
+            for h in range(lo, hi):
+                out_prob[h] = prob_lower[suffix[h]]
+            out_bow[g] = 1.0
+            continue
+        gamma = gamma_num / norm
+        for h in range(lo, hi):
+            x = a[h]
+            kept = x if method == WITTEN_BELL else x - _discount(x, method, d1, d2, d3)
+            out_prob[h] = kept / norm + gamma * prob_lower[suffix[h]]
+        out_bow[g] = gamma

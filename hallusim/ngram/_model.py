@@ -34,7 +34,7 @@ def _as_corpus(sentences, offsets, vocabulary, min_count):
         if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or offsets.size < 2 or offsets[0] != 0 \
                 or offsets[-1] != tokens.size or np.any(np.diff(offsets) < 0):
             fail("offsets", f"a non-decreasing int array from 0 to len(sentences) = {tokens.size}", offsets)
-        tokens, offsets = tokens.astype(np.int64), offsets.astype(np.int64)
+        tokens, offsets = tokens.astype(np.int64, copy=False), offsets.astype(np.int64, copy=False)
     elif isinstance(sentences, np.ndarray) and sentences.ndim == 2 and sentences.dtype.kind in "iu":
         n, length = sentences.shape
         tokens = sentences.astype(np.int64).ravel()

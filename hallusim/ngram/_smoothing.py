@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hallusim.ngram import _kernels as K
 from hallusim.ngram._counts import NgramCounts
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
 
@@ -75,11 +76,13 @@ def _flat_trie(counts: NgramCounts):
     word_of = np.concatenate(counts.word).astype(np.int64)
     child_lo = np.zeros(offsets[-1], dtype=np.int64)
     child_hi = np.zeros(offsets[-1], dtype=np.int64)
+    local = []
     for k in range(1, counts.order):
         lo, hi = counts.children(k)
-        child_lo[offsets[k - 1] : offsets[k]] = lo + offsets[k]
-        child_hi[offsets[k - 1] : offsets[k]] = hi + offsets[k]
-    return offsets, word_of, child_lo, child_hi
+        local.append((lo, hi))
+        np.add(lo, offsets[k], out=child_lo[offsets[k - 1]:offsets[k]])
+        np.add(hi, offsets[k], out=child_hi[offsets[k - 1]:offsets[k]])
+    return offsets, word_of, child_lo, child_hi, local
 
 
 def adjusted_counts(counts: NgramCounts, k: int, raw_bos: bool) -> np.ndarray:
@@ -124,10 +127,6 @@ def modified_kn_discounts(adjusted: list) -> np.ndarray:
     return out
 
 
-def _context_sums(prefix: np.ndarray, values: np.ndarray, n_context: int) -> np.ndarray:
-    return np.bincount(prefix, weights=values, minlength=n_context) if prefix.size else np.zeros(n_context)
-
-
 def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, discount: float = 0.0,
                  discounts=None, uniform_base: bool = True, raw_bos: bool = True):
     """Tables of a fitted model (and the modified-KN discounts used, or None).
@@ -148,14 +147,16 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
     raw_bos : bool
         Kneser–Ney: n-grams beginning with ``<s>`` keep raw counts (see :func:`adjusted_counts`).
     """
-    offsets, word_of, child_lo, child_hi = _flat_trie(counts)
+    offsets, word_of, child_lo, child_hi, children = _flat_trie(counts)
     in_events = event_space(counts)
     n_events = int(in_events.sum())
     raw = [np.where(in_events, counts.count[0], 0)] + counts.count[1:]
-    count = np.concatenate(raw).astype(np.float64)
+    count = np.concatenate(raw)
     total = np.zeros(offsets[-1])
-    for k in range(2, counts.order + 1):
-        total[offsets[k - 2] : offsets[k - 1]] = _context_sums(counts.prefix[k - 1], raw[k - 1], offsets[k - 1] - offsets[k - 2])
+    if smoothing not in BACKOFF_FORM:  # the sums of the children's counts, for MLE and Lidstone
+        for k in range(2, counts.order + 1):
+            total[offsets[k - 2]:offsets[k - 1]] = np.bincount(
+                counts.prefix[k - 1], weights=raw[k - 1], minlength=offsets[k - 1] - offsets[k - 2])
     root_total = float(raw[0].sum())
     prob = np.zeros(offsets[-1])
     bow = np.ones(offsets[-1])
@@ -170,54 +171,51 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
             used_discounts = modified_kn_discounts(levels) if discounts is None else np.asarray(discounts, float)
         elif smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = np.full((counts.order, 3), float(discount))
-        _interpolate(counts, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
+        _interpolate(counts, children, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
         if smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = None
     tables = Tables(offsets, word_of, child_lo, child_hi, prob, bow, count, total, root_total, in_events, n_events)
     return tables, used_discounts
 
 
-def _alpha_gamma(a, prefix, n_context, smoothing, d):
-    """α of every n-gram and γ of every context at one order, from the counts ``a`` used there.
-
-    ``d`` holds (D1, D2, D3+); γ is 1 and α is 0 where a context's counts sum to zero.
-    """
+def _alpha_gamma(a, smoothing, d):
+    """α of every unigram and γ of the empty context (the unigram level; ``d`` = D1, D2, D3+)."""
     a = a.astype(np.float64)
-    denom = _context_sums(prefix, a, n_context)
+    denom = float(a.sum())
     seen = a > 0
-    types = _context_sums(prefix, seen.astype(np.float64), n_context)
     if smoothing == "witten_bell":
-        norm = denom + types
-        alpha_num, gamma_num = a, types
+        norm = denom + float(seen.sum())
+        alpha_num, gamma_num = a, float(seen.sum())
     else:
         disc = np.where(a >= 3, d[2], np.where(a == 2, d[1], np.where(a == 1, d[0], 0.0)))
         if smoothing != "modified_kneser_ney":
             disc = np.minimum(disc, a)  # max(a - D, 0) with D <= 1
-        alpha_num = a - disc
-        norm = denom
-        gamma_num = _context_sums(prefix, disc, n_context)
-    ok = norm > 0
-    safe = np.where(ok, norm, 1.0)
-    gamma = np.where(ok, gamma_num / safe, 1.0)
-    alpha = np.where(ok[prefix], alpha_num / safe[prefix], 0.0) if prefix.size else alpha_num
-    return alpha, gamma
+        alpha_num, gamma_num, norm = a - disc, float(disc.sum()), denom
+    if norm <= 0:
+        return np.zeros_like(a), 1.0
+    return alpha_num / norm, gamma_num / norm
 
 
-def _interpolate(counts, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
+_METHOD = {
+    "witten_bell": K.WITTEN_BELL,
+    "absolute_discounting": K.DISCOUNTED,
+    "kneser_ney": K.DISCOUNTED,
+    "modified_kneser_ney": K.MODIFIED,
+}
+
+
+def _interpolate(counts, children, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
     d = discounts if discounts is not None else np.zeros((counts.order, 3))
     v = counts.vocab_size
-    root = np.zeros(v, dtype=np.int64)
     if uniform_base:
-        alpha, gamma = _alpha_gamma(levels[0], root, 1, smoothing, d[0])
-        prob[:v] = alpha + gamma[0] * np.where(in_events, 1.0 / n_events, 0.0)
+        alpha, gamma = _alpha_gamma(levels[0], smoothing, d[0])
+        prob[:v] = alpha + gamma * np.where(in_events, 1.0 / n_events, 0.0)
     else:
         total = float(levels[0].sum())
         prob[:v] = levels[0] / total if total > 0 else np.where(in_events, 1.0 / n_events, 0.0)
     for k in range(2, counts.order + 1):
-        n_context = offsets[k - 1] - offsets[k - 2]
-        prefix = counts.prefix[k - 1]
-        alpha, gamma = _alpha_gamma(levels[k - 1], prefix, n_context, smoothing, d[k - 1])
-        lower = prob[offsets[k - 2] + counts.suffix[k - 1]]
-        prob[offsets[k - 1] : offsets[k]] = alpha + gamma[prefix] * lower
-        has_children = np.bincount(prefix, minlength=n_context) > 0
-        bow[offsets[k - 2] : offsets[k - 1]] = np.where(has_children, gamma, 1.0)
+        lo, hi = children[k - 2]
+        K.interpolate_level(
+            levels[k - 1], lo, hi, counts.suffix[k - 1], prob[offsets[k - 2]:offsets[k - 1]],
+            _METHOD[smoothing], *map(float, d[k - 1]), prob[offsets[k - 1]:offsets[k]], bow[offsets[k - 2]:offsets[k - 1]],
+        )
