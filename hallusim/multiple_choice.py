@@ -16,6 +16,7 @@ and a base model gives them probabilities ``p̂(r | c)``; mass it puts anywhere 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -242,12 +243,11 @@ def ngram_opt(prompts, responses, valid, order, mu=None, *, bos=True) -> NgramOp
         n_errors = len(keys) - 1
         min_errors = n_errors if min_errors is None else min(min_errors, n_errors)
         for j, key in enumerate(keys):
-            pos, neg = mass.get((window, key), (0.0, 0.0))
+            pos, neg = mass.setdefault((window, key), ([], []))
             if j == valid[i]:
-                pos += mu[i] / 2.0
+                pos.append(mu[i] / 2.0)
             else:
-                neg += mu[i] / (2.0 * n_errors)
-            mass[(window, key)] = (pos, neg)
-    opt = float(sum(min(pos, neg) for pos, neg in mass.values()))
+                neg.append(mu[i] / (2.0 * n_errors))
+    opt = math.fsum(min(math.fsum(pos), math.fsum(neg)) for pos, neg in mass.values())
     n_choices = min_errors + 1
     return NgramOpt(opt, n_choices, float(bounds.theorem3_lower(min(opt, 1.0), n_choices)), len(windows))

@@ -6,6 +6,7 @@ responses given prompts (``p̂(r | c)``), which the poor-model bounds of Theorem
 Counting runs in Numba kernels over int arrays (a radix-sorted trie, no Python dict per n-gram).
 """
 
+from hallusim.ngram._agreement import AgreementWorld
 from hallusim.ngram._arpa import read_arpa, write_arpa
 from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams
 from hallusim.ngram._model import NgramModel
@@ -14,6 +15,7 @@ from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
 
 __all__ = [
     "NgramModel",
+    "AgreementWorld",
     "Vocabulary",
     "NgramCounts",
     "count_ngrams",

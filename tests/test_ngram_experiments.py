@@ -1,0 +1,43 @@
+"""The n-gram experiments: the agreement world, and small runs of the experiments end to end."""
+
+import numpy as np
+import pytest
+
+from hallusim.experiments import load, load_config
+from hallusim.ngram import AgreementWorld
+
+
+def test_agreement_world_sentences_agree_and_prompts_are_paired():
+    world = AgreementWorld(distance=5, filler_vocab_size=3)
+    sentences = world.sample(500, seed=0)
+    assert all(len(s) == 1 + 5 + 2 for s in sentences)
+    assert all(s[6] == {"she": "her", "he": "his"}[s[0]] and s[4:6] == ["out", "of"] for s in sentences)
+    assert {w for s in sentences for w in s[1:4]} <= {"lost", "it", "and"}
+    share = np.mean([s[0] == "she" for s in sentences])
+    assert abs(share - 0.5) < 4 * 0.5 / np.sqrt(500)  # 4 standard deviations
+    prompts, valid = world.prompt_pairs(10, seed=1)
+    assert len(prompts) == 20 and valid.tolist() == [0, 1] * 10
+    assert all(prompts[2 * i][1:] == prompts[2 * i + 1][1:] for i in range(10))
+    assert world.sample(50, seed=3) == world.sample(50, seed=3)
+    with pytest.raises(ValueError, match="`distance` must be an integer >= 2"):
+        AgreementWorld(distance=1)
+
+
+def test_trigram_agreement_runs_small(tmp_path):
+    config = load_config("trigram_agreement", "quick")
+    config.update(distances=[2], orders=[2, 3, 4], train_sizes=[20, 200], n_test_pairs=20, replicates=1)
+    rows = load("trigram_agreement").run(config, tmp_path)
+    assert len(rows) == 6
+    for row in rows:
+        assert row["theorem4_holds"]
+        if not row["window_sees_pronoun"]:
+            assert row["opt"] == pytest.approx(0.5) and row["err"] >= 0.5 - 1e-12
+    for name in load("trigram_agreement").OUTPUTS:
+        assert (tmp_path / name).exists(), name
+
+
+def test_trigram_agreement_rejects_bad_config(tmp_path):
+    config = load_config("trigram_agreement", "quick")
+    config.update(distances=[1])
+    with pytest.raises(ValueError, match="`distances` must be distances >= 2"):
+        load("trigram_agreement").run(config, tmp_path)
