@@ -41,3 +41,29 @@ def test_trigram_agreement_rejects_bad_config(tmp_path):
     config.update(distances=[1])
     with pytest.raises(ValueError, match="`distances` must be distances >= 2"):
         load("trigram_agreement").run(config, tmp_path)
+
+
+def test_fact_strings_runs_small_and_sampling_agrees_with_the_exact_error(tmp_path):
+    config = load_config("fact_strings", "quick")
+    config.update(n_prompts=60, n_examples=[300], orders=[3, 5], generations=4000, replicates=1)
+    rows = load("fact_strings").run(config, tmp_path)
+    assert len(rows) == 2
+    for row in rows:
+        # the sampled rate estimates err = Σ μ(c) p̂(N ∪ E | c): a binomial proportion over 4000
+        # generations; 5 standard deviations (two-sided significance about 6e-7)
+        sd = np.sqrt(row["err"] * (1 - row["err"]) / 4000)
+        assert abs(row["hallucination_rate"] - row["err"]) <= 5 * sd + 1e-12
+        assert row["err"] >= row["theorem1_lower"] - 1e-12  # Theorem 1 holds for every model
+    by_order = {row["order"]: row for row in rows}
+    assert by_order[3]["err"] > by_order[5]["err"]  # the window that sees the name memorises facts
+    for name in load("fact_strings").OUTPUTS:
+        assert (tmp_path / name).exists(), name
+
+
+def test_fact_strings_renders_birthdays():
+    from hallusim.experiments.fact_strings import render, response_tokens
+
+    dates = response_tokens(365)
+    assert dates[0] == "01-01" and dates[-1] == "31-12" and len(set(dates)) == 365
+    sentences = render(np.array([4, 7]), np.array([0, -1]), dates)
+    assert sentences == [["person4", "was", "born", "on", "01-01"], ["person7", "was", "born", "on", "unknown"]]

@@ -1,0 +1,185 @@
+"""Theorem 2 with a real language model: n-gram models trained on arbitrary facts as text.
+
+An :class:`hallusim.ArbitraryFacts` world (Zipf prompt weights, 365 birthdays) is sampled and each
+training example rendered as a sentence ``<name> was born on <DD-MM>`` (or ``… on unknown`` for
+IDK). n-gram models are fitted on the text; for each prompt the model's next-token distribution
+after ``<s> <name> was born on`` is its ``p̂(r | c)`` (every other token is nonsense, Section 5).
+Hallucinations are measured two ways: exactly (``err`` from :func:`hallusim.dense_metrics`) and by
+sampling generations for prompts drawn from ``μ`` (every generation counted, repeats included),
+against the singleton rate and Theorem 2's lower bound with the model's own ``δ``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from pathlib import Path
+
+import numpy as np
+
+import hallusim as hs
+from hallusim import bounds
+from hallusim._validation import check_choice, fail
+from hallusim.ngram import SMOOTHINGS, NgramModel
+from hallusim.results import write_table
+from hallusim.sweep import sweep
+
+SUMMARY = "Figure: hallucination rate of n-gram models on birthday strings against the singleton rate (Theorem 2)."
+OUTPUTS = ("figures/fact_strings.png", "figures/fact_strings.pdf", "results/fact_strings.csv")
+
+IDK_TOKEN = "unknown"
+TEMPLATE = ("was", "born", "on")
+
+
+def response_tokens(n_responses: int) -> list[str]:
+    """Token of each response: ``DD-MM`` dates of a non-leap year when there are 365, else ``r<k>``.
+
+    Parameters
+    ----------
+    n_responses : int
+
+    Returns
+    -------
+    list of str
+    """
+    if n_responses == 365:
+        start = datetime.date(2001, 1, 1)
+        return [(start + datetime.timedelta(days=k)).strftime("%d-%m") for k in range(365)]
+    return [f"r{k}" for k in range(n_responses)]
+
+
+def render(prompts, responses, answers_text) -> list[list[str]]:
+    """Sentences ``person<c> was born on <answer>`` (``unknown`` where the response is -1, IDK).
+
+    Parameters
+    ----------
+    prompts, responses : int arrays
+        As :meth:`hallusim.Corpus.examples` returns them.
+    answers_text : list of str
+        Token of each response index.
+
+    Returns
+    -------
+    list of list of str
+    """
+    return [[f"person{c}", *TEMPLATE, answers_text[r] if r >= 0 else IDK_TOKEN] for c, r in zip(prompts.tolist(), responses.tolist())]
+
+
+def prompt_matrix(model: NgramModel, n_prompts: int, answers_text):
+    """``p̂(r | c)`` of every prompt over the responses and IDK (columns ``0..R-1`` and ``R``).
+
+    Parameters
+    ----------
+    model : NgramModel
+    n_prompts : int
+    answers_text : list of str
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_prompts, R + 1)
+    """
+    ids = model.vocabulary_.encode(list(answers_text) + [IDK_TOKEN])
+    out = np.empty((n_prompts, ids.size))
+    contexts = model.prompt_contexts([[f"person{c}", *TEMPLATE] for c in range(n_prompts)])
+    for c in range(n_prompts):
+        out[c] = model.distribution(contexts[c][contexts[c] >= 0])[ids]
+    known = np.array([w in model.vocabulary_ for w in list(answers_text) + [IDK_TOKEN]])
+    out[:, ~known] = 0.0  # never seen in training: p̂ of <unk>, which is not this response
+    return out
+
+
+def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, smoothing, discount, generations):
+    """One (N, order) configuration: sample the world, render, fit, evaluate exactly and by sampling."""
+    world = hs.ArbitraryFacts.zipf(n_prompts, exponent, n_responses, answer_prob)
+    corpus_seed, order_seed, gen_seed = seed.spawn(3)
+    corpus = world.sample(params["n_examples"], seed=corpus_seed)
+    text = response_tokens(n_responses)
+    sentences = render(*corpus.examples(seed=order_seed), text)
+    model = NgramModel(params["order"], smoothing, discount=discount).fit(sentences)
+    p_hat = prompt_matrix(model, n_prompts, text)
+    answers = corpus.answers
+    rows = np.arange(n_prompts)
+    p = np.zeros((n_prompts, n_responses + 2))
+    p[rows, answers] = answer_prob
+    p[:, n_responses] = 1.0 - answer_prob
+    dense_hat = np.hstack([p_hat, np.clip(1.0 - p_hat.sum(axis=1), 0.0, None)[:, None]])
+    dense_hat /= dense_hat.sum(axis=1, keepdims=True)  # float rounding only: rows are distributions
+    valid = np.zeros_like(p, dtype=bool)
+    valid[rows, answers] = True
+    valid[:, n_responses] = True
+    nonsense = np.zeros_like(valid)
+    nonsense[:, n_responses + 1] = True
+    metrics = hs.dense_metrics(world.weights, p, dense_hat, valid, nonsense)
+    # sampled generations: prompts from μ, every generation counted (repeats included)
+    gen_rng = np.random.default_rng(gen_seed)
+    drawn = gen_rng.choice(n_prompts, size=generations, p=world.weights)
+    contexts = model.prompt_contexts([[f"person{c}", *TEMPLATE] for c in drawn])
+    tokens = model.vocabulary_.decode(model.sample_ids(contexts, 1, seed=gen_rng)[:, 0, 0])
+    index = {t: k for k, t in enumerate(text)}
+    generated = np.array([index.get(t, -2 if t != IDK_TOKEN else -1) for t in tokens])
+    wrong_answer = (generated >= 0) & (generated != answers[drawn])
+    nonsense_generated = generated == -2
+    return {
+        "singleton_rate": corpus.singleton_rate,
+        "missing_mass": corpus.missing_mass,
+        "err": metrics.err,
+        "err_iiv": metrics.err_iiv,
+        "delta": metrics.delta,
+        "hallucination_rate": float(np.mean(wrong_answer | nonsense_generated)),
+        "wrong_answer_rate": float(np.mean(wrong_answer)),
+        "idk_rate": float(np.mean(generated == -1)),
+        "theorem1_lower": metrics.theorem1_lower,
+        "theorem2_lower": float(bounds.theorem2_lower(corpus.singleton_rate, world.min_errors, corpus.n_examples, metrics.delta)),
+    }
+
+
+def _check(config):
+    check_choice("smoothing", config["smoothing"], SMOOTHINGS)
+    if config["smoothing"] == "mle":
+        fail("smoothing", "a smoothed method (MLE gives unseen names no distribution)", config["smoothing"])
+    for key in ("n_examples", "orders"):
+        if not config[key] or not all(isinstance(v, int) and v >= 1 for v in config[key]):
+            fail(key, "a non-empty list of positive integers", config[key])
+
+
+def run(config, out_dir, *, sweep_options=None):
+    """Run the sweep of ``config``, write the results table and the figure; return the rows.
+
+    Parameters
+    ----------
+    config : dict
+        The keys of ``fact_strings.toml``.
+    out_dir : str or Path
+        ``figures/`` and ``results/`` are written below it.
+    sweep_options : dict, optional
+        Passed to :func:`hallusim.sweep.sweep`.
+
+    Returns
+    -------
+    list of dict
+    """
+    _check(config)
+    func = functools.partial(
+        replicate,
+        n_prompts=int(config["n_prompts"]),
+        exponent=float(config["exponent"]),
+        n_responses=int(config["n_responses"]),
+        answer_prob=float(config["answer_prob"]),
+        smoothing=str(config["smoothing"]),
+        discount=float(config["discount"]),
+        generations=int(config["generations"]),
+    )
+    grid = {"n_examples": [int(n) for n in config["n_examples"]], "order": [int(n) for n in config["orders"]]}
+    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
+    out_dir = Path(out_dir)
+    write_table(rows, out_dir / "results" / "fact_strings.csv", provenance={"config": config})
+    from hallusim.plotting.ngram import plot_fact_strings
+
+    plot_fact_strings(rows, out_dir / "figures" / "fact_strings")
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from hallusim.experiments import main_for
+
+    raise SystemExit(main_for("fact_strings"))
