@@ -46,15 +46,15 @@ def add_class(acc, thresholds, weight, inv_errors, value, mult, valid_mass, n_er
 
 
 @jit
-def compact_classes(c, n_resp, responses, probs, idk, alpha, answer, classes):
+def compact_classes(c, n_resp, responses, probs, idk, rest, alpha, answer, classes):
     """Write the classes of prompt ``c`` of a compact model into ``classes``; return their number.
 
     Explicit responses are one class each; IDK is one (valid mass ``1 − α_c``); the uniform
-    remainder is one class of ``|R_c| − k_c`` responses that holds ``a_c`` unless it is explicit.
+    remainder (mass ``rest``) is one class of ``|R_c| − k_c`` responses that holds ``a_c``
+    unless it is explicit.
     """
     n = 0
     n_explicit = 0
-    explicit_mass = 0.0
     answer_explicit = False
     for j in range(responses.shape[1]):
         r = responses[c, j]
@@ -62,7 +62,6 @@ def compact_classes(c, n_resp, responses, probs, idk, alpha, answer, classes):
             continue
         n_explicit += 1
         v = probs[c, j]
-        explicit_mass += v
         is_answer = r == answer
         answer_explicit = answer_explicit or is_answer
         classes[n, VALUE] = v
@@ -80,7 +79,7 @@ def compact_classes(c, n_resp, responses, probs, idk, alpha, answer, classes):
     n_rest = n_resp - n_explicit
     if n_rest > 0:
         answer_in_rest = 0.0 if answer_explicit else 1.0
-        classes[n, VALUE] = max(1.0 - idk - explicit_mass, 0.0) / n_rest
+        classes[n, VALUE] = rest / n_rest
         classes[n, MULT] = n_rest
         classes[n, VALID_MASS] = alpha * answer_in_rest
         classes[n, N_ERRORS] = n_rest - answer_in_rest
@@ -90,7 +89,8 @@ def compact_classes(c, n_resp, responses, probs, idk, alpha, answer, classes):
 
 
 @jit(parallel=True)
-def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, key, thresholds, block_size, out):
+def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest, rest_stride, key,
+                 thresholds, block_size, out):
     """Per block of prompts, the accumulator of :func:`add_class` over a compact model."""
     n_prompts = mu.shape[0]
     for b in prange(out.shape[0]):
@@ -102,7 +102,8 @@ def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk,
                 continue
             size = n_resp[c * nr_stride]
             answer = counter_uniform_int(key, c, size)
-            n = compact_classes(c, size, responses, probs, idk[c * idk_stride], alpha[c * al_stride], answer, classes)
+            n = compact_classes(c, size, responses, probs, idk[c * idk_stride], rest[c * rest_stride],
+                                alpha[c * al_stride], answer, classes)
             inv_errors = 1.0 / (size - 1)
             for j in range(n):
                 add_class(acc, thresholds, weight, inv_errors, classes[j, VALUE], classes[j, MULT],
@@ -129,21 +130,26 @@ def dense_sums(mu, p, p_hat, valid, nonsense, thresholds, out):
 
 
 @jit(parallel=True)
-def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, key, block_size, out, counts):
+def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest,
+                          rest_stride, key, block_size, out, counts):
     """All classes of a compact model as weighted records for the exact threshold curve.
 
     ``out[c, j] = (v, μ m v, μ·valid mass, ½ μ n_err/|E_c|, ½ μ·valid mass)``; ``counts[c]`` is
-    the number of classes of prompt ``c`` (rows beyond it are unused).
+    the number of classes of prompt ``c`` (rows beyond it are unused; 0 when ``μ(c) = 0``).
     """
     n_prompts = mu.shape[0]
     n_blocks = (n_prompts + block_size - 1) // block_size
     for b in prange(n_blocks):
         classes = np.empty((responses.shape[1] + 2, 5))
         for c in range(b * block_size, min((b + 1) * block_size, n_prompts)):
+            weight = mu[c]
+            if weight == 0.0:
+                counts[c] = 0
+                continue
             size = n_resp[c * nr_stride]
             answer = counter_uniform_int(key, c, size)
-            n = compact_classes(c, size, responses, probs, idk[c * idk_stride], alpha[c * al_stride], answer, classes)
-            weight = mu[c]
+            n = compact_classes(c, size, responses, probs, idk[c * idk_stride], rest[c * rest_stride],
+                                alpha[c * al_stride], answer, classes)
             for j in range(n):
                 v = classes[j, VALUE]
                 out[c, j, 0] = v

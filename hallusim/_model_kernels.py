@@ -9,28 +9,28 @@ from __future__ import annotations
 from hallusim._jit import jit
 
 OK = 0
-BAD_N_RESPONSES = 1
-BAD_PROB = 2
-BAD_IDK = 3
+BAD_PROB = 1
+BAD_IDK = 2
+BAD_REST = 3
 BAD_RESPONSE = 4
 UNUSED_SLOT_MASS = 5
 REPEATED_RESPONSE = 6
-ROW_ABOVE_ONE = 7
-MISSING_MASS = 8
+ROW_NOT_ONE = 7
 
 
 @jit
-def first_violation(n_resp, nr_stride, responses, probs, idk, idk_stride, tolerance):
+def first_violation(n_resp, nr_stride, responses, probs, idk, idk_stride, rest, rest_stride, tolerance):
     """Return ``(code, prompt, value)`` of the first invalid prompt, or ``(OK, -1, 0.0)``."""
     n_slots = responses.shape[1]
     for c in range(responses.shape[0]):
         size = n_resp[c * nr_stride]
-        if size < 2:
-            return BAD_N_RESPONSES, c, float(size)
         q = idk[c * idk_stride]
         if not (q >= 0.0 and q <= 1.0):
             return BAD_IDK, c, q
-        total = q
+        remainder = rest[c * rest_stride]
+        if not (remainder >= 0.0 and remainder <= 1.0):
+            return BAD_REST, c, remainder
+        total = q + remainder
         n_explicit = 0
         for j in range(n_slots):
             r = responses[c, j]
@@ -50,8 +50,8 @@ def first_violation(n_resp, nr_stride, responses, probs, idk, idk_stride, tolera
                     return REPEATED_RESPONSE, c, float(r)
             n_explicit += 1
             total += v
-        if total > 1.0 + tolerance:
-            return ROW_ABOVE_ONE, c, total
-        if n_explicit == size and total < 1.0 - tolerance:
-            return MISSING_MASS, c, total
+        if n_explicit == size and remainder != 0.0:
+            return BAD_REST, c, remainder
+        if abs(total - 1.0) > tolerance:
+            return ROW_NOT_ONE, c, total
     return OK, -1, 0.0

@@ -26,7 +26,7 @@ import numpy as np
 from hallusim._jit import jit
 from hallusim._validation import fail
 
-__all__ = ["as_seed_sequence", "block_states", "counter_key"]
+__all__ = ["as_seed_sequence", "block_states", "counter_key", "derive"]
 
 # Purposes keep the streams of one seed apart (domain separation).
 PURPOSE_BLOCK_TOTALS = 0
@@ -56,8 +56,15 @@ def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
     fail(name, "None, a non-negative int, a numpy SeedSequence or a numpy Generator", seed)
 
 
-def _child(seq: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + tuple(key))
+#: First word of every spawn key hallusim derives, so that its streams never coincide with the
+#: children a user spawns from the same seed (``SeedSequence.spawn`` appends 0, 1, 2, …).
+_DOMAIN = 0x68616C6C  # "hall"
+
+
+def derive(seq: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
+    """The ``SeedSequence`` of one hallusim stream below ``seq``, keyed by ``key`` (domain-separated)."""
+    return np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (_DOMAIN,) + tuple(key))
+
 
 
 def block_states(seq: np.random.SeedSequence, purpose: int, n_blocks: int) -> np.ndarray:
@@ -67,7 +74,7 @@ def block_states(seq: np.random.SeedSequence, purpose: int, n_blocks: int) -> np
     """
     states = np.empty((n_blocks, 4), dtype=np.uint64)
     for b in range(n_blocks):
-        states[b] = _child(seq, purpose, b).generate_state(4, dtype=np.uint64)
+        states[b] = derive(seq, purpose, b).generate_state(4, dtype=np.uint64)
         if not states[b].any():  # the all-zero state is the one xoshiro cannot leave
             states[b, 0] = 1
     return states
@@ -75,7 +82,7 @@ def block_states(seq: np.random.SeedSequence, purpose: int, n_blocks: int) -> np
 
 def counter_key(seq: np.random.SeedSequence, purpose: int) -> np.ndarray:
     """Two 64-bit words that key a counter-based draw (e.g. the answer ``a_c`` of prompt c)."""
-    return _child(seq, purpose).generate_state(2, dtype=np.uint64)
+    return derive(seq, purpose).generate_state(2, dtype=np.uint64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +205,29 @@ def _stirling_tail(x):
 
 
 @jit
+def _log_pmf_ratio(n, r, q, m, y):
+    """``log f(y)/f(m)`` of Binomial(n, r) by Stirling's series (BTPE's final acceptance test).
+
+    ``log m! + log(n−m)! − log y! − log(n−y)!`` plus the ``r, q`` terms: the series tails of the
+    two factorials in the numerator enter with ``+``, those of the denominator with ``−``. (The
+    1988 paper and NumPy add all four, which accepts slightly too many draws in the squeeze band.)
+    """
+    x1 = y + 1.0
+    f1 = m + 1.0
+    z = n + 1.0 - m
+    w = n - y + 1.0
+    return (
+        (m + 0.5) * math.log(f1 / x1)
+        + (n - m + 0.5) * math.log(z / w)
+        + (y - m) * math.log(w * r / (x1 * q))
+        + _stirling_tail(f1)
+        + _stirling_tail(z)
+        - _stirling_tail(x1)
+        - _stirling_tail(w)
+    )
+
+
+@jit
 def _binomial_btpe(state, n, p):
     # BTPE of Kachitvichyanukul & Schmeiser (1988); p <= 1/2 and n*p >= 30 here.
     r = p
@@ -269,20 +299,7 @@ def _binomial_btpe(state, n, p):
             return y
         if big_a > t + rho:
             continue
-        x1 = y + 1.0
-        f1 = m + 1.0
-        z = n + 1.0 - m
-        w = n - y + 1.0
-        bound = (
-            xm * math.log(f1 / x1)
-            + (n - m + 0.5) * math.log(z / w)
-            + (y - m) * math.log(w * r / (x1 * q))
-            + _stirling_tail(f1)
-            + _stirling_tail(z)
-            + _stirling_tail(x1)
-            + _stirling_tail(w)
-        )
-        if big_a <= bound:
+        if big_a <= _log_pmf_ratio(n, r, q, m, y):
             return y
 
 

@@ -28,6 +28,8 @@ __all__ = [
 
 def _describe(value) -> str:
     """Short description of an offending value for an error message."""
+    if isinstance(value, np.generic):
+        value = value.item()  # show 1.5, not np.float64(1.5)
     if isinstance(value, np.ndarray):
         if value.size <= 6:
             return np.array2string(value, separator=", ")
@@ -117,7 +119,7 @@ def _in_interval(arr: np.ndarray, low, high, low_open, high_open) -> np.ndarray:
 
 def _first_bad(arr: np.ndarray, ok: np.ndarray) -> str:
     index = int(np.flatnonzero(~ok.ravel())[0])
-    return f"<{arr.ravel()[index]!r} at index {index}>" if arr.ndim else f"<{arr.item()!r}>"
+    return f"<{arr.ravel()[index].item()!r} at index {index}>" if arr.ndim else f"<{arr.item()!r}>"
 
 
 def check_probability(name: str, value, *, size: int | None = None, allow_array: bool = True):
@@ -127,6 +129,14 @@ def check_probability(name: str, value, *, size: int | None = None, allow_array:
     an array must have exactly that length.
     """
     allowed = "a float or array in [0, 1]" if allow_array else "a float in [0, 1]"
+    if isinstance(value, (str, bytes)):
+        fail(name, allowed, value)
+    try:
+        kind = np.asarray(value).dtype.kind
+    except ValueError:  # ragged nesting
+        fail(name, allowed, "<a ragged sequence>")
+    if kind not in "iuf":  # booleans and objects are not probabilities
+        fail(name, allowed, value)
     if np.ndim(value) == 0:
         try:
             scalar = float(value)
@@ -154,7 +164,7 @@ def check_gamma(name: str, gamma) -> float:
 def _float_array(name: str, value, allowed: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # strings, ragged nesting
         fail(name, allowed, value)
     return np.ascontiguousarray(arr)
 
@@ -171,10 +181,11 @@ def check_weights(name: str, value) -> np.ndarray:
     ok = np.isfinite(arr) & (arr >= 0)
     if not ok.all():
         fail(name, allowed, _first_bad(arr, ok))
-    total = float(np.sum(arr))
-    if total <= 0.0:
+    largest = float(arr.max())
+    if largest <= 0.0:
         fail(name, allowed, "<all zeros>")
-    return arr / total
+    scaled = arr / largest  # summing 1e308s would overflow; the scaled sum is in [1, size]
+    return scaled / float(np.sum(scaled))
 
 
 def check_int_array(name: str, value, *, minimum: int | None = None, size: int | None = None):
@@ -185,7 +196,10 @@ def check_int_array(name: str, value, *, minimum: int | None = None, size: int |
     allowed = _range_text("an integer or integer array", minimum, None)
     if np.ndim(value) == 0:
         return check_int(name, value, minimum=minimum)
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged nesting
+        fail(name, allowed, "<a ragged sequence>")
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)

@@ -143,7 +143,7 @@ class Corpus:
         """
         if seed is None:
             base = self.seed if self.seed is not None else self.answer_seed
-            seed = np.random.SeedSequence(base.entropy, spawn_key=tuple(base.spawn_key) + (_rng.PURPOSE_STREAM,))
+            seed = _rng.derive(base, _rng.PURPOSE_STREAM)
         rng = np.random.default_rng(_rng.as_seed_sequence(seed))
         prompt_ids = np.arange(self.world.n_prompts, dtype=np.int64)
         prompts = np.concatenate([np.repeat(prompt_ids, self.answered_counts), np.repeat(prompt_ids, self.idk_counts)])

@@ -13,6 +13,7 @@ import numpy as np
 from hallusim import _facts_kernels as _k
 from hallusim import _rng
 from hallusim._validation import (
+    fail,
     check_float,
     check_int,
     check_int_array,
@@ -116,8 +117,11 @@ class ArbitraryFacts:
         """
         n_prompts = check_int("n_prompts", n_prompts, minimum=1)
         shape = check_float("shape", shape, low=0.0, low_open=True)
-        rng = np.random.default_rng(_rng.as_seed_sequence(seed))
-        repetitions = np.floor(1.0 + rng.pareto(shape, size=n_prompts))
+        rng = np.random.default_rng(_rng.derive(_rng.as_seed_sequence(seed), _rng.PURPOSE_WORLD))
+        with np.errstate(over="ignore"):
+            repetitions = np.floor(1.0 + rng.pareto(shape, size=n_prompts))
+        if not np.isfinite(repetitions).all():
+            fail("shape", "large enough that every repetition count is finite in float64", shape)
         return cls(repetitions, n_responses, answer_prob)
 
     # -- derived quantities --------------------------------------------------------------------
@@ -237,7 +241,8 @@ class ArbitraryFacts:
         n_examples = check_int("n_examples", n_examples, minimum=1)
         seq = _rng.as_seed_sequence(seed)
         answer_seq = seq if answer_seed is None else _rng.as_seed_sequence(answer_seed, "answer_seed")
-        dtype = np.int32 if n_examples < 2**31 - 1 else np.int64
+        # a Poisson cell can exceed N, so Poissonised counts are always int64
+        dtype = np.int32 if n_examples < 2**31 - 1 and not poissonize else np.int64
         answered = np.empty(self.n_prompts, dtype=dtype)
         idk = np.empty(self.n_prompts, dtype=dtype)
         alpha, stride = self._alpha()

@@ -187,7 +187,10 @@ class ThresholdCurve:
 def _thresholds(threshold, extra):
     if extra is None:
         return np.array([threshold])
-    extra = np.atleast_1d(np.asarray(extra, dtype=np.float64))
+    try:
+        extra = np.atleast_1d(np.asarray(extra, dtype=np.float64))
+    except (TypeError, ValueError):
+        fail("thresholds", "a 1-D array of finite floats", extra)
     if extra.ndim != 1 or not np.isfinite(extra).all():
         fail("thresholds", "a 1-D array of finite floats", extra)
     return np.concatenate([[threshold], extra])
@@ -242,9 +245,9 @@ def _compact_args(model, corpus):
     if not np.array_equal(np.broadcast_to(model.n_responses, (world.n_prompts,)), np.broadcast_to(n_resp, (world.n_prompts,))):
         fail("model", "a model with the world's response-set sizes |R_c|", "<different n_responses>")
     alpha, al_stride = world._alpha()
-    idk_stride = 0 if model.idk.shape[0] == 1 else 1
+    _, idk_stride, rest_stride = model.strides()
     return (world.weights, n_resp, nr_stride, alpha, al_stride, model.responses, model.probs, model.idk,
-            idk_stride, corpus.answer_key)
+            idk_stride, model.rest, rest_stride, corpus.answer_key)
 
 
 def evaluate(model, corpus, *, thresholds=None, curve=False) -> Evaluation:
@@ -335,14 +338,21 @@ def threshold_curve(model, corpus) -> ThresholdCurve:
 
 
 # -- dense arrays ------------------------------------------------------------------------------
+def _float_2d(name, value):
+    try:
+        return np.ascontiguousarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(name, "a 2-D float array of shape (C, R)", "<a ragged or non-numeric sequence>")
+
+
 def _dense_inputs(mu, p, p_hat, valid, nonsense):
     mu = check_weights("mu", mu)
     n_prompts = mu.shape[0]
-    p = np.ascontiguousarray(p, dtype=np.float64)
+    p = _float_2d("p", p)
     if p.ndim != 2 or p.shape[0] != n_prompts:
         fail("p", f"a 2-D array with {n_prompts} rows (one per prompt)", f"<an array of shape {p.shape}>")
     shape = p.shape
-    p_hat = np.ascontiguousarray(p_hat, dtype=np.float64)
+    p_hat = _float_2d("p_hat", p_hat)
     if p_hat.shape != shape:
         fail("p_hat", f"an array of shape {shape} like `p`", f"<an array of shape {p_hat.shape}>")
     valid = np.asarray(valid)

@@ -51,12 +51,14 @@ class _Learner:
         return self.model_
 
 
-def _one_answer_model(corpus, seen_prob, idk):
-    """A model whose only explicit response is ``a_c``, with ``seen_prob`` on seen prompts."""
+def _one_answer_model(corpus, seen_prob, idk, unseen_rest):
+    """A model whose only explicit response is ``a_c`` on seen prompts (probability ``seen_prob``),
+    with ``unseen_rest`` spread uniformly over ``R_c`` on unseen prompts."""
     seen = corpus.seen
     responses = np.where(seen, corpus.answers.astype(np.int32, copy=False), np.int32(-1))[:, None]
     probs = np.where(seen, seen_prob, 0.0)[:, None]
-    return CompactModel(corpus.world.n_responses, responses, probs, idk)
+    rest = np.where(seen, 0.0, unseen_rest) if np.any(unseen_rest) else 0.0
+    return CompactModel(corpus.world.n_responses, responses, probs, idk, rest)
 
 
 class CalibratedLearner(_Learner):
@@ -80,7 +82,7 @@ class CalibratedLearner(_Learner):
         """
         corpus = _check_corpus(corpus)
         alpha = np.asarray(corpus.world.answer_prob, dtype=np.float64)
-        self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha)
+        self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha, alpha)
         return self
 
 
@@ -111,9 +113,8 @@ class EmpiricalCalibratedLearner(_Learner):
         self
         """
         corpus = _check_corpus(corpus)
-        k = check_float("prior_strength", self.prior_strength, low=0.0, low_open=True) if np.isfinite(
-            np.float64(self.prior_strength)
-        ) else np.inf
+        infinite = isinstance(self.prior_strength, (int, float, np.number)) and self.prior_strength == np.inf
+        k = np.inf if infinite else check_float("prior_strength", self.prior_strength, low=0.0, low_open=True)
         pooled = corpus.n_answered / corpus.n_examples
         if np.isinf(k):
             alpha = np.float64(pooled)
@@ -121,7 +122,7 @@ class EmpiricalCalibratedLearner(_Learner):
             answered = corpus.answered_counts.astype(np.float64)
             alpha = (answered + k * pooled) / (answered + corpus.idk_counts + k)
         self.alpha_ = alpha
-        self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha)
+        self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha, alpha)
         return self
 
 
@@ -141,7 +142,7 @@ class MemorizingLearner(_Learner):
         self
         """
         corpus = _check_corpus(corpus)
-        self.model_ = _one_answer_model(corpus, 1.0, np.where(corpus.seen, 0.0, 1.0))
+        self.model_ = _one_answer_model(corpus, 1.0, np.where(corpus.seen, 0.0, 1.0), 0.0)
         return self
 
 
@@ -161,7 +162,7 @@ class AbstainingLearner(_Learner):
         """
         corpus = _check_corpus(corpus)
         n = corpus.world.n_prompts
-        self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), 1.0)
+        self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), 1.0, 0.0)
         return self
 
 
@@ -193,23 +194,17 @@ class UniformLearner(_Learner):
         n = corpus.world.n_prompts
         n_resp = np.asarray(corpus.world.n_responses, dtype=np.float64)
         idk = 1.0 / (n_resp + 1.0) if self.include_idk else 0.0
-        self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), idk)
+        rest = n_resp / (n_resp + 1.0) if self.include_idk else 1.0
+        self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), idk, rest)
         return self
-
-
-def _remainder_value(model):
-    """Per prompt, ``p̂(r|c)`` of each response in the uniform remainder (0 if there is none)."""
-    n_rest = model.n_responses - (model.responses >= 0).sum(axis=1)
-    rest = np.clip(model.rest_mass, 0.0, None)
-    return np.divide(rest, n_rest, out=np.zeros_like(rest), where=n_rest > 0), rest
 
 
 def _above_mass(model, threshold):
     """Per prompt, ``p̂(A_c | c)``: the mass on responses with ``p̂(r|c) > threshold``."""
-    per_response, rest = _remainder_value(model)
     explicit = np.where(model.probs > threshold, model.probs, 0.0).sum(axis=1)
     idk = np.broadcast_to(model.idk, explicit.shape)
-    return explicit + np.where(idk > threshold, idk, 0.0) + np.where(per_response > threshold, rest, 0.0)
+    rest = np.broadcast_to(model.rest, explicit.shape)
+    return explicit + np.where(idk > threshold, idk, 0.0) + np.where(model.remainder_value() > threshold, rest, 0.0)
 
 
 class RescaledLearner(_Learner):
@@ -254,12 +249,14 @@ class RescaledLearner(_Learner):
         base = self.base.fit(corpus).model
         above = _above_mass(base, threshold)
         idk = np.broadcast_to(base.idk, above.shape)
+        rest = np.broadcast_to(base.rest, above.shape)
         new_probs = base.probs * rescale_factor(base.probs, above[:, None], threshold, scale)
         new_idk = idk * rescale_factor(idk, above, threshold, scale)
-        # the uniform remainder is rescaled implicitly: the rows still sum to one
+        # every response of the remainder has the same value, so the class scales as one
+        new_rest = rest * rescale_factor(base.remainder_value(), above, threshold, scale)
         self.threshold_ = threshold
         self.base_model_ = base
-        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk)
+        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk, new_rest)
         return self
 
 
@@ -306,11 +303,14 @@ class MixtureLearner(_Learner):
             responses = np.where(responses >= 0, responses, slot)
         probs = np.zeros(corpus.world.n_prompts)
         idk = np.zeros(corpus.world.n_prompts)
+        rest = np.zeros(corpus.world.n_prompts)
         for w, m in zip(weights, models):
-            # p̂_m of the mixture's explicit response: explicit in m, or in m's uniform remainder
-            remainder, _ = _remainder_value(m)
-            own = np.where(m.responses[:, 0] >= 0, m.probs[:, 0], remainder)
-            probs += w * np.where(responses >= 0, own, 0.0)
+            # the mixture's explicit response is explicit in m, or one of m's remainder responses
+            # (which then gives it one remainder share)
+            from_remainder = (responses >= 0) & (m.responses[:, 0] < 0)
+            share = np.where(from_remainder, m.remainder_value(), 0.0)
+            probs += w * np.where(m.responses[:, 0] >= 0, m.probs[:, 0], share)
             idk += w * np.broadcast_to(m.idk, idk.shape)
-        self.model_ = CompactModel(models[0].n_responses, responses[:, None], probs[:, None], idk)
+            rest += w * (np.broadcast_to(m.rest, rest.shape) - share)
+        self.model_ = CompactModel(models[0].n_responses, responses[:, None], probs[:, None], idk, rest)
         return self

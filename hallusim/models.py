@@ -1,9 +1,9 @@
 """Model representations ``p̂(r | c)``.
 
 :class:`CompactModel` stays exact and compact at 10^8 prompts: per prompt, up to ``K`` explicit
-responses with their probabilities, an IDK probability, and the remaining mass spread uniformly
-over the other responses of ``R_c``. Dense arrays (``(C, R)``) serve small finite ``X``; see
-:func:`hallusim.iiv.dense_metrics`.
+responses with their probabilities, an IDK probability, and a mass spread uniformly over the
+other responses of ``R_c``. Dense arrays (``(C, R)``) serve small finite ``X``; see
+:func:`hallusim.iiv.dense_metrics` and :meth:`CompactModel.to_dense`.
 """
 
 from __future__ import annotations
@@ -13,17 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from hallusim import _model_kernels as _mk
-from hallusim._validation import fail
+from hallusim._validation import check_int, check_int_array, fail
 
 __all__ = ["CompactModel", "rescale_factor"]
 
 _SUM_TOLERANCE = 1e-9
 
 
-def _broadcast_1d(name, value, size, dtype):
-    arr = np.ascontiguousarray(np.atleast_1d(np.asarray(value, dtype=dtype)))
+def _float_1d(name, value, size):
+    try:
+        arr = np.ascontiguousarray(np.atleast_1d(np.asarray(value, dtype=np.float64)))
+    except (TypeError, ValueError):
+        fail(name, f"a float or a 1-D float array of length {size}", value)
     if arr.ndim != 1 or arr.shape[0] not in (1, size):
-        fail(name, f"a scalar or a 1-D array of length {size}", f"<an array of shape {arr.shape}>")
+        fail(name, f"a float or a 1-D float array of length {size}", f"<an array of shape {arr.shape}>")
     return arr
 
 
@@ -33,63 +36,88 @@ class CompactModel:
 
     Parameters
     ----------
-    n_responses : int or ndarray, shape (C,) or (1,)
-        ``|R_c|``.
-    responses : ndarray of int, shape (C, K)
+    n_responses : int or array_like of int, shape (C,)
+        ``|R_c|`` (>= 2).
+    responses : array_like of int, shape (C, K)
         Up to ``K`` explicit responses per prompt, ids in ``[0, |R_c|)``, distinct within a row;
         ``-1`` marks an unused slot.
-    probs : ndarray of float, shape (C, K)
+    probs : array_like of float, shape (C, K)
         ``p̂(r | c)`` of the explicit responses (0 in unused slots).
-    idk : float or ndarray, shape (C,) or (1,)
+    idk : float or array_like, shape (C,)
         ``p̂(IDK | c)``.
+    rest : float or array_like, shape (C,)
+        The mass spread uniformly over the ``|R_c| − k_c`` responses of ``R_c`` that are not
+        explicit (``k_c`` explicit ones); 0 when there are none.
 
     Notes
     -----
-    The remaining mass ``1 − p̂(IDK|c) − Σ_k probs[c, k]`` is spread uniformly over the
-    ``|R_c| − k_c`` responses of ``R_c`` that are not explicit. Scalars and length-1 arrays
-    broadcast over prompts.
+    Each row must sum to one (``idk + Σ probs + rest``, within 1e-9). The remainder is stored,
+    not derived as ``1 − idk − Σ probs``: rounding would otherwise put ~1e-17 of mass on
+    responses that must have probability exactly zero, which changes ``f̂_z`` for small ``z``.
+    Scalars and length-1 arrays broadcast over prompts.
     """
 
     n_responses: np.ndarray
     responses: np.ndarray
     probs: np.ndarray
     idk: np.ndarray
+    rest: np.ndarray
 
     def __post_init__(self):
         responses = np.asarray(self.responses)
         if responses.ndim != 2 or responses.dtype.kind not in "iu":
             fail("responses", "a 2-D integer array of shape (C, K)", f"<{responses.dtype} array of shape {responses.shape}>")
         n_prompts = responses.shape[0]
-        probs = np.ascontiguousarray(self.probs, dtype=np.float64)
+        try:
+            probs = np.ascontiguousarray(self.probs, dtype=np.float64)
+        except (TypeError, ValueError):
+            fail("probs", f"a float array of shape {responses.shape}", self.probs)
         if probs.shape != responses.shape:
             fail("probs", f"an array of shape {responses.shape} like `responses`", f"<an array of shape {probs.shape}>")
-        n_resp = _broadcast_1d("n_responses", self.n_responses, n_prompts, np.int64)
-        idk = _broadcast_1d("idk", self.idk, n_prompts, np.float64)
-        # int32 ids halve the memory at 10^8 prompts; |R_c| beyond 2^31 is not plausible
-        id_type = np.int32 if n_resp.max() < 2**31 else np.int64
-        object.__setattr__(self, "responses", np.ascontiguousarray(responses, dtype=id_type))
-        object.__setattr__(self, "probs", probs)
+        n_resp = self.n_responses
+        if np.ndim(n_resp) == 1 and len(n_resp) == 1 and n_prompts != 1:
+            n_resp = n_resp[0]  # a broadcast length-1 array, as a model stores it
+        n_resp = np.array([check_int("n_responses", n_resp, minimum=2)]) if np.ndim(n_resp) == 0 else (
+            check_int_array("n_responses", n_resp, minimum=2, size=n_prompts)
+        )
+        ids = responses.astype(np.int64)  # validate before any narrowing cast
+        if responses.dtype == np.uint64 and responses.size and responses.max() > np.iinfo(np.int64).max:
+            fail("responses", "ids in [0, |R_c|) or -1 for an unused slot", int(responses.max()))
         object.__setattr__(self, "n_responses", n_resp)
-        object.__setattr__(self, "idk", idk)
+        object.__setattr__(self, "responses", ids)
+        object.__setattr__(self, "probs", probs)
+        object.__setattr__(self, "idk", _float_1d("idk", self.idk, n_prompts))
+        object.__setattr__(self, "rest", _float_1d("rest", self.rest, n_prompts))
         self._validate()
+        # int32 ids halve the memory at 10^8 prompts (ids are < |R_c|, checked above)
+        if n_resp.max() < 2**31:
+            object.__setattr__(self, "responses", ids.astype(np.int32))
+
+    def strides(self):
+        """Strides (0 for a broadcast scalar, 1 per prompt) of ``n_responses``, ``idk``, ``rest``.
+
+        Returns
+        -------
+        tuple of int
+        """
+        return tuple(0 if a.shape[0] == 1 else 1 for a in (self.n_responses, self.idk, self.rest))
 
     def _validate(self):
-        nr_stride = 0 if self.n_responses.shape[0] == 1 else 1
-        idk_stride = 0 if self.idk.shape[0] == 1 else 1
+        nr_stride, idk_stride, rest_stride = self.strides()
         code, prompt, value = _mk.first_violation(
-            self.n_responses, nr_stride, self.responses, self.probs, self.idk, idk_stride, _SUM_TOLERANCE
+            self.n_responses, nr_stride, self.responses, self.probs, self.idk, idk_stride, self.rest, rest_stride,
+            _SUM_TOLERANCE,
         )
         if code == _mk.OK:
             return
         name, allowed = {
-            _mk.BAD_N_RESPONSES: ("n_responses", "integers >= 2"),
             _mk.BAD_PROB: ("probs", "probabilities in [0, 1]"),
             _mk.BAD_IDK: ("idk", "probabilities in [0, 1]"),
+            _mk.BAD_REST: ("rest", "probabilities in [0, 1], and 0 when every response of R_c is explicit"),
             _mk.BAD_RESPONSE: ("responses", "ids in [0, |R_c|) or -1 for an unused slot"),
             _mk.UNUSED_SLOT_MASS: ("probs", "0 in the unused slots (responses == -1)"),
             _mk.REPEATED_RESPONSE: ("responses", "distinct ids within each prompt"),
-            _mk.ROW_ABOVE_ONE: ("probs", "rows whose explicit and IDK probabilities sum to at most 1"),
-            _mk.MISSING_MASS: ("probs", "rows summing to 1 when every response of R_c is explicit"),
+            _mk.ROW_NOT_ONE: ("probs", "rows where idk + Σ probs + rest = 1"),
         }[code]
         fail(name, allowed, f"<{value!r} at prompt {prompt}>")
 
@@ -98,10 +126,16 @@ class CompactModel:
         """Number of prompts ``C``."""
         return int(self.responses.shape[0])
 
-    @property
-    def rest_mass(self) -> np.ndarray:
-        """Mass spread uniformly over the non-explicit responses: ``1 − p̂(IDK|c) − Σ_k probs``."""
-        return 1.0 - self.idk - self.probs.sum(axis=1)
+    def remainder_value(self) -> np.ndarray:
+        """Per prompt, ``p̂(r|c)`` of each response in the uniform remainder (0 if there is none).
+
+        Returns
+        -------
+        ndarray, shape (C,)
+        """
+        n_rest = self.n_responses - (self.responses >= 0).sum(axis=1)
+        rest = np.broadcast_to(self.rest, n_rest.shape)
+        return np.divide(rest, n_rest, out=np.zeros(n_rest.shape), where=n_rest > 0)
 
     def probability(self, prompt, response) -> float:
         """``p̂(r | c)`` for one prompt and one response.
@@ -117,28 +151,24 @@ class CompactModel:
         -------
         float
         """
-        prompt = int(prompt)
-        if not 0 <= prompt < self.n_prompts:
-            fail("prompt", f"an integer in [0, {self.n_prompts})", prompt)
-        idk = self.idk[prompt if self.idk.shape[0] > 1 else 0]
-        if response == -1:
-            return float(idk)
+        prompt = check_int("prompt", prompt, minimum=0, maximum=self.n_prompts - 1)
         n_resp = int(self.n_responses[prompt if self.n_responses.shape[0] > 1 else 0])
-        if not 0 <= response < n_resp:
-            fail("response", f"-1 (IDK) or an integer in [0, {n_resp})", response)
+        response = check_int("response", response, minimum=-1, maximum=n_resp - 1)
+        if response == -1:
+            return float(self.idk[prompt if self.idk.shape[0] > 1 else 0])
         row = self.responses[prompt]
         hit = np.flatnonzero(row == response)
         if hit.size:
             return float(self.probs[prompt, hit[0]])
-        n_rest = n_resp - int((row >= 0).sum())
-        return float(max(1.0 - idk - self.probs[prompt].sum(), 0.0) / n_rest)
+        rest = self.rest[prompt if self.rest.shape[0] > 1 else 0]
+        return float(rest / (n_resp - int((row >= 0).sum())))
 
     def to_dense(self, answers):
         """Dense arrays for :func:`hallusim.iiv.dense_metrics` (small worlds only).
 
         Parameters
         ----------
-        answers : ndarray of int, shape (C,)
+        answers : array_like of int, shape (C,)
             The realised correct answers ``a_c``.
 
         Returns
@@ -155,11 +185,8 @@ class CompactModel:
         n_resp = np.broadcast_to(self.n_responses, (self.n_prompts,))
         width = int(n_resp.max())
         p_hat = np.zeros((self.n_prompts, width + 1))
-        columns = np.arange(width)
-        inside = columns[None, :] < n_resp[:, None]
-        n_rest = n_resp - (self.responses >= 0).sum(axis=1)
-        uniform = np.divide(np.clip(self.rest_mass, 0.0, None), n_rest, out=np.zeros(self.n_prompts), where=n_rest > 0)
-        p_hat[:, :width] = np.where(inside, uniform[:, None], 0.0)
+        inside = np.arange(width)[None, :] < n_resp[:, None]
+        p_hat[:, :width] = np.where(inside, self.remainder_value()[:, None], 0.0)
         rows, slots = np.nonzero(self.responses >= 0)
         p_hat[rows, self.responses[rows, slots]] = self.probs[rows, slots]
         p_hat[:, width] = np.broadcast_to(self.idk, (self.n_prompts,))

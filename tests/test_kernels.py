@@ -105,16 +105,35 @@ def test_model_validation_kernel_matches_python():
     responses = np.array([[0, -1], [1, 2], [1, 0], [3, -1]])
     probs = np.array([[0.5, 0.0], [0.2, 0.3], [0.5, 0.5], [0.1, 0.0]])
     idk = np.array([0.1, 0.5, 0.0, 0.2])
+    rest = np.array([0.4, 0.0, 0.0, 0.7])
     cases = [
-        (responses, probs, idk),  # valid
-        (responses, np.where(probs == 0.3, 0.6, probs), idk),  # row 1 sums above one
-        (np.array([[0, 0], [1, 2], [1, 0], [3, -1]]), probs, idk),  # repeated id
-        (responses, probs, np.array([0.1, 0.5, 0.0, 1.5])),  # bad idk
-        (responses, np.where(probs == 0.5, 0.4, probs), idk),  # row 2: all explicit, mass missing
+        (responses, probs, idk, rest),  # valid
+        (responses, np.where(probs == 0.3, 0.6, probs), idk, rest),  # row 1 sums above one
+        (np.array([[0, 0], [1, 2], [1, 0], [3, -1]]), probs, idk, rest),  # repeated id
+        (responses, probs, np.array([0.1, 0.5, 0.0, 1.5]), rest),  # bad idk
+        (responses, np.where(probs == 0.5, 0.4, probs), idk, rest),  # row 0 sums below one
+        (responses, probs, idk, np.array([0.4, 0.0, 0.1, 0.7])),  # remainder on a fully explicit row
     ]
     codes = []
-    for r, p, q in cases:
-        jitted = mk.first_violation(n_resp, 1, r, p, q, 1, 1e-9)
-        assert jitted == mk.first_violation.py_func(n_resp, 1, r, p, q, 1, 1e-9)
+    for r, p, q, z in cases:
+        jitted = mk.first_violation(n_resp, 1, r, p, q, 1, z, 1, 1e-9)
+        assert jitted == mk.first_violation.py_func(n_resp, 1, r, p, q, 1, z, 1, 1e-9)
         codes.append(jitted[0])
-    assert codes == [mk.OK, mk.ROW_ABOVE_ONE, mk.REPEATED_RESPONSE, mk.BAD_IDK, mk.MISSING_MASS]
+    assert codes == [mk.OK, mk.ROW_NOT_ONE, mk.REPEATED_RESPONSE, mk.BAD_IDK, mk.ROW_NOT_ONE, mk.BAD_REST]
+
+
+def test_btpe_acceptance_bound_is_the_log_pmf_ratio():
+    # BTPE's final test compares log v with log f(y)/f(m); Stirling's series must give it to ~1e-9
+    from math import floor, lgamma, log
+
+    for n, p, y in [(10**6, 1e-4, 75), (10**6, 1e-4, 130), (1000, 0.5, 470), (300, 0.2, 35), (10**9, 0.3, 3 * 10**8 + 90_000)]:
+        q = 1 - p
+        m = floor(n * p + p)
+
+        def log_pmf(k):
+            return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * log(p) + (n - k) * log(q)
+
+        exact = log_pmf(y) - log_pmf(m)
+        # the lgamma reference itself cancels: its rounding error is ~eps·log n!
+        tolerance = 1e-8 + 8 * 2.2e-16 * lgamma(n + 1)
+        assert abs(_rng._log_pmf_ratio(n, p, q, float(m), float(y)) - exact) < tolerance

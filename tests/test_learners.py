@@ -71,23 +71,63 @@ def test_rescaled_learner_at_scale_one_is_the_base(corpus):
 
 
 def test_rescaling_moves_mass_across_the_threshold(corpus):
-    # for the calibrated learner, A holds the seen answers and IDK; s > 1 takes mass from unseen
-    # prompts' guesses only if they are above the threshold — they are not (α/|R_c| < 1/|E_c|),
-    # so err falls on no prompt but rows keep summing to one, and δ grows from 0.
+    # Calibrated learner: on seen prompts all mass (a_c and IDK) is above the threshold, so they
+    # do not change; on unseen prompts IDK (0.2) is above and the guesses (α/|R_c| = 0.016) are
+    # below 1/49, so s > 1 moves mass from the guesses to IDK and err falls by the factor 1/Z.
     base = hs.evaluate(CalibratedLearner().fit(corpus), corpus)
     for s in (0.5, 2.0, 10.0):
         ev = hs.evaluate(RescaledLearner(CalibratedLearner(), s).fit(corpus), corpus)
+        assert ev.err == pytest.approx(base.err / (1 + (s - 1) * 0.2), rel=1e-12)
         assert ev.delta > 0
-        assert (ev.err < base.err) == (s > 1)
-        assert np.allclose(RescaledLearner(CalibratedLearner(), s).fit(corpus).model.rest_mass >= -1e-12, True)
+
+
+def test_rescaled_model_equals_rescale_dense(corpus):
+    learner = RescaledLearner(MixtureLearner([CalibratedLearner(), MemorizingLearner()], [0.6, 0.4]), 3.0).fit(corpus)
+    base_dense, _, _ = learner.base_model_.to_dense(corpus.answers)
+    ours, _, _ = learner.model.to_dense(corpus.answers)
+    assert np.allclose(ours, hs.iiv.rescale_dense(base_dense, learner.threshold_, 3.0), rtol=0, atol=1e-15)
 
 
 def test_empirical_learner_estimates_alpha(corpus):
+    answered, idk = corpus.answered_counts.astype(float), corpus.idk_counts.astype(float)
+    pooled = answered.sum() / (answered.sum() + idk.sum())
     learner = EmpiricalCalibratedLearner().fit(corpus)
-    assert learner.alpha_ == pytest.approx(corpus.n_answered / corpus.n_examples)
-    per_prompt = EmpiricalCalibratedLearner(prior_strength=1.0).fit(corpus)
-    assert per_prompt.alpha_.shape == (5000,)
-    assert (per_prompt.alpha_ >= 0).all() and (per_prompt.alpha_ <= 1).all()
+    assert learner.alpha_ == pytest.approx(pooled, rel=1e-12)
+    k = 2.0
+    per_prompt = EmpiricalCalibratedLearner(prior_strength=k).fit(corpus)
+    alpha = (answered + k * pooled) / (answered + idk + k)
+    assert np.allclose(per_prompt.alpha_, alpha, rtol=1e-12)
+    seen = np.flatnonzero(corpus.answered_counts)[0]
+    unseen = np.flatnonzero(corpus.answered_counts == 0)[0]
+    model = per_prompt.model
+    assert model.probability(seen, -1) == pytest.approx(1 - alpha[seen])
+    assert model.probability(seen, corpus.answers[seen]) == pytest.approx(alpha[seen])
+    assert model.probability(seen, (corpus.answers[seen] + 1) % 50) == 0.0
+    assert model.probability(unseen, 7) == pytest.approx(alpha[unseen] / 50)
+
+
+def test_mixture_equals_the_weighted_sum_of_dense_components(corpus):
+    parts = [CalibratedLearner(), MemorizingLearner(), UniformLearner()]
+    weights = [0.5, 0.3, 0.2]
+    mixed = MixtureLearner(parts, weights).fit(corpus).model.to_dense(corpus.answers)[0]
+    dense = [p.fit(corpus).model.to_dense(corpus.answers)[0] for p in parts]
+    assert np.allclose(mixed, sum(w * d for w, d in zip(weights, dense)), rtol=0, atol=1e-15)
+
+
+def test_calibrated_learner_puts_exactly_zero_on_wrong_answers_of_seen_prompts():
+    # α = 0.3: 1 − (1 − α) − α is 1.4e-17 in floating point; a stored zero must stay zero
+    world = hs.ArbitraryFacts.uniform(n_prompts=200, n_responses=5, answer_prob=0.3)
+    corpus = world.sample(20_000, seed=1)
+    learner = CalibratedLearner().fit(corpus)
+    seen = np.flatnonzero(corpus.answered_counts)[0]
+    assert learner.model.probability(seen, (corpus.answers[seen] + 1) % 5) == 0.0
+    # at z = 0 every response with p̂ > 0 is +: on seen prompts exactly the valid ones; on unseen
+    # prompts all four errors too (α/5 > 0), each weighing ½·μ(c)/|E_c|: err_iiv(f̂_0) = ½ μ(U)
+    unseen = corpus.answered_counts == 0
+    expected = 0.5 * np.sum(world.weights[unseen])
+    ev = hs.evaluate(learner, corpus, thresholds=[0.0], curve=True)
+    assert ev.err_iiv_at[0] == pytest.approx(expected, abs=1e-15)
+    assert ev.curve.edges[0] == 0.0
 
 
 def test_mixture_of_memorizing_and_calibrated(corpus):

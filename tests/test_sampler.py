@@ -1,7 +1,9 @@
 """The arbitrary-facts sampler: exactness, statistics against exact expectations, reproducibility.
 
 Statistical tests compare a mean over replicates with its exact expectation using the exact
-variance (hallusim.goodturing), and reject at significance level ALPHA = 1e-4 (|z| > 3.89).
+variance (hallusim.goodturing), or a sample with its exact law by a chi-square test, and reject
+each comparison at significance level ALPHA = 1e-4 (|z| > 3.89). A test that makes k comparisons
+has family-wise level at most k·ALPHA (Bonferroni), stated in its docstring.
 """
 
 import hashlib
@@ -45,6 +47,7 @@ def test_counts_sum_to_n_exactly(block_size):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.6])
 def test_singletons_and_missing_mass_match_exact_expectations(block_size, alpha):
+    """Two comparisons: family-wise level 2e-4."""
     world = hs.ArbitraryFacts.zipf(n_prompts=800, exponent=1.05, answer_prob=alpha)
     n, reps = 600, 400
     corpora = _replicates(world, n, reps)
@@ -59,6 +62,7 @@ def test_singletons_and_missing_mass_match_exact_expectations(block_size, alpha)
 
 
 def test_per_prompt_marginals_are_binomial(block_size):
+    """Up to eight comparisons: family-wise level 8e-4."""
     # cell (c, answered) has Binomial(N, μ_c α_c) counts under the exact multinomial
     world = hs.ArbitraryFacts.zipf(n_prompts=100, exponent=1.0, answer_prob=0.7)
     n, reps = 300, 3000
@@ -72,24 +76,35 @@ def test_per_prompt_marginals_are_binomial(block_size):
             assert chisquare_gof(idk, stats.binom(n, mu * 0.3)) > ALPHA
 
 
-def test_exact_sample_has_multinomial_covariance():
-    # Cov(n_0, n_1) = -N μ_0 μ_1 for the multinomial; independent Poissons would give 0.
-    world = hs.ArbitraryFacts(np.array([0.4, 0.4, 0.2]), n_responses=10)
-    n, reps = 50, 4000
-    counts = np.array([c.answered_counts[:2] for c in _replicates(world, n, reps)], dtype=float)
-    cov = np.cov(counts.T)[0, 1]
-    expected = -n * 0.4 * 0.4
-    # Var of the sample covariance of a bivariate ~normal pair: (σ1²σ2² + σ12²)/reps
-    sd = np.sqrt((n * 0.24 * n * 0.24 + expected**2) / reps)
-    assert abs(cov - expected) < Z_CRIT * sd
-
-
 def test_poissonised_sample_has_poisson_totals():
     world = hs.ArbitraryFacts.uniform(n_prompts=500, answer_prob=0.9)
     n, reps = 2000, 400
     totals = np.array([c.n_examples for c in _replicates(world, n, reps, poissonize=True)], dtype=float)
     assert abs(z_score(totals.mean(), n, n, reps)) < Z_CRIT
     assert totals.std() > 0
+
+
+def test_poissonised_cells_are_independent_poissons():
+    """Two marginal comparisons and one of the total: family-wise level 3e-4."""
+    world = hs.ArbitraryFacts(np.array([0.6, 0.4]), n_responses=3, answer_prob=0.5)
+    n, reps = 30, 6000
+    cells = np.array([np.r_[c.answered_counts, c.idk_counts] for c in _replicates(world, n, reps, poissonize=True)])
+    assert chisquare_gof(cells[:, 0], stats.poisson(n * 0.3)) > ALPHA
+    assert chisquare_gof(cells[:, 3], stats.poisson(n * 0.2)) > ALPHA
+    # independent cells: the total is Poisson(n), not fixed
+    assert chisquare_gof(cells.sum(axis=1), stats.poisson(n)) > ALPHA
+
+
+def test_prompts_and_blocks_without_mass_get_no_examples(monkeypatch):
+    monkeypatch.setattr(facts, "BLOCK_SIZE", 4)
+    weights = np.r_[np.zeros(8), np.ones(3), 0.0, np.zeros(4), 2.0]  # blocks 0, 1 and 3 are empty
+    world = hs.ArbitraryFacts(weights, answer_prob=0.0)
+    for poissonize in (False, True):
+        corpus = world.sample(500, seed=1, poissonize=poissonize)
+        assert corpus.answered_counts.sum() == 0  # α = 0: every example abstains
+        assert (corpus.idk_counts[weights == 0] == 0).all()
+        assert corpus.idk_counts[weights > 0].min() > 0
+    assert world.sample(500, seed=1).n_examples == 500
 
 
 def test_same_seed_same_corpus_and_different_seed_different_corpus():
@@ -162,9 +177,12 @@ def test_constructors():
     assert np.array_equal(p.weights, hs.ArbitraryFacts.pareto_repetition(n_prompts=20_000, shape=1.5, seed=0).weights)
 
 
+@pytest.mark.parametrize("block", [1, facts.BLOCK_SIZE], ids=["one-prompt-blocks", "one-block"])
 @pytest.mark.parametrize("n,alpha", [(4, 0.5), (12, 1.0), (40, 1.0)])
-def test_joint_law_is_exactly_multinomial(n, alpha):
-    # small n exercises the categorical top-up, larger n the conditioned Poisson counts
+def test_joint_law_is_exactly_multinomial(n, alpha, block, monkeypatch):
+    # small n exercises the categorical top-up, larger n the conditioned Poisson counts; one
+    # prompt per block tests the conditional binomials over blocks jointly
+    monkeypatch.setattr(facts, "BLOCK_SIZE", block)
     mu = np.array([0.5, 0.3, 0.2])
     world = hs.ArbitraryFacts(mu, n_responses=5, answer_prob=alpha)
     reps = 20_000
