@@ -56,7 +56,19 @@ class NgramCounts:
         return [int(w.size) for w in self.word]
 
     def children(self, k: int):
-        """``(lo, hi)``: the ids at order k+1 of the children of each n-gram of order k."""
+        """The children of every n-gram of order k.
+
+        Parameters
+        ----------
+        k : int
+            An order in ``1 .. order``.
+
+        Returns
+        -------
+        lo, hi : int64 arrays
+            N-gram ``i`` of order k has children ``lo[i] .. hi[i] - 1`` at order k+1 (none at
+            the highest order).
+        """
         n_parent = self.word[k - 1].size
         if k >= self.order:
             z = np.zeros(n_parent, dtype=np.int64)

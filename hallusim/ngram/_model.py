@@ -233,14 +233,33 @@ class NgramModel:
     def score(self, word, context=None) -> float:
         """Probability ``p̂(word | context)`` (nltk.lm's ``score``; unknown words count as ``<unk>``).
 
-        Only the last ``order - 1`` tokens of the context are used.
+        Parameters
+        ----------
+        word : str or int
+            A token, or its id.
+        context : sequence of tokens, optional
+            Only its last ``order - 1`` tokens are used.
+
+        Returns
+        -------
+        float
         """
         self._fitted()
         ctx = self._encode_contexts([context])
         return float(self._score_ids(ctx, np.array([self.vocabulary_.id(word)], dtype=np.int64))[0])
 
     def logscore(self, word, context=None) -> float:
-        """``log2 p̂(word | context)`` (nltk.lm's ``logscore``; -inf for probability 0)."""
+        """``log2 p̂(word | context)`` (nltk.lm's ``logscore``; -inf for probability 0).
+
+        Parameters
+        ----------
+        word : str or int
+        context : sequence of tokens, optional
+
+        Returns
+        -------
+        float
+        """
         return float(_log2(self.score(word, context)))
 
     def score_pairs(self, contexts, words) -> np.ndarray:
@@ -261,7 +280,17 @@ class NgramModel:
         return self._score_ids(self._encode_contexts(contexts), words)
 
     def logscore_pairs(self, contexts, words) -> np.ndarray:
-        """``log2`` of :meth:`score_pairs`."""
+        """``log2`` of :meth:`score_pairs` (-inf for probability 0).
+
+        Parameters
+        ----------
+        contexts, words
+            As for :meth:`score_pairs`.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+        """
         return _log2(self.score_pairs(contexts, words))
 
     def _queries(self, sequences, predict_from):
@@ -307,7 +336,17 @@ class NgramModel:
         return np.bincount(owner, weights=logp, minlength=len(prompts)) if logp.size else np.zeros(len(prompts))
 
     def score_responses(self, prompts, responses, *, bos=True, eos=False) -> np.ndarray:
-        """``p̂(r | c)`` of whole responses given prompts (see :meth:`logscore_responses`)."""
+        """``p̂(r | c)`` of whole responses given prompts, pairwise.
+
+        Parameters
+        ----------
+        prompts, responses, bos, eos
+            As for :meth:`logscore_responses`.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+        """
         return np.exp2(self.logscore_responses(prompts, responses, bos=bos, eos=eos))
 
     def entropy(self, sentences) -> float:
@@ -315,6 +354,14 @@ class NgramModel:
 
         Every token after the start padding is predicted (``</s>`` included); unlike nltk.lm,
         which takes n-gram tuples, this takes sentences.
+
+        Parameters
+        ----------
+        sentences : list of token sequences
+
+        Returns
+        -------
+        float
         """
         self._fitted()
         tokens, offsets, _ = _as_corpus(sentences, None, self.vocabulary_, 1)
@@ -329,7 +376,16 @@ class NgramModel:
         return float(-np.mean(_log2(self._score_ids(ctx, words))))
 
     def perplexity(self, sentences) -> float:
-        """Perplexity ``2 ** entropy`` of test sentences (see :meth:`entropy`)."""
+        """Perplexity ``2 ** entropy`` of test sentences (see :meth:`entropy`).
+
+        Parameters
+        ----------
+        sentences : list of token sequences
+
+        Returns
+        -------
+        float
+        """
         return float(2.0 ** self.entropy(sentences))
 
     def distribution(self, context=None) -> np.ndarray:
@@ -353,7 +409,17 @@ class NgramModel:
         return out
 
     def count(self, ngram) -> int:
-        """Training count of one n-gram (a sequence of tokens; unigrams count predicted positions)."""
+        """Training count of one n-gram.
+
+        Parameters
+        ----------
+        ngram : sequence of 1 to ``order`` tokens
+            Unigrams count predicted positions (not the leading ``<s>`` of "sentence" padding).
+
+        Returns
+        -------
+        int
+        """
         t = self._fitted()
         ids = self.vocabulary_.encode(list(ngram))
         if not 1 <= ids.size <= self.order:
@@ -393,8 +459,17 @@ class NgramModel:
         return out.reshape(ctx.shape[0], n_samples, num_words)
 
     def prompt_contexts(self, prompts) -> np.ndarray:
-        """Contexts (right-aligned ids) of prompts that start a sentence: the training start
-        padding followed by the prompt."""
+        """Contexts of prompts that start a sentence: the training start padding, then the prompt.
+
+        Parameters
+        ----------
+        prompts : list of token sequences
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (len(prompts), order - 1)
+            Right-aligned ids, -1 where there is no token (for :meth:`sample_ids`).
+        """
         self._fitted()
         pad = [BOS_ID] * self._n_bos
         return self._encode_contexts([pad + list(self.vocabulary_.encode(list(p))) for p in prompts])
@@ -402,7 +477,17 @@ class NgramModel:
     def generate(self, num_words=1, text_seed=None, seed=None):
         """Generate words after ``text_seed`` (nltk.lm's ``generate``, with a ``seed``).
 
-        Returns one str when ``num_words == 1``, else a list of str, as nltk.lm.
+        Parameters
+        ----------
+        num_words : int
+        text_seed : sequence of tokens, optional
+            The context, taken as given (no padding added).
+        seed : None, int, SeedSequence or Generator
+
+        Returns
+        -------
+        str or list of str
+            One word when ``num_words == 1``, else a list, as nltk.lm.
         """
         ids = self.sample_ids([list(text_seed) if text_seed is not None else []], num_words, seed=seed)[0, 0]
         words = self.vocabulary_.decode(ids)
@@ -414,6 +499,10 @@ class NgramModel:
 
         Only backoff-form models (Witten–Bell, absolute discounting, Kneser–Ney, modified
         Kneser–Ney, ARPA) can be written exactly.
+
+        Parameters
+        ----------
+        path : str or Path
         """
         from hallusim.ngram._arpa import write_arpa
 
@@ -421,7 +510,16 @@ class NgramModel:
 
     @classmethod
     def from_arpa(cls, path) -> "NgramModel":
-        """Read a model from an ARPA file (as written by KenLM, SRILM or :meth:`to_arpa`)."""
+        """Read a model from an ARPA file (as written by KenLM, SRILM or :meth:`to_arpa`).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        NgramModel
+        """
         from hallusim.ngram._arpa import read_arpa
 
         return read_arpa(path)

@@ -102,8 +102,20 @@ def modified_kn_discounts(adjusted: list) -> np.ndarray:
     """Chen & Goodman's Eq. (26) discounts ``D1, D2, D3+`` per order from the numbers ``n_j`` of
     n-grams with adjusted count ``j``: ``Y = n1/(n1 + 2 n2)``, ``D_j = j − (j+1) Y n_{j+1}/n_j``.
 
-    Raises ValueError, as KenLM's ``lmplz`` does, when some ``n_j`` (j = 1, 2, 3) is zero or a
-    discount falls outside [0, j].
+    Parameters
+    ----------
+    adjusted : list of int arrays
+        The adjusted counts of every n-gram, one array per order (1, 2, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(adjusted), 3)
+
+    Raises
+    ------
+    ValueError
+        As KenLM's ``lmplz``, when some ``n_j`` (j = 1, 2, 3) is zero or a discount falls
+        outside [0, j].
     """
     out = np.empty((len(adjusted), 3))
     for k, a in enumerate(adjusted, start=1):

@@ -106,7 +106,17 @@ class Vocabulary:
         return list(self._words)
 
     def id(self, word) -> int:
-        """Id of one token: a str (``<unk>``'s id if unknown) or an int id (checked)."""
+        """Id of one token.
+
+        Parameters
+        ----------
+        word : str or int
+            A word (``<unk>``'s id if unknown) or an id (checked against the size).
+
+        Returns
+        -------
+        int
+        """
         if isinstance(word, str):
             return self._index.get(word, UNK_ID)
         if isinstance(word, numbers.Integral) and not isinstance(word, (bool, np.bool_)):
@@ -139,6 +149,15 @@ class Vocabulary:
         return np.fromiter((self.id(t) for t in tokens), dtype=np.int64, count=len(tokens))
 
     def decode(self, ids) -> list[str]:
-        """The words of a sequence of ids."""
+        """The words of a sequence of ids.
+
+        Parameters
+        ----------
+        ids : sequence of int
+
+        Returns
+        -------
+        list of str
+        """
         words = self._words
         return [words[int(i)] for i in np.asarray(ids, dtype=np.int64).ravel()]
