@@ -128,3 +128,46 @@ def test_generation_kernel_matches_py_func_and_thread_count():
                t.total, t.root_total, 0.0, t.n_events, t.in_events, 8, out)
         outs.append(out)
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_key_and_run_length_kernels_match_their_py_func():
+    rng = np.random.default_rng(6)
+    tokens, offsets = _random_corpus(rng, 50, 7, 6)
+    outs = []
+    for keys_k, unique_k in ((K.ngram_keys, K.unique_ngrams), (K.ngram_keys.py_func, K.unique_ngrams.py_func)):
+        keys = np.empty(tokens.size, dtype=np.int64)
+        payload = np.empty(tokens.size, dtype=np.int64)
+        m = keys_k(tokens, offsets, tokens, 2, 7, False, keys, payload)
+        order = np.argsort(keys[:m], kind="stable")
+        keys, payload = keys[:m][order], payload[:m][order]
+        arrays = [np.full(tokens.size, -1, dtype=np.int64)] + [np.empty(m + 1, dtype=np.int64) for _ in range(4)]
+        u = unique_k(keys, payload, False, tokens, 7, *arrays)
+        outs.append([u] + [a.tolist() for a in arrays[:1]] + [a[:u].tolist() for a in arrays[1:]])
+    assert outs[0] == outs[1]
+
+
+def test_window_and_interpolation_kernels_match_their_py_func():
+    tokens = np.array([1, 5, 6, 7, 2, 1, 6, 2], dtype=np.int64)
+    offsets = np.array([0, 5, 8], dtype=np.int64)
+    starts = np.array([1, 6], dtype=np.int64)
+    results = []
+    for kernel in (K.prediction_windows, K.prediction_windows.py_func):
+        ctx, word, owner = np.empty((6, 2), dtype=np.int64), np.empty(6, dtype=np.int64), np.empty(6, dtype=np.int64)
+        q = kernel(tokens, offsets, starts, 2, ctx, word, owner)
+        results.append((q, ctx.tolist(), word.tolist(), owner.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == 6 and results[0][1][0] == [-1, 1] and results[0][1][4] == [-1, 1]
+    assert results[0][2] == [5, 6, 7, 2, 6, 2] and results[0][3] == [0, 0, 0, 0, 1, 1]
+    t = _tables_for("modified_kneser_ney")  # fills every order through interpolate_level
+    counts = count_ngrams(*_random_corpus(np.random.default_rng(3), 80, 8, 6), 3, 8, "sentence")
+    lo, hi = counts.children(2)
+    a = counts.count[2]
+    lower = t.prob[t.offsets[1]:t.offsets[2]]
+    outs = []
+    for method in (K.WITTEN_BELL, K.DISCOUNTED, K.MODIFIED):
+        for kernel in (K.interpolate_level, K.interpolate_level.py_func):
+            prob, bow = np.empty(a.size), np.empty(lo.size)
+            kernel(a, lo, hi, counts.suffix[2], lower, method, 0.5, 1.0, 1.5, prob, bow)
+            outs.append((prob, bow))
+        np.testing.assert_array_equal(outs[-2][0], outs[-1][0])
+        np.testing.assert_array_equal(outs[-2][1], outs[-1][1])
