@@ -158,7 +158,7 @@ def test_window_and_interpolation_kernels_match_their_py_func():
     assert results[0] == results[1]
     assert results[0][0] == 6 and results[0][1][0] == [-1, 1] and results[0][1][4] == [-1, 1]
     assert results[0][2] == [5, 6, 7, 2, 6, 2] and results[0][3] == [0, 0, 0, 0, 1, 1]
-    t = _tables_for("modified_kneser_ney")  # fills every order through interpolate_level
+    t = _tables_for("kneser_ney")  # fills every order through interpolate_level
     counts = count_ngrams(*_random_corpus(np.random.default_rng(3), 80, 8, 6), 3, 8, "sentence")
     lo, hi = counts.children(2)
     a = counts.count[2]
