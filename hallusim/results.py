@@ -418,6 +418,20 @@ def environment() -> dict:
     }
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_json_atomic(path, data: dict) -> None:
     """Write ``data`` as JSON to ``path`` atomically (a temporary file, then a rename).
 
@@ -426,18 +440,7 @@ def write_json_atomic(path, data: dict) -> None:
     path : str or Path
     data : dict
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, allow_nan=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_atomic(Path(path), json.dumps(data, indent=2, allow_nan=True) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -477,16 +480,7 @@ def write_table(rows, path, *, provenance: dict | None = None) -> Path:
     parts = [] if fmt == "jsonl" else [_csv_line(columns)]
     parts += [_row_text(fmt, row, columns) for row in rows]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write("".join(parts))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_atomic(path, "".join(parts))
     write_json_atomic(
         provenance_path(path),
         {**environment(), "written": _now(), "rows": len(rows), "format": fmt, **(provenance or {})},
