@@ -55,13 +55,17 @@ def save_figure(fig, path) -> list[Path]:
         The two files written.
     """
     base = Path(path).with_suffix("")
-    base.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for suffix, kwargs in ((".png", {"dpi": 200}), (".pdf", {})):
-        target = base.with_suffix(suffix)
-        tmp = target.with_name(target.name + ".tmp")
-        fig.savefig(tmp, format=suffix[1:], **kwargs)
-        tmp.replace(target)  # never leave a half-written figure behind
-        written.append(target)
-    plt.close(fig)
-    return written
+    targets = [base.with_suffix(".png"), base.with_suffix(".pdf")]
+    temps = [t.with_name(f".{t.name}.tmp") for t in targets]
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(temps[0], format="png", dpi=200)
+        fig.savefig(temps[1], format="pdf")
+        # both files render before either replaces anything: no half-written pair is left
+        for tmp, target in zip(temps, targets):
+            tmp.replace(target)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        plt.close(fig)
+    return targets
