@@ -67,7 +67,7 @@ def _trie_counts(counts):
 def test_counting_matches_a_dict_of_everygrams(padding):
     rng = np.random.default_rng(2)
     tokens, offsets = _random_corpus(rng, 60, 9, 7)
-    order = 4
+    order = 5
     counts = count_ngrams(tokens, offsets, order, 9, padding)
     padded, poffsets = pad_corpus(tokens, offsets, order, padding)
     expected = _dict_counts(padded, poffsets, order)
@@ -140,8 +140,11 @@ def test_key_and_run_length_kernels_match_their_py_func():
         m = keys_k(tokens, offsets, tokens, 2, 7, False, keys, payload)
         order = np.argsort(keys[:m], kind="stable")
         keys, payload = keys[:m][order], payload[:m][order]
-        arrays = [np.full(tokens.size, -1, dtype=np.int64)] + [np.empty(m + 1, dtype=np.int64) for _ in range(4)]
-        u = unique_k(keys, payload, False, tokens, 7, *arrays)
+        chunk_starts = np.empty(K._N_CHUNKS + 1, dtype=np.int64)
+        (K.count_runs if unique_k is K.unique_ngrams else K.count_runs.py_func)(keys, chunk_starts)
+        u = int(chunk_starts[-1])
+        arrays = [np.full(tokens.size, -1, dtype=np.int64)] + [np.empty(u + 1, dtype=np.int64) for _ in range(4)]
+        unique_k(keys, payload, False, tokens, 7, chunk_starts, *arrays)
         outs.append([u] + [a.tolist() for a in arrays[:1]] + [a[:u].tolist() for a in arrays[1:]])
     assert outs[0] == outs[1]
 

@@ -79,15 +79,19 @@ class NgramCounts:
         return lo, hi
 
 
+def _index_dtype(n: int):
+    """int32 for positions, ids and tokens of corpora below 2^31 tokens (less memory to touch)."""
+    return np.int32 if n < 2**31 - 1 else np.int64
+
+
 def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str):
     """Add sentence boundaries: ``sentence`` puts one ``<s>`` and one ``</s>`` around each sentence
     (SRILM, KenLM); ``nltk`` puts ``order - 1`` of each (``nltk.lm.preprocessing.pad_both_ends``);
-    ``none`` leaves the sentences as they are."""
-    if padding == "none":
-        return tokens, offsets
-    n_pad = 1 if padding == "sentence" else order - 1
+    ``none`` leaves the sentences as they are. Tokens come back as int32 below 2^31 tokens."""
+    n_pad = {"sentence": 1, "nltk": order - 1, "none": 0}[padding]
     n_sent = offsets.size - 1
-    out_tokens = np.empty(tokens.size + 2 * n_pad * n_sent, dtype=np.int64)
+    size = tokens.size + 2 * n_pad * n_sent
+    out_tokens = np.empty(size, dtype=_index_dtype(size))
     out_offsets = np.empty(n_sent + 1, dtype=np.int64)
     K.pad_sentences(tokens, offsets, n_pad, n_pad, BOS_ID, EOS_ID, out_tokens, out_offsets)
     return out_tokens, out_offsets
@@ -124,26 +128,36 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
     words = [np.arange(vocab_size, dtype=np.int64)]
     prefixes, suffixes, firsts, counts = [empty], [empty], [words[0]], [unigram]
     prev_ids = tokens
+    index = _index_dtype(n_tokens)
     keys = np.empty(n_tokens, dtype=np.int64)
-    starts = np.empty(n_tokens, dtype=np.int64)
+    starts = np.empty(n_tokens, dtype=index)
     work_keys = np.empty(n_tokens, dtype=np.int64)
-    work_starts = np.empty(n_tokens, dtype=np.int64)
+    work_starts = np.empty(n_tokens, dtype=index)
+    chunk_starts = np.empty(K._N_CHUNKS + 1, dtype=np.int64)
+    spare_ids = None
     for k in range(2, order + 1):
         last = k == order
         m = K.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, last, keys, starts)
         n_bits = int(max(int(keys[:m].max()) if m else 0, 1)).bit_length()
         K.radix_sort_pairs(keys[:m], starts[:m], n_bits, work_keys[:m], work_starts[:m])
-        ids = np.full(n_tokens, -1, dtype=np.int64) if not last else np.empty(0, dtype=np.int64)
-        prefix = np.empty(m, dtype=np.int64)
-        word = np.empty(m, dtype=np.int64)
-        suffix = np.empty(m, dtype=np.int64)
-        first = np.empty(m + 1, dtype=np.int64)
-        u = K.unique_ngrams(keys[:m], starts[:m], last, prev_ids, vocab_size, ids, prefix, word, suffix, first)
+        K.count_runs(keys[:m], chunk_starts)
+        u = int(chunk_starts[-1])
+        # every position a (k+1)-gram can start at gets its k-gram id; no other is ever read
+        if last:
+            ids = np.empty(0, dtype=index)
+        else:
+            ids = spare_ids if spare_ids is not None else np.empty(n_tokens, dtype=index)
+        prefix = np.empty(u, dtype=np.int64)
+        word = np.empty(u, dtype=np.int64)
+        suffix = np.empty(u, dtype=np.int64)
+        first = np.empty(u + 1, dtype=np.int64)
+        K.unique_ngrams(keys[:m], starts[:m], last, prev_ids, vocab_size, chunk_starts, ids, prefix, word, suffix, first)
         first[u] = m
-        prefixes.append(prefix[:u])
-        words.append(word[:u])
-        suffixes.append(suffix[:u])
-        counts.append(np.diff(first[:u + 1]))
-        firsts.append(firsts[-1][prefixes[-1]])
+        prefixes.append(prefix)
+        words.append(word)
+        suffixes.append(suffix)
+        counts.append(np.diff(first))
+        firsts.append(firsts[-1][prefix])
+        spare_ids = prev_ids if k > 2 else None  # the (k-1)-gram ids are not needed any more
         prev_ids = ids
     return NgramCounts(order, vocab_size, words, prefixes, suffixes, firsts, counts, offsets.size - 1, n_tokens)

@@ -113,27 +113,35 @@ def ngram_keys(tokens, offsets, prev_ids, k, vocab_size, suffix_payload, out_key
 
 
 @jit(parallel=True)
-def unique_ngrams(sorted_keys, payload, suffix_payload, prev_ids, vocab_size, out_ids, out_prefix, out_word, out_suffix, out_first):
-    """Run-length encode sorted keys into n-grams; returns their number ``u``.
+def count_runs(sorted_keys, out_chunk_starts):
+    """Number of distinct keys (runs) before each fixed chunk of ``sorted_keys``, into
+    ``out_chunk_starts`` (length ``_N_CHUNKS + 1``; the last entry is the total)."""
+    n = sorted_keys.size
+    size = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    out_chunk_starts[:] = 0
+    for c in prange(_N_CHUNKS):
+        for r in range(c * size, min(n, (c + 1) * size)):
+            if r == 0 or sorted_keys[r] != sorted_keys[r - 1]:
+                out_chunk_starts[c + 1] += 1
+    for c in range(_N_CHUNKS):
+        out_chunk_starts[c + 1] += out_chunk_starts[c]
+
+
+@jit(parallel=True)
+def unique_ngrams(sorted_keys, payload, suffix_payload, prev_ids, vocab_size, chunk_starts, out_ids, out_prefix, out_word, out_suffix, out_first):
+    """Run-length encode sorted keys into n-grams (``chunk_starts`` from :func:`count_runs`).
 
     Writes, per n-gram, its prefix id, last word, suffix id and the index of its first key
     (counts are the differences of ``out_first``). ``payload`` holds start positions — then the
     suffix is ``prev_ids[pos + 1]`` and, unless ``out_ids`` is empty, ``out_ids[pos]`` gets the
-    n-gram's id — or, with ``suffix_payload``, the suffix ids themselves. Two passes over fixed
-    chunks (count new keys, then write) keep the result independent of the thread count.
+    n-gram's id — or, with ``suffix_payload``, the suffix ids themselves. Fixed chunks keep the
+    result independent of the thread count.
     """
     n = sorted_keys.size
     write_ids = out_ids.size > 0
     size = (n + _N_CHUNKS - 1) // _N_CHUNKS
-    new_keys = np.zeros(_N_CHUNKS + 1, dtype=np.int64)
     for c in prange(_N_CHUNKS):
-        for r in range(c * size, min(n, (c + 1) * size)):
-            if r == 0 or sorted_keys[r] != sorted_keys[r - 1]:
-                new_keys[c + 1] += 1
-    for c in range(_N_CHUNKS):
-        new_keys[c + 1] += new_keys[c]
-    for c in prange(_N_CHUNKS):
-        u = new_keys[c] - 1
+        u = chunk_starts[c] - 1
         for r in range(c * size, min(n, (c + 1) * size)):
             key = sorted_keys[r]
             if r == 0 or key != sorted_keys[r - 1]:
@@ -144,7 +152,6 @@ def unique_ngrams(sorted_keys, payload, suffix_payload, prev_ids, vocab_size, ou
                 out_first[u] = r
             if write_ids:
                 out_ids[payload[r]] = u
-    return new_keys[_N_CHUNKS]
 
 
 @jit
