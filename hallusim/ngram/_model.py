@@ -204,12 +204,16 @@ class NgramModel:
             if ctx.size and (ctx.max() >= len(self.vocabulary_) or ctx.min() < -1):
                 fail("contexts", f"ids in [0, {len(self.vocabulary_) - 1}] (-1 for no token)", f"<ids in [{ctx.min()}, {ctx.max()}]>")
             return np.ascontiguousarray(ctx)
-        ctx = np.full((len(contexts), m), -1, dtype=np.int64)
-        for q, context in enumerate(contexts):
-            ids = self.vocabulary_.encode(list(context) if context is not None else [])
-            if m and ids.size:
-                tail = ids[-m:]
-                ctx[q, m - tail.size:] = tail
+        n = len(contexts)
+        ctx = np.full((n, m), -1, dtype=np.int64)
+        if m == 0 or n == 0:
+            return ctx
+        tails = [list(c)[-m:] if c is not None else [] for c in contexts]
+        lengths = np.fromiter((len(t) for t in tails), dtype=np.int64, count=n)
+        ids = self.vocabulary_.encode([token for tail in tails for token in tail])
+        rows = np.repeat(np.arange(n), lengths)
+        within = np.arange(ids.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ctx[rows, m - lengths[rows] + within] = ids
         return ctx
 
     def _encode_words(self, words) -> np.ndarray:
