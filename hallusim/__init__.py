@@ -6,7 +6,22 @@ Hallucinate" (2025); see ``shared/THEORY.md`` for the numbering used in every do
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hallusim import bounds, goodturing, iiv, learners, models
+from hallusim import (
+    bounds,
+    calibration,
+    floor,
+    goodturing,
+    grading,
+    iiv,
+    learners,
+    models,
+    multiple_choice,
+    ngram,
+    results,
+    scoring,
+    sweep,
+    table2,
+)
 from hallusim.corpus import Corpus
 from hallusim.facts import ArbitraryFacts
 from hallusim.iiv import Evaluation, IIVMetrics, ThresholdCurve, dense_metrics, evaluate, threshold_curve
@@ -29,8 +44,17 @@ __all__ = [
     "dense_metrics",
     "threshold_curve",
     "bounds",
+    "calibration",
+    "floor",
     "goodturing",
+    "grading",
     "iiv",
     "learners",
     "models",
+    "multiple_choice",
+    "ngram",
+    "results",
+    "scoring",
+    "sweep",
+    "table2",
 ]

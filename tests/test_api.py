@@ -21,10 +21,19 @@ EXPECTED_TOP_LEVEL = {
     "dense_metrics",
     "threshold_curve",
     "bounds",
+    "calibration",
+    "floor",
     "goodturing",
+    "grading",
     "iiv",
     "learners",
     "models",
+    "multiple_choice",
+    "ngram",
+    "results",
+    "scoring",
+    "sweep",
+    "table2",
 }
 
 

@@ -108,7 +108,7 @@ class NgramModel:
     discounts_ : ndarray of shape (order, 3) or None
         Modified Kneser–Ney discounts used.
     n_events_ : int
-        Size |V| of the event space (words that can be predicted).
+        Size ``|V|`` of the event space (words that can be predicted).
 
     Examples
     --------
