@@ -212,7 +212,6 @@ def _processes(func, tasks, root_seed, n_workers, numba_threads):
 def _dask_client(scheduler, n_jobs: int):
     """(client, cleanup) for ``scheduler``; cleanup closes what this function opened."""
     try:
-        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError(
@@ -223,10 +222,17 @@ def _dask_client(scheduler, n_jobs: int):
     if scheduler == "local":
         n_workers = n_jobs if n_jobs > 1 else available_cores()
         threads = max(1, available_cores() // n_workers)
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(threads)}):
-            cluster = LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-            )
+        # `env` is applied inside each worker process before it imports Numba; the nanny's
+        # "pre-spawn-environ" would instead be written into this process's own environment,
+        # and a changed NUMBA_NUM_THREADS makes Numba's next compilation fail here.
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+            env={"NUMBA_NUM_THREADS": str(threads)},
+        )
         client = Client(cluster)
 
         def cleanup():

@@ -135,8 +135,19 @@ def test_two_processes_give_the_serial_rows():
 def test_dask_local_cluster_gives_the_serial_rows():
     pytest.importorskip("distributed")
     serial = sweep(draw, GRID, replicates=2, seed=3, progress="off")
+    before = os.environ.get("NUMBA_NUM_THREADS")
     on_dask = sweep(draw, GRID, replicates=2, seed=3, scheduler="local", n_jobs=2, progress="off")
     assert on_dask == serial
+    # the workers' thread limit must not leak into this process: a changed NUMBA_NUM_THREADS
+    # makes Numba's next compilation here fail
+    assert os.environ.get("NUMBA_NUM_THREADS") == before
+
+
+def test_dask_workers_get_their_numba_thread_limit():
+    pytest.importorskip("distributed")
+    rows = sweep(numba_threads_seen, {"i": [0, 1]}, scheduler="local", n_jobs=2, progress="off")
+    expected = max(1, available_cores() // 2)
+    assert {r["env"] for r in rows} == {str(expected)}
 
 
 def test_workers_times_numba_threads_never_exceed_the_cores():
