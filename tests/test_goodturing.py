@@ -72,6 +72,15 @@ def test_singleton_fraction_rejects_small_denominator_and_bad_counts():
         gt.singleton_fraction((np.array([1, 2]), np.array([1])))
 
 
+def test_totals_do_not_wrap_past_int64():
+    # N = 1·1 + 2^62·2 = 2^63 + 1 does not fit in int64 (it would wrap to a negative N).
+    table = (np.array([1, 2**62]), np.array([1, 2]))
+    assert gt.singleton_fraction(table) == 1 / (2**63 + 1)
+    assert gt.missing_mass_interval(table, gamma=0.5).n == 2**63 + 1
+    assert gt.simple_good_turing(*table, on_invalid_slope="ignore").n == 2**63 + 1
+    assert gt._exact_total(np.array([3, 5]), np.array([7, 11])) == 76  # the int64 path
+
+
 def test_adjusted_counts_by_hand():
     # r* = (r+1) n_{r+1} / n_r; n_{r+1} = 0 at a gap.
     r_star = gt.adjusted_counts([1, 2, 3, 5], [10, 4, 2, 1])
