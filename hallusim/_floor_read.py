@@ -1,9 +1,11 @@
-"""Reading count files for :mod:`hallusim.floor`: format detection, streaming, aggregation.
+"""Reading count files for :mod:`hallusim.floor`: format detection, columns, streaming.
 
 The byte-level work is done by the Numba kernels of :mod:`hallusim._floor_scan`; this module
-reads the header, picks the columns, feeds chunks through the kernels and merges their output
-into a frequency-of-frequencies table, in memory proportional to the number of distinct counts
-for aggregated input (and to the number of distinct prompts for raw pairs).
+reads the header, picks the columns and feeds chunks through the kernels to the aggregates of
+:mod:`hallusim._floor_counts`, which merge them into running sorted tallies: memory proportional
+to the number of distinct counts for aggregated input, to the number of distinct prompts for raw
+pairs, plus 16 bytes per row while the keys of a counts file are checked to be distinct (the
+default).
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+import re
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hallusim import _floor_scan as scan
+from hallusim._floor_counts import AGGREGATORS, FloorCounts, FloorFileError
 from hallusim._validation import check_choice
 
 __all__ = ["FORMATS", "FloorFileError", "FloorCounts", "read_floor_counts"]
@@ -32,67 +37,36 @@ _NR_NAMES = ("n_r", "nr")
 _PROMPT_NAMES = ("prompt",)
 _RESPONSE_NAMES = ("response",)
 _IDK_FLAG_NAMES = ("idk", "is_idk")
-
-
-class FloorFileError(ValueError):
-    """A count file that cannot be read; the message names the file, the line and the field."""
-
-
-@dataclass(frozen=True)
-class FloorCounts:
-    """The sufficient statistics of a training set for Theorem 2.
-
-    Attributes
-    ----------
-    r, n_r : ndarray of int64
-        Frequency of frequencies of the answered (non-IDK) examples per prompt.
-    n_examples : int
-        ``N``, all training examples including IDK ones.
-    n_idk : int
-        IDK examples.
-    n_prompts : int
-        Distinct prompts (including prompts with IDK examples only, and listed prompts without any
-        example, where the input shows them).
-    n_prompts_without_examples : int
-        Prompts the input lists with no example at all (count and IDK count 0, or a table's
-        ``r = 0`` row); 0 for pairs and arrays.
-    source : str or None
-        The file read, if any.
-    detected : str
-        What was read and how (format and columns).
-    """
-
-    r: np.ndarray
-    n_r: np.ndarray
-    n_examples: int
-    n_idk: int
-    n_prompts: int
-    source: str | None
-    detected: str
-    n_prompts_without_examples: int = 0
-
-    @property
-    def n_answered(self) -> int:
-        """Answered examples, ``Σ_r r·n_r``."""
-        return int(np.dot(self.r, self.n_r)) if self.r.size else 0
-
-    @property
-    def n_singletons(self) -> int:
-        """Prompts answered exactly once (``|S|`` of Definition 2)."""
-        return int(self.n_r[0]) if self.r.size and self.r[0] == 1 else 0
+_WEIGHT_NAMES = ("count", "weight")
 
 
 # ----------------------------------------------------------------------------------------------
-# Reading files
+# Columns
 # ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    """One output row of the scanners: a file column (CSV) or a set of field names (JSON)."""
+
+    label: str  # the name shown in messages
+    names: tuple  # the column (CSV: one) or the accepted field names (JSON)
+    kind: int  # scan.KIND_*
+    optional: bool = False  # JSON only: absent fields give -1
 
 
 @dataclass
 class _Schema:
     kind: str
-    names: list  # the file's column names, in output-slot order
-    kinds: list  # scan.KIND_* per slot
-    detected: str
+    slots: list
+    roles: dict  # role ("count", "idk", "key", "prompt", "response", "flag", "weight", "r", "n_r") -> slot index
+    how: str  # "detected" or "as requested"
+    idk_token: str
+    key_column: str | None = None  # counts files: the key column (checked or not)
+    ignored: list = field(default_factory=list)
+
+    def slot(self, role):
+        return self.roles.get(role)
 
 
 def _pick(columns: dict, names) -> str | None:
@@ -102,7 +76,7 @@ def _pick(columns: dict, names) -> str | None:
     return None
 
 
-def _schema(path, header: list[str], fmt: str, idk_token: str, check_keys: bool, container: str) -> _Schema:
+def _schema(path, header: list[str], fmt: str, idk_token: str, check_keys: bool, is_json: bool) -> _Schema:
     columns = {name.strip().lower(): name for name in header}
     shown = ", ".join(header) if header else "(none)"
     r_col, nr_col = _pick(columns, _R_NAMES), _pick(columns, _NR_NAMES)
@@ -133,38 +107,49 @@ def _schema(path, header: list[str], fmt: str, idk_token: str, check_keys: bool,
             )
         return column
 
+    slots, roles, used = [], {}, set()
+
+    def add(role, column, kind):
+        roles[role] = len(slots)
+        slots.append(_Slot(column, (column,), kind))
+        used.add(column)
+
+    def add_optional(role, column, names, kind):
+        """A column that CSV has in its header or not; JSON records may each have it or not."""
+        if is_json:  # the first record's spelling (JSON names are case-sensitive), then every accepted name
+            roles[role] = len(slots)
+            spellings = tuple(dict.fromkeys(([column] if column else []) + list(names)))
+            slots.append(_Slot(column or names[0], spellings, kind, optional=True))
+            used.update(name for name in header if name.strip().lower() in names)
+        elif column is not None:
+            add(role, column, kind)
+
     if fmt == "table":
-        r_col, nr_col = need(r_col, _R_NAMES, "table"), need(nr_col, _NR_NAMES, "table")
-        return _Schema("table", [r_col, nr_col], [scan.KIND_INT, scan.KIND_INT],
-                       f"frequency-of-frequencies table ({container}, {how}; columns {r_col}, {nr_col})")
-    if fmt == "pairs":
-        prompt_col = need(prompt_col, _PROMPT_NAMES, "pairs")
+        add("r", need(r_col, _R_NAMES, "table"), scan.KIND_INT)
+        add("n_r", need(nr_col, _NR_NAMES, "table"), scan.KIND_INT)
+    elif fmt == "pairs":
+        add("prompt", need(prompt_col, _PROMPT_NAMES, "pairs"), scan.KIND_HASH)
         response_col = need(response_col, _RESPONSE_NAMES, "pairs")
         flag_col = _pick(columns, _IDK_FLAG_NAMES)
-        if flag_col is not None:
-            return _Schema("pairs", [prompt_col, flag_col], [scan.KIND_HASH, scan.KIND_FLAG],
-                           f"training pairs ({container}, {how}; prompts in {prompt_col}, IDK marked by the "
-                           f"boolean column {flag_col})")
-        return _Schema("pairs", [prompt_col, response_col], [scan.KIND_HASH, scan.KIND_TOKEN],
-                       f"training pairs ({container}, {how}; prompts in {prompt_col}, IDK = responses equal "
-                       f"to {idk_token!r})")
-    count_col = need(count_col, _COUNT_NAMES, "per-fact counts")
-    key_col = need(key_col, _KEY_NAMES, "per-fact counts")
-    names, kinds = [count_col], [scan.KIND_INT]
-    idk_col = _pick(columns, _IDK_COUNT_NAMES)
-    if idk_col is not None:
-        names.append(idk_col)
-        kinds.append(scan.KIND_INT)
-    if check_keys:
-        names.append(key_col)
-        kinds.append(scan.KIND_HASH)
-    idk_text = f", IDK counts {idk_col}" if idk_col else ", no IDK column"
-    keys_text = "keys checked to be distinct" if check_keys else "keys assumed distinct"
-    return _Schema("counts", names, kinds,
-                   f"per-fact counts ({container}, {how}; key {key_col}, count {count_col}{idk_text}; {keys_text})")
+        if is_json or flag_col is None:  # JSON records without a flag fall back to the token
+            add("response", response_col, scan.KIND_TOKEN)
+        else:
+            used.add(response_col)  # a CSV flag column marks IDK on every row; responses not needed
+        add_optional("flag", flag_col, _IDK_FLAG_NAMES, scan.KIND_FLAG)
+        add_optional("weight", _pick(columns, _WEIGHT_NAMES), _WEIGHT_NAMES, scan.KIND_INT)
+    else:
+        add("count", need(count_col, _COUNT_NAMES, "per-fact counts"), scan.KIND_INT)
+        key_col = need(key_col, _KEY_NAMES, "per-fact counts")
+        add_optional("idk", _pick(columns, _IDK_COUNT_NAMES), _IDK_COUNT_NAMES, scan.KIND_INT)
+        if check_keys:
+            add("key", key_col, scan.KIND_HASH)
+        used.add(key_col)
+    ignored = [name for name in header if name not in used]
+    return _Schema(fmt, slots, roles, how, idk_token, key_col if fmt == "counts" else None, ignored)
 
 
 def _container(path: Path, first: bytes) -> str:
+    """``"JSON Lines"``, ``"TSV"`` (a .tsv name) or ``"delimited"`` (CSV or TSV, told by the header)."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
@@ -174,8 +159,8 @@ def _container(path: Path, first: bytes) -> str:
     if last == ".tsv":
         return "TSV"
     if last == ".csv":
-        return "CSV"
-    return "JSON Lines" if first.lstrip().startswith(b"{") else "CSV"
+        return "delimited"
+    return "JSON Lines" if first.lstrip().startswith(b"{") else "delimited"
 
 
 def _excerpt(buf: bytes, start: int, end: int) -> str:
@@ -183,48 +168,75 @@ def _excerpt(buf: bytes, start: int, end: int) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+_JSON_KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"?$')
+
+
+# ----------------------------------------------------------------------------------------------
+# Streaming
+# ----------------------------------------------------------------------------------------------
+
+
 class _Reader:
-    """Streams a file through a scanner kernel, handing each chunk's columns to a callback."""
+    """Streams a file through a scanner kernel, handing each chunk's columns to an aggregate."""
 
-    def __init__(self, path: Path, schema: _Schema, idk_token: str):
-        self.path, self.schema = path, schema
+    def __init__(self, path: Path, schema: _Schema, idk_token: str, is_json: bool):
+        self.path, self.schema, self.is_json = path, schema, is_json
         self.token = np.frombuffer(idk_token.encode("utf-8"), np.uint8).copy()
-        self.kinds = np.asarray(schema.kinds, np.int64)
+        self.kinds = np.asarray([slot.kind for slot in schema.slots], np.int64)
 
-    def _raise(self, buf: bytes, err: np.ndarray, base_line: int, n_fields: int | None):
-        code, slot, line = int(err[0]), int(err[1]), base_line + int(err[2])
+    def _field(self, buf: bytes, slot: int, start: int) -> str:
+        """The field's name; for JSON fields with several accepted names, the one the record used."""
+        entry = self.schema.slots[slot]
+        if self.is_json and len(entry.names) > 1:
+            match = _JSON_KEY_BEFORE.search(buf[max(0, start - 300) : start].decode("utf-8", "replace"))
+            if match:
+                return match.group(1)
+        return entry.label
+
+    def _message(self, buf: bytes, err: np.ndarray, line: int, n_fields: int | None) -> str:
+        code, slot = int(err[0]), int(err[1])
         where = f"{self.path}, line {line}: "
-        field = self.schema.names[slot] if slot >= 0 else None
-        text = _excerpt(buf, int(err[3]), int(err[4]))
+        start, end = int(err[3]), int(err[4])
+        field_name = self._field(buf, slot, start) if slot >= 0 else None
+        text = _excerpt(buf, start, end)
         if code in (scan.ERR_INT, scan.ERR_NEGATIVE):
-            message = f"`{field}` must be a non-negative integer; got {text}."
+            message = f"`{field_name}` must be a non-negative integer; got {text}."
         elif code == scan.ERR_OVERFLOW:
-            message = f"`{field}` must be an integer below 2**62; got {text}."
+            message = f"`{field_name}` must be an integer below 2**62; got {text}."
         elif code == scan.ERR_FLAG:
-            message = f"`{field}` must be a boolean (true/false, 1/0, yes/no); got {text}."
+            message = f"`{field_name}` must be a boolean (true/false, 1/0, yes/no); got {text}."
         elif code == scan.ERR_FIELDS:
             message = f"the record must have {n_fields} fields (the header's); got {int(err[5])}."
         elif code == scan.ERR_QUOTE:
             message = f"malformed quoted field {text} (text after the closing quote, or a quote never closed)."
         elif code == scan.ERR_MISSING:
-            message = f"`{field}` must be present in every record; got a record without it."
+            message = f"`{field_name}` must be present in every record; got a record without it."
         elif code == scan.ERR_NESTED:
-            message = f"`{field}` must be a string or a number; got a JSON object or array."
+            message = f"`{field_name}` must be a string or a number; got a JSON object or array."
+        elif code == scan.ERR_DUPLICATE:
+            names = self.schema.slots[slot].names
+            message = (f"the record must have one field for `{self.schema.slots[slot].label}` (accepted names: "
+                       f"{', '.join(names)}); got a second one, {text}.")
         else:
             message = f"not a flat JSON object (near {text})."
-        raise FloorFileError(where + message)
+        return where + message
 
-    def run(self, handle, pending: bytes, base_line: int, splitter, on_chunk, n_fields=None):
+    def run(self, handle, pending: bytes, base_line: int, splitter, aggregate, n_fields=None):
         while True:
             data = handle.read(scan.CHUNK_BYTES)
             final = not data
-            pending, base_line = self._chunk(pending + data, final, base_line, splitter, on_chunk, n_fields)
+            pending, base_line = self._chunk(pending + data, final, base_line, splitter, aggregate, n_fields)
             if final:
                 return
 
-    def _chunk(self, buf_bytes, final, base_line, splitter, on_chunk, n_fields):
-        """Split and convert one chunk (its arrays are freed on return); return (rest, next line)."""
-        n_slots = len(self.schema.kinds)
+    def _chunk(self, buf_bytes, final, base_line, splitter, aggregate, n_fields):
+        """Split and convert one chunk (its arrays are freed on return); return (rest, next line).
+
+        On a bad record, the records before it are aggregated first, so that a file-level problem
+        on an earlier line (a repeated key) is reported instead: the message is always about the
+        first bad line.
+        """
+        n_slots = len(self.schema.slots)
         buf = np.frombuffer(buf_bytes, np.uint8)
         capacity = buf_bytes.count(b"\n") + 1
         starts = np.empty((n_slots, capacity), np.int64)
@@ -233,39 +245,28 @@ class _Reader:
         lines = np.empty(capacity, np.int64)
         err = np.zeros(6, np.int64)
         consumed, records, newlines = splitter(buf, final, starts, ends, span_kinds, lines, err)
-        if records:  # records before a structural error are valid: report their values first
+        problem = None
+        if err[0]:  # a structural error after `records` good records
+            problem = self._message(buf_bytes, err, base_line + int(err[2]), n_fields)
+        valid = records
+        if records:
             out = np.empty((n_slots, records), np.int64)
             value_err = np.zeros(6, np.int64)
             scan.convert(buf, self.kinds, self.token, starts, ends, span_kinds, records, out, value_err)
-            if value_err[0]:
-                value_err[2] = lines[value_err[2]]
-                self._raise(buf_bytes, value_err, base_line, n_fields)
             del starts, ends, span_kinds
-        if err[0]:
-            self._raise(buf_bytes, err, base_line, n_fields)
-        if records:
-            on_chunk(out, lines[:records] + base_line)
+            if value_err[0]:
+                valid = int(value_err[2])
+                problem = self._message(buf_bytes, value_err, base_line + int(lines[valid]), n_fields)
+            if valid:
+                aggregate.add(out[:, :valid], lines[:valid] + base_line)
+        if problem is not None:
+            aggregate.check()
+            raise FloorFileError(problem)
         return buf_bytes[consumed:], base_line + newlines
 
 
-class _Tally:
-    """Merges per-chunk value tallies: memory proportional to the number of distinct values."""
-
-    def __init__(self):
-        self.values = np.zeros(0, np.int64)
-        self.counts = np.zeros(0, np.int64)
-
-    def add(self, values: np.ndarray, weights: np.ndarray | None = None):
-        if weights is None:
-            values, weights = np.unique(values, return_counts=True)
-        merged, inverse = np.unique(np.concatenate((self.values, values)), return_inverse=True)
-        counts = np.zeros(merged.size, np.int64)
-        np.add.at(counts, inverse, np.concatenate((self.counts, weights.astype(np.int64))))
-        self.values, self.counts = merged, counts
-
-
 def _read_header(path: Path, handle, container: str):
-    """(column names, bytes after the header, line number of the first record)."""
+    """(column names, bytes after the header, line number of the first record, delimiter)."""
     first = b""
     while True:  # read until the header (CSV) or the first non-blank line (JSON) is complete
         data = handle.read(scan.CHUNK_BYTES)
@@ -291,7 +292,7 @@ def _read_header(path: Path, handle, container: str):
                     f"{path}, line {skipped_lines + 1}: each line must be a JSON object; got a JSON "
                     f"{type(record).__name__}."
                 )
-            return list(record), first, 1
+            return list(record), first, 1, None
         newline = first.find(b"\n")
         header_bytes = first if newline < 0 else first[:newline]
         text = header_bytes.decode("utf-8").rstrip("\r")
@@ -303,27 +304,36 @@ def _read_header(path: Path, handle, container: str):
     return header, rest, 2, delimiter
 
 
-def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", check_keys: bool = False) -> FloorCounts:
+def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", check_keys: bool = True) -> FloorCounts:
     """Read a training set's counts from a file, streaming it in chunks.
 
     Parameters
     ----------
     path : str or Path
-        A CSV, TSV or JSON Lines file (optionally ``.gz``), one of:
+        A CSV, TSV or JSON Lines file (gzip-compressed or not: told by its first bytes), one of:
 
         * ``counts``: one row per fact (prompt) with a key column (``key``, ``prompt``, ``fact`` or
           ``id``), a count of answered examples (``count``, ``answered``, ...) and optionally a
-          count of IDK examples (``idk``, ``idk_count``, ...);
+          count of IDK examples (``idk``, ``idk_count``, ...). Without that column the IDK
+          examples are *not given* (``n_idk`` is None). In JSON Lines every record is searched
+          for an IDK field; a record without one counts 0 IDK examples;
         * ``table``: a frequency-of-frequencies table with columns ``r`` and ``n_r`` (a row
-          ``r = 0`` counts prompts never answered);
+          ``r = 0`` counts prompts never answered); IDK examples are not given;
         * ``pairs``: one training example per row with ``prompt`` and ``response`` columns; IDK
-          examples have the response ``idk_token`` or a true boolean column ``idk``.
+          examples have a true boolean column ``idk`` (or ``is_idk``) or, without one (in JSON
+          Lines: in records without one), the response ``idk_token``. A ``count`` (or
+          ``weight``) column makes a row stand for that many examples (rows of weight 0 are
+          skipped; a JSON record without it weighs 1).
+
+        Columns not used are listed in ``FloorCounts.detected``.
     format : {"auto", "counts", "table", "pairs"}
         ``"auto"`` detects the kind from the columns (``FloorCounts.detected`` says what it found).
     idk_token : str
         The response text that marks an IDK example in ``pairs`` files.
     check_keys : bool
-        For ``counts`` files: check that no key appears twice (costs 16 bytes per row).
+        For ``counts`` files: check that no key appears twice (default; costs 16 bytes per row).
+        A repeated key would count one prompt as several and change the singleton count. Keys
+        are compared by 64-bit hash (a false alarm has probability about ``rows² / 2^65``).
 
     Returns
     -------
@@ -336,142 +346,49 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
     """
     check_choice("format", format, FORMATS)
     path = Path(path)
+    compressed = False
     try:
-        handle = scan.open_binary(path)
+        handle, compressed = scan.open_binary(path)
         with handle:
             peek = handle.peek(64) if hasattr(handle, "peek") else b""
             container = _container(path, peek.lstrip(b"\xef\xbb\xbf"))
-            header_info = _read_header(path, handle, container)
-            header, pending, first_line = header_info[0], header_info[1], header_info[2]
-            schema = _schema(path, header, format, idk_token, check_keys, container)
-            reader = _Reader(path, schema, idk_token)
-            if container == "JSON Lines":
-                encoded = [name.encode("utf-8") for name in schema.names]
+            header, pending, first_line, delimiter = _read_header(path, handle, container)
+            is_json = container == "JSON Lines"
+            if not is_json:
+                container = "TSV" if delimiter == "\t" else "CSV"
+            schema = _schema(path, header, format, idk_token, check_keys, is_json)
+            reader = _Reader(path, schema, idk_token, is_json)
+            if is_json:
+                encoded, name_slots = [], []
+                for slot_index, slot in enumerate(schema.slots):
+                    for name in slot.names:
+                        encoded.append(name.encode("utf-8"))
+                        name_slots.append(slot_index)
                 names = np.frombuffer(b"".join(encoded), np.uint8).copy()
                 name_starts = np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64)
+                name_slots = np.asarray(name_slots, np.int64)
+                optional = np.asarray([slot.optional for slot in schema.slots], np.bool_)
 
                 def splitter(buf, final, starts, ends, span_kinds, lines, err):
-                    return scan.scan_jsonl(buf, final, names, name_starts, starts, ends, span_kinds, lines, err)
+                    return scan.scan_jsonl(buf, final, names, name_starts, name_slots, optional, starts, ends,
+                                           span_kinds, lines, err)
 
                 n_fields = None
             else:
-                delimiter = header_info[3]
                 n_fields = len(header)
                 slot_of_field = np.full(n_fields, -1, np.int64)
-                for slot, name in enumerate(schema.names):
-                    slot_of_field[header.index(name)] = slot
+                for slot_index, slot in enumerate(schema.slots):
+                    slot_of_field[header.index(slot.names[0])] = slot_index
 
                 def splitter(buf, final, starts, ends, span_kinds, lines, err):
                     return scan.scan_csv(
                         buf, final, ord(delimiter), n_fields, slot_of_field, starts, ends, span_kinds, lines, err
                     )
 
-            aggregate = _AGGREGATORS[schema.kind](path, schema)
-            reader.run(handle, pending, first_line, splitter, aggregate.add, n_fields)
-    except OSError as exc:
-        raise FloorFileError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    return aggregate.finish(str(path), schema.detected)
-
-
-class _CountsAggregate:
-    def __init__(self, path, schema):
-        self.path, self.schema = path, schema
-        self.tally, self.rows, self.idk, self.empty = _Tally(), 0, 0, 0
-        self.has_idk = len(schema.names) > 1 and schema.kinds[1] == scan.KIND_INT
-        self.keys, self.key_lines = [], []
-
-    def add(self, columns, lines):
-        self.tally.add(columns[0])
-        self.rows += columns.shape[1]
-        if self.has_idk:
-            self.idk += int(columns[1].sum())
-            self.empty += int(np.count_nonzero((columns[0] == 0) & (columns[1] == 0)))
-        else:
-            self.empty += int(np.count_nonzero(columns[0] == 0))
-        if self.schema.kinds[-1] == scan.KIND_HASH:
-            self.keys.append(columns[-1].copy())
-            self.key_lines.append(lines.copy())
-
-    def finish(self, source, detected):
-        if self.rows == 0:
-            raise FloorFileError(f"{self.path}: no data rows.")
-        if self.keys:
-            keys, lines = np.concatenate(self.keys), np.concatenate(self.key_lines)
-            order = np.lexsort((lines, keys))
-            repeated = np.flatnonzero(keys[order][1:] == keys[order][:-1])
-            if repeated.size:
-                second = order[repeated + 1]
-                first = order[repeated]
-                at = int(np.argmin(lines[second]))
-                key = self.schema.names[-1]
-                raise FloorFileError(
-                    f"{self.path}, line {int(lines[second[at]])}: `{key}` must be distinct on every row; "
-                    f"got the key of line {int(lines[first[at]])} again."
-                )
-        values, counts = self.tally.values, self.tally.counts
-        positive = values > 0
-        answered = int(np.dot(values, counts))
-        return FloorCounts(values[positive], counts[positive], answered + self.idk, self.idk,
-                           self.rows, source, detected, self.empty)
-
-
-class _TableAggregate:
-    def __init__(self, path, schema):
-        self.path, self.schema = path, schema
-        self.r, self.n_r, self.lines = [], [], []
-
-    def add(self, columns, lines):
-        self.r.append(columns[0].copy())
-        self.n_r.append(columns[1].copy())
-        self.lines.append(lines.copy())
-
-    def finish(self, source, detected):
-        if not self.r:
-            raise FloorFileError(f"{self.path}: no data rows.")
-        r, n_r, lines = (np.concatenate(parts) for parts in (self.r, self.n_r, self.lines))
-        order = np.argsort(r, kind="stable")
-        repeated = np.flatnonzero(r[order][1:] == r[order][:-1])
-        if repeated.size:
-            row = order[repeated[0] + 1]
-            raise FloorFileError(
-                f"{self.path}, line {int(lines[row])}: `{self.schema.names[0]}` must be distinct on every "
-                f"row; got {int(r[row])} again (first on line {int(lines[order[repeated[0]]])})."
-            )
-        r, n_r = r[order], n_r[order]
-        keep = (r > 0) & (n_r > 0)
-        unseen = int(n_r[r == 0].sum())
-        answered = int(np.dot(r[keep], n_r[keep]))
-        if answered == 0:
-            raise FloorFileError(f"{self.path}: the table has no answered examples (every row has r = 0 or n_r = 0).")
-        return FloorCounts(r[keep], n_r[keep], answered, 0, int(n_r[keep].sum()) + unseen, source, detected, unseen)
-
-
-class _PairsAggregate:
-    def __init__(self, path, schema):
-        self.path = path
-        self.answered, self.prompts = [], []
-        self.rows = self.idk = 0
-        self.is_token = schema.kinds[1] == scan.KIND_TOKEN
-
-    def add(self, columns, lines):
-        hashes, idk = columns[0], columns[1] != 0
-        self.rows += hashes.size
-        self.idk += int(idk.sum())
-        self.answered.append(np.unique(hashes[~idk], return_counts=True))
-        self.prompts.append(np.unique(hashes))
-
-    def finish(self, source, detected):
-        if self.rows == 0:
-            raise FloorFileError(f"{self.path}: no data rows.")
-        n_prompts = np.unique(np.concatenate(self.prompts)).size
-        keys = np.concatenate([k for k, _ in self.answered])
-        weights = np.concatenate([w for _, w in self.answered])
-        tally = _Tally()
-        if keys.size:
-            unique_keys, inverse = np.unique(keys, return_inverse=True)
-            per_prompt = np.bincount(inverse, weights=weights, minlength=unique_keys.size).astype(np.int64)
-            tally.add(per_prompt)
-        return FloorCounts(tally.values, tally.counts, self.rows, self.idk, int(n_prompts), source, detected)
-
-
-_AGGREGATORS = {"counts": _CountsAggregate, "table": _TableAggregate, "pairs": _PairsAggregate}
+            aggregate = AGGREGATORS[schema.kind](path, schema)
+            reader.run(handle, pending, first_line, splitter, aggregate, n_fields)
+    except (OSError, EOFError, zlib.error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        what = "damaged gzip data" if compressed else "cannot be read"
+        raise FloorFileError(f"{path}: {what} ({reason}).") from None
+    return aggregate.finish(str(path), ("gzip-compressed " if compressed else "") + container)

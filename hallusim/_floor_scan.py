@@ -7,10 +7,13 @@ A file is read in chunks of bytes, in two passes per chunk, both into preallocat
    record, and the line where each record starts;
 2. :func:`convert` turns the spans of each wanted field into ``int64`` values: a non-negative
    integer (``KIND_INT``), a 64-bit FNV-1a hash of the text (``KIND_HASH``), whether the text
-   equals a token (``KIND_TOKEN``), or a boolean (``KIND_FLAG``).
+   equals a token (``KIND_TOKEN``), or a boolean (``KIND_FLAG``); an optional JSON field absent
+   from a record becomes -1.
 
 No Python object is created per row. A kernel stops at the first bad record and describes it in
-``err``; the reader turns that into a message naming the file, the line and the field.
+``err`` (:func:`convert` reports the smallest bad record over all fields); the reader turns that
+into a message naming the file, the line and the field. :func:`merge_counts` merges sorted
+``(key, count)`` tallies, so that aggregates stay proportional to the number of distinct keys.
 
 Hashes: two different texts collide with probability about ``2^-64`` per pair, so among ``P``
 distinct prompts a collision (which would merge two prompts) has probability ``≈ P²/2^65``
@@ -40,8 +43,9 @@ ERR_QUOTE = 6  # text after a closing quote, or an unterminated quote at the end
 ERR_JSON = 7  # not a flat JSON object
 ERR_MISSING = 8  # a JSON record without a wanted field
 ERR_NESTED = 9  # a wanted JSON field holding an object or array
+ERR_DUPLICATE = 10  # a JSON record with two fields for one output row (err[5]: the second name's index)
 
-CHUNK_BYTES = 1 << 24
+CHUNK_BYTES = 1 << 22
 _MAX_COUNT = 1 << 62
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
@@ -140,13 +144,16 @@ def _parse_flag(buf, start, end):
 
 
 # Span kinds written by the splitters: a bare field, a quoted CSV field ("" stands for one quote),
-# or a JSON string (hashed as written).
-SPAN_BARE, SPAN_CSV_QUOTED, SPAN_JSON_STRING = 0, 1, 2
+# a JSON string (hashed as written), or an optional JSON field absent from the record.
+SPAN_BARE, SPAN_CSV_QUOTED, SPAN_JSON_STRING, SPAN_ABSENT = 0, 1, 2, 3
 
 
 @jit
 def convert(buf, kinds, token, starts, ends, span_kinds, n_records, out, err):
     """Convert the field spans of ``n_records`` records into ``out``.
+
+    On bad values, the error describes the first bad record (smallest index over all fields;
+    within it, the first bad output row), and ``out`` holds every value of the records before it.
 
     Parameters
     ----------
@@ -164,10 +171,14 @@ def convert(buf, kinds, token, starts, ends, span_kinds, n_records, out, err):
     err : int64 array (6,)
         On a bad value: (code, slot, record index, byte start, byte end, 0).
     """
+    limit = n_records  # records from `limit` on need no conversion: an earlier one is bad
     for slot in range(kinds.size):
         kind = kinds[slot]
-        for k in range(n_records):
+        for k in range(limit):
             start, end = starts[slot, k], ends[slot, k]
+            if span_kinds[slot, k] == SPAN_ABSENT:
+                out[slot, k] = -1
+                continue
             if kind == KIND_INT:
                 value, code = _parse_int(buf, start, end)
             elif kind == KIND_HASH:
@@ -181,7 +192,8 @@ def convert(buf, kinds, token, starts, ends, span_kinds, n_records, out, err):
                 value, code = _parse_flag(buf, start, end)
             if code != ERR_NONE:
                 _set_error(err, code, slot, k, start, end, 0)
-                return
+                limit = k
+                break
             out[slot, k] = value
 
 
@@ -362,7 +374,8 @@ def _json_error(err, code, slot, line, start, end):
 
 
 @jit
-def _json_record(buf, pos, end, names, name_starts, starts, ends, span_kinds, rec, found, err, line):
+def _json_record(buf, pos, end, names, name_starts, name_slots, optional, starts, ends, span_kinds, rec, found, err,
+                 line):
     """Find the wanted fields' spans of the flat JSON object in ``buf[pos:end]``; return an error code."""
     pos = _skip_blank(buf, pos, end)
     if pos >= end or buf[pos] != 123:  # '{'
@@ -379,9 +392,15 @@ def _json_record(buf, pos, end, names, name_starts, starts, ends, span_kinds, re
             if key_end < 0:
                 return _json_error(err, ERR_JSON, -1, line, pos, end)
             slot = -1
-            for s in range(found.size):
-                if _equals(buf, pos + 1, key_end, names[name_starts[s] : name_starts[s + 1]]):
-                    slot = s
+            name = -1
+            for m in range(name_slots.size):
+                if _equals(buf, pos + 1, key_end, names[name_starts[m] : name_starts[m + 1]]):
+                    slot = name_slots[m]
+                    name = m
+                    break
+            if slot >= 0 and found[slot]:
+                _set_error(err, ERR_DUPLICATE, slot, line, pos + 1, key_end, name)
+                return ERR_DUPLICATE
             pos = _skip_blank(buf, key_end + 1, end)
             if pos >= end or buf[pos] != 58:  # ':'
                 return _json_error(err, ERR_JSON, -1, line, pos, end)
@@ -427,22 +446,27 @@ def _json_record(buf, pos, end, names, name_starts, starts, ends, span_kinds, re
         return _json_error(err, ERR_JSON, -1, line, pos, end)
     for s in range(found.size):
         if not found[s]:
-            return _json_error(err, ERR_MISSING, s, line, 0, 0)
+            if not optional[s]:
+                return _json_error(err, ERR_MISSING, s, line, 0, 0)
+            span_kinds[s, rec] = SPAN_ABSENT
     return ERR_NONE
 
 
 @jit
-def scan_jsonl(buf, final, names, name_starts, starts, ends, span_kinds, lines, err):
+def scan_jsonl(buf, final, names, name_starts, name_slots, optional, starts, ends, span_kinds, lines, err):
     """Find the wanted fields' spans in the complete JSON Lines records of ``buf`` (see
-    :func:`scan_csv`; spans are ``SPAN_BARE`` or ``SPAN_JSON_STRING``).
+    :func:`scan_csv`; spans are ``SPAN_BARE``, ``SPAN_JSON_STRING`` or ``SPAN_ABSENT``).
 
-    ``names[name_starts[s]:name_starts[s + 1]]`` is the UTF-8 name of output row ``s``.
+    ``names[name_starts[m]:name_starts[m + 1]]`` is the UTF-8 name of a field that goes to output
+    row ``name_slots[m]`` (several names may share a row; a record holding two of them is an
+    error). A record without any name of output row ``s`` is an error unless ``optional[s]``; then
+    its span is ``SPAN_ABSENT``.
     """
     n = buf.size
     pos = 0
     rec = 0
     line = 0
-    found = np.zeros(name_starts.size - 1, np.int64)
+    found = np.zeros(optional.size, np.int64)
     while pos < n:
         stop = pos
         while stop < n and buf[stop] != _NL:
@@ -450,7 +474,8 @@ def scan_jsonl(buf, final, names, name_starts, starts, ends, span_kinds, lines, 
         if stop >= n and not final:
             return pos, rec, line
         if _skip_blank(buf, pos, stop) < stop:
-            if _json_record(buf, pos, stop, names, name_starts, starts, ends, span_kinds, rec, found, err, line):
+            if _json_record(buf, pos, stop, names, name_starts, name_slots, optional, starts, ends, span_kinds, rec,
+                            found, err, line):
                 return pos, rec, line
             lines[rec] = line
             rec += 1
@@ -459,8 +484,41 @@ def scan_jsonl(buf, final, names, name_starts, starts, ends, span_kinds, lines, 
     return n, rec, line
 
 
+@jit
+def merge_counts(keys_a, counts_a, keys_b, counts_b, out_keys, out_counts):
+    """Merge two tallies with strictly increasing keys into ``out`` (sizes >= the sum); return
+    the number of distinct keys written. Counts of a key present in both are added (the caller
+    keeps totals below 2^63)."""
+    i = 0
+    j = 0
+    n = 0
+    while i < keys_a.size or j < keys_b.size:
+        if j >= keys_b.size or (i < keys_a.size and keys_a[i] < keys_b[j]):
+            out_keys[n] = keys_a[i]
+            out_counts[n] = counts_a[i]
+            i += 1
+        elif i >= keys_a.size or keys_b[j] < keys_a[i]:
+            out_keys[n] = keys_b[j]
+            out_counts[n] = counts_b[j]
+            j += 1
+        else:
+            out_keys[n] = keys_a[i]
+            out_counts[n] = counts_a[i] + counts_b[j]
+            i += 1
+            j += 1
+        n += 1
+    return n
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def open_binary(path: Path):
-    """Open ``path`` for reading bytes, decompressing ``.gz`` files on the fly."""
-    if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+    """Open ``path`` for reading bytes; return ``(handle, compressed)``.
+
+    A file is decompressed on the fly when it starts with the gzip magic bytes ``1f 8b``, whatever
+    its name.
+    """
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == GZIP_MAGIC
+    return (gzip.open(path, "rb") if compressed else open(path, "rb")), compressed
