@@ -3,14 +3,18 @@
 Two files of ``--rows`` rows (default 10^7) are generated once under ``--dir``:
 
 * ``counts.csv``: per-fact counts ``key,count,idk`` with Zipf-like counts (aggregated input);
-* ``pairs.csv``: raw training pairs ``prompt,response`` with 10% IDK responses (one row per example).
+* ``pairs.csv``: raw training pairs ``prompt,response`` with 10% IDK responses (one row per example);
+* ``distinct.csv``: raw pairs whose prompts are all distinct (the worst case for the per-prompt
+  tally, which then holds one entry per row).
 
 Each reader computes the same statistics (frequency of frequencies of answered counts, N, IDK
 examples, distinct prompts), in a fresh subprocess: hallusim (JIT compiled in a warm-up run on a
-tiny file, compile time reported apart), the standard-library ``csv`` module with a ``Counter``,
-and ``pandas.read_csv`` + ``value_counts``. Reported: seconds, the ratio to hallusim, and the
-peak resident memory of each process and its growth while reading (over the process's memory
-after imports and warm-up). Run: ``python benchmarks/bench_floor.py [--rows N]``.
+tiny file, compile time reported apart; on the counts file both with its default key check and
+with ``check_keys=False``), the standard-library ``csv`` module with a ``Counter``, and
+``pandas.read_csv`` + ``value_counts``. Reported: seconds, the ratio to hallusim, and the peak
+resident memory of each process and its growth while reading (over the process's memory after
+imports and warm-up). ``--chunk-mib 1,4,16`` also times hallusim at other chunk sizes
+(``hallusim._floor_scan.CHUNK_BYTES``). Run: ``python benchmarks/bench_floor.py [--rows N]``.
 """
 
 from __future__ import annotations
@@ -39,11 +43,12 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _write_files(directory: Path, rows: int) -> tuple[Path, Path]:
+def _write_files(directory: Path, rows: int) -> tuple[Path, Path, Path]:
     import numpy as np
 
     directory.mkdir(parents=True, exist_ok=True)
     counts_path, pairs_path = directory / f"counts_{rows}.csv", directory / f"pairs_{rows}.csv"
+    distinct_path = directory / f"distinct_{rows}.csv"
     rng = np.random.default_rng(0)
     block = 1_000_000
     if not counts_path.exists():
@@ -68,7 +73,15 @@ def _write_files(directory: Path, rows: int) -> tuple[Path, Path]:
                                    for p, i in zip(prompt.tolist(), idk.tolist())))
                 fh.write("\n")
         pairs_path.with_suffix(".tmp").rename(pairs_path)
-    return counts_path, pairs_path
+    if not distinct_path.exists():
+        with open(distinct_path.with_suffix(".tmp"), "w") as fh:
+            fh.write("prompt,response\n")
+            for start in range(0, rows, block):
+                stop = min(rows, start + block)
+                fh.write("\n".join(f"When was person {i} born?,day {i % 365}" for i in range(start, stop)))
+                fh.write("\n")
+        distinct_path.with_suffix(".tmp").rename(distinct_path)
+    return counts_path, pairs_path, distinct_path
 
 
 def _summary(r, n_r, n_examples, n_idk, n_prompts) -> dict:
@@ -76,13 +89,18 @@ def _summary(r, n_r, n_examples, n_idk, n_prompts) -> dict:
             "n_examples": int(n_examples), "n_idk": int(n_idk), "n_prompts": int(n_prompts)}
 
 
-def worker(impl: str, kind: str, path: str) -> dict:
+def worker(impl: str, kind: str, path: str, chunk_bytes: str = "0") -> dict:
     compile_seconds = 0.0
     base_mib = _rss_mib()
-    if impl == "hallusim":
+    if impl.startswith("hallusim"):
         import tempfile
 
+        from hallusim import _floor_scan
         from hallusim.floor import read_floor_counts
+
+        if int(chunk_bytes):
+            _floor_scan.CHUNK_BYTES = int(chunk_bytes)
+        check_keys = impl != "hallusim-nocheck"
 
         with tempfile.TemporaryDirectory() as tmp:  # warm-up: compile (or load) the kernels
             tiny = Path(tmp) / "tiny.csv"
@@ -92,7 +110,7 @@ def worker(impl: str, kind: str, path: str) -> dict:
             compile_seconds = time.perf_counter() - start
         base_mib = _rss_mib()
         start = time.perf_counter()
-        c = read_floor_counts(path)
+        c = read_floor_counts(path, check_keys=check_keys)
         seconds = time.perf_counter() - start
         result = _summary(c.r, c.n_r, c.n_examples, c.n_idk, c.n_prompts)
     elif impl == "csv":
@@ -150,31 +168,39 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10**7)
     parser.add_argument("--dir", default="/tmp/hallusim_bench_floor")
     parser.add_argument("--skip-csv", action="store_true", help="skip the (slow) csv-module baseline")
-    parser.add_argument("--worker", nargs=3, metavar=("IMPL", "KIND", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--chunk-mib", default="", help="also time hallusim at these chunk sizes (MiB, comma-separated)")
+    parser.add_argument("--worker", nargs=4, metavar=("IMPL", "KIND", "PATH", "CHUNK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return 0
     start = time.perf_counter()
-    counts_path, pairs_path = _write_files(Path(args.dir), args.rows)
-    print(f"files ready in {time.perf_counter() - start:.1f} s: {counts_path} ({counts_path.stat().st_size / 2**20:.0f} MiB), "
-          f"{pairs_path} ({pairs_path.stat().st_size / 2**20:.0f} MiB)")
+    paths = _write_files(Path(args.dir), args.rows)
+    print(f"files ready in {time.perf_counter() - start:.1f} s: "
+          + ", ".join(f"{path} ({path.stat().st_size / 2**20:.0f} MiB)" for path in paths))
     import importlib.util
 
-    impls = ["hallusim", "pandas"] if importlib.util.find_spec("pandas") else ["hallusim"]
+    from hallusim import _floor_scan
+
+    print(f"hallusim chunk: {_floor_scan.CHUNK_BYTES / 2**20:g} MiB")
+    baselines = ["pandas"] if importlib.util.find_spec("pandas") else []
     if not args.skip_csv:
-        impls.append("csv")
-    for kind, path in (("counts", counts_path), ("pairs", pairs_path)):
+        baselines.append("csv")
+    chunks = [int(float(c) * 2**20) for c in args.chunk_mib.split(",") if c.strip()]
+    for label, kind, path in zip(("counts", "pairs", "pairs*"), ("counts", "pairs", "pairs"), paths):
         runs = {}
-        for impl in impls:
-            out = subprocess.run([sys.executable, __file__, "--worker", impl, kind, str(path)],
+        impls = [("hallusim", 0)] + ([("hallusim-nocheck", 0)] if kind == "counts" else [])
+        impls += [("hallusim", c) for c in chunks] + [(b, 0) for b in baselines]
+        for impl, chunk in impls:
+            out = subprocess.run([sys.executable, __file__, "--worker", impl, kind, str(path), str(chunk)],
                                  capture_output=True, text=True, check=True, env=dict(os.environ))
-            runs[impl] = json.loads(out.stdout)
+            name = impl if not chunk else f"{impl}@{chunk / 2**20:g}MiB"
+            runs[name] = json.loads(out.stdout)
         base = runs["hallusim"]
         for impl, run in runs.items():
             agree = "same result" if run["result"] == base["result"] else f"DIFFERENT RESULT {run['result']}"
-            extra = f", compile {run['compile_seconds']:.2f} s" if impl == "hallusim" else ""
-            print(f"{kind:6s} {args.rows:.0e} rows  {impl:8s} {run['seconds']:7.2f} s  "
+            extra = f", compile {run['compile_seconds']:.2f} s" if impl.startswith("hallusim") else ""
+            print(f"{label:6s} {args.rows:.0e} rows  {impl:16s} {run['seconds']:7.2f} s  "
                   f"({run['seconds'] / base['seconds']:5.1f}x hallusim)  peak RSS {run['peak_mib']:5.0f} MiB "
                   f"(+{run['read_mib']:4.0f} MiB while reading){extra}  {agree}")
     return 0

@@ -55,7 +55,7 @@ def add_parser(subparsers) -> None:
                         "assume there were none")
     parser.add_argument("--check-keys", dest="check_keys", action=argparse.BooleanOptionalAction, default=True,
                         help="counts files: check that no key repeats, since a repeated key changes the singleton "
-                        "count (default: on; costs 16 bytes of memory per row; --no-check-keys skips it)")
+                        "count (default: on; costs about 20 bytes of memory per row; --no-check-keys skips it)")
     parser.add_argument("--confidence", type=float, default=1.96,
                         help="Simple Good-Turing switch multiplier (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")

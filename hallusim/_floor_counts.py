@@ -3,8 +3,8 @@
 :class:`FloorCounts` holds a training set's sufficient statistics for Theorem 2. The aggregates
 (one per file format) take the columns of each chunk from :mod:`hallusim._floor_read` and merge
 them into running sorted tallies (:func:`hallusim._floor_scan.merge_counts`): memory proportional
-to the number of distinct counts (counts files, tables) or distinct prompts (pairs), plus 16 bytes
-per row while the keys of a counts file are checked to be distinct. Totals are exact Python ints,
+to the number of distinct counts (counts files, tables) or distinct prompts (pairs), plus 12 bytes
+per row (20 at the final check) while the keys of a counts file are checked to be distinct. Totals are exact Python ints,
 refused above 2^63 − 1 rather than wrapped.
 """
 
@@ -196,9 +196,10 @@ class _CountsAggregate(_Aggregate):
             self.empty += int(np.count_nonzero((counts == 0) & (idk <= 0)))
         else:
             self.empty += int(np.count_nonzero(counts == 0))
-        if self.key_slot is not None:
+        if self.key_slot is not None:  # 8 bytes of hash and (usually) 4 of line offset per row
             self.keys.append(columns[self.key_slot].copy())
-            self.key_lines.append(lines.copy())
+            offsets = lines - lines[0]
+            self.key_lines.append((int(lines[0]), offsets.astype(np.int32) if offsets[-1] < 2**31 else offsets))
 
     def check(self):
         if not self.keys:
@@ -210,7 +211,8 @@ class _CountsAggregate(_Aggregate):
         if not repeated.size:
             return
         found_keys = np.concatenate([part[np.isin(part, repeated)] for part in self.keys])
-        found_lines = np.concatenate([lines[np.isin(part, repeated)] for part, lines in zip(self.keys, self.key_lines)])
+        found_lines = np.concatenate([base + offsets[np.isin(part, repeated)].astype(np.int64)
+                                      for part, (base, offsets) in zip(self.keys, self.key_lines)])
         order = np.lexsort((found_lines, found_keys))
         found_keys, found_lines = found_keys[order], found_lines[order]
         second = np.flatnonzero(found_keys[1:] == found_keys[:-1]) + 1

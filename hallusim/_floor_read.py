@@ -4,8 +4,8 @@ The byte-level work is done by the Numba kernels of :mod:`hallusim._floor_scan`;
 reads the header, picks the columns and feeds chunks through the kernels to the aggregates of
 :mod:`hallusim._floor_counts`, which merge them into running sorted tallies: memory proportional
 to the number of distinct counts for aggregated input, to the number of distinct prompts for raw
-pairs, plus 16 bytes per row while the keys of a counts file are checked to be distinct (the
-default).
+pairs, plus about 20 bytes per row while the keys of a counts file are checked to be distinct
+(the default).
 """
 
 from __future__ import annotations
@@ -331,7 +331,8 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
     idk_token : str
         The response text that marks an IDK example in ``pairs`` files.
     check_keys : bool
-        For ``counts`` files: check that no key appears twice (default; costs 16 bytes per row).
+        For ``counts`` files: check that no key appears twice (default; costs about 20 bytes of memory
+        per row: a 64-bit hash and a line offset kept while reading, and a sorted copy of the hashes).
         A repeated key would count one prompt as several and change the singleton count. Keys
         are compared by 64-bit hash (a false alarm has probability about ``rows² / 2^65``).
 
