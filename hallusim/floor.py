@@ -1,13 +1,16 @@
 """The hallucination floor of a training set, from its counts alone (``hallusim floor``).
 
-Theorem 2 of Kalai et al. (2025) says that on arbitrary facts (Definition 1) a calibrated model
-(δ = 0) trained on ``N`` examples errs with probability at least
-``sr − 2/min_c |E_c| − 6 ln(3N/γ)/√N``, where ``sr`` is the singleton rate (Definition 2), and
-that the calibrated learner of Appendix B errs at most ``sr − sr/(L + 1) + 5 sqrt(ln(5/γ)/N)``.
-Both only need counts: how many answered examples each prompt has, and how many IDK examples
-there are (when the input does not say, the report says which figures assume there were none). This module reads them from a file (per-fact counts, a frequency-of-frequencies table
-or raw (prompt, response) pairs), estimates the missing mass (Good–Turing, Simple Good–Turing)
-with its confidence interval (Corollary 3, Lemma 1), and evaluates both bounds.
+Theorem 2 of Kalai et al. (2025) says that on arbitrary facts (Definition 1), for any learning
+algorithm, with probability at least ``1 − γ`` over the facts and the ``N`` training examples, the
+model it outputs errs with probability at least ``sr − 2/min_c |E_c| − 6 ln(3N/γ)/√N − δ``, where
+``sr`` is the singleton rate (Definition 2) and ``δ`` the model's calibration gap (0 for a
+calibrated model); and that, also with probability at least ``1 − γ``, the calibrated learner of
+Appendix B errs at most ``sr − sr/(L + 1) + 5 sqrt(ln(5/γ)/N)``. Both only need counts: how many
+answered examples each prompt has, and how many IDK examples there are (when the input does not
+say, the report says which figures assume there were none). This module reads them from a file
+(per-fact counts, a frequency-of-frequencies table or raw (prompt, response) pairs), estimates the
+missing mass (Good–Turing, Simple Good–Turing) with its confidence interval (Corollary 3,
+Lemma 1), and evaluates both bounds.
 """
 
 from __future__ import annotations
@@ -226,8 +229,8 @@ def _reading(report_counts: FloorCounts, sr, lower, slack, upper, gamma, min_err
         upper_text = (f"; separately, also with probability at least {level}, the calibrated learner of Appendix B "
                       f"errs at most {upper:.2%} (both statements hold together with probability at least {both}, "
                       "by a union bound)") if upper < 1 else ""
-        text = (f"For any training algorithm, with probability at least {level} over training sets drawn like this "
-                f"one (N = {n:,}), the model it trains errs with probability at least {lower:.2%} minus its "
+        text = (f"For any training algorithm, with probability at least {level} over the facts and training sets "
+                f"drawn like this one (N = {n:,}), the model it trains errs with probability at least {lower:.2%} minus its "
                 f"calibration gap delta on prompts drawn like these (Theorem 2; at least {lower:.2%} if it is "
                 f"calibrated, delta = 0){upper_text}.")
     else:
