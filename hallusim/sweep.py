@@ -29,6 +29,7 @@ captures) and of the hallusim sources: rows made by other code are never mixed i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -209,7 +210,29 @@ def _processes(func, tasks, root_seed, n_workers, numba_threads):
         )
 
 
-def _dask_client(scheduler, n_jobs: int):
+@contextlib.contextmanager
+def _numba_threads_in_environ(threads: int):
+    """``NUMBA_NUM_THREADS=threads`` in this process's environment for the duration, then restored.
+
+    Worker processes started inside the block inherit it from their first instruction on: a
+    spawned worker imports the parent's main module (and with it hallusim and Numba) before
+    Dask applies a ``LocalCluster``'s ``env=``, so ``env=`` alone leaves Numba configured with
+    the parent's thread count while the environment says otherwise, and the worker's next
+    compilation fails. The parent's own value is restored (or removed) right after, because a
+    changed ``NUMBA_NUM_THREADS`` makes the parent's next compilation fail in the same way.
+    """
+    previous = os.environ.get("NUMBA_NUM_THREADS")
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("NUMBA_NUM_THREADS", None)
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = previous
+
+
+def _dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
     """(client, cleanup) for ``scheduler``; cleanup closes what this function opened."""
     try:
         from distributed import Client, LocalCluster
@@ -221,18 +244,16 @@ def _dask_client(scheduler, n_jobs: int):
         return scheduler, lambda: None
     if scheduler == "local":
         n_workers = n_jobs if n_jobs > 1 else available_cores()
-        threads = max(1, available_cores() // n_workers)
-        # `env` is applied inside each worker process before it imports Numba; the nanny's
-        # "pre-spawn-environ" would instead be written into this process's own environment,
-        # and a changed NUMBA_NUM_THREADS makes Numba's next compilation fail here.
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=40,
-            env={"NUMBA_NUM_THREADS": str(threads)},
-        )
+        threads = numba_threads or max(1, available_cores() // n_workers)
+        with _numba_threads_in_environ(threads):
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+                env={"NUMBA_NUM_THREADS": str(threads)},  # for workers the nannies restart later
+            )
         client = Client(cluster)
 
         def cleanup():
@@ -271,7 +292,7 @@ def _dask_threads(client, numba_threads) -> dict:
 def _dask(func, tasks, root_seed, scheduler, n_jobs, numba_threads):
     from distributed import as_completed
 
-    client, cleanup = _dask_client(scheduler, n_jobs)
+    client, cleanup = _dask_client(scheduler, n_jobs, numba_threads)
     try:
         threads = _dask_threads(client, numba_threads)
         [remote_func] = client.scatter([func], broadcast=True, hash=False)

@@ -143,6 +143,66 @@ def test_dask_local_cluster_gives_the_serial_rows():
     assert os.environ.get("NUMBA_NUM_THREADS") == before
 
 
+DASK_COMPILE_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+
+    import hallusim  # spawned workers re-import this script, hence hallusim and Numba, first
+    import numba
+    from hallusim.sweep import sweep
+
+
+    def compile_in_worker(params, seed_seq):
+        # sweep has launched the worker's Numba threads (set_num_threads); a fresh compilation
+        # now re-reads NUMBA_NUM_THREADS and fails if it disagrees with the imported config
+        @numba.njit(parallel=True, cache=False)
+        def total(n):
+            acc = 0
+            for i in numba.prange(n):
+                acc += i
+            return acc
+
+        return {
+            "total": int(total(params["n"])),
+            "config_threads": numba.config.NUMBA_NUM_THREADS,
+            "threads": numba.get_num_threads(),
+        }
+
+
+    if __name__ == "__main__":
+        before = os.environ.get("NUMBA_NUM_THREADS")
+        rows = sweep(compile_in_worker, {"n": [10, 20, 30, 40]}, scheduler="local", n_jobs=2, progress="off")
+
+        @numba.njit(cache=False)
+        def twice(x):  # and the parent still compiles afterwards
+            return 2 * x
+
+        print(json.dumps({"rows": rows, "env_after": os.environ.get("NUMBA_NUM_THREADS"),
+                          "env_before": before, "parent": twice(21)}))
+    """
+)
+
+
+def test_dask_workers_compile_numba_kernels_when_the_main_script_imports_hallusim(tmp_path):
+    """The ``hallusim run --scheduler local`` crash: workers re-import the main script, and with
+    it Numba, before LocalCluster's ``env=`` is applied; their next compilation raised
+    "Cannot set NUMBA_NUM_THREADS to a different value once the threads have been launched"."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "dask_compile.py"
+    script.write_text(DASK_COMPILE_SCRIPT)
+    env = {key: value for key, value in os.environ.items() if key != "NUMBA_NUM_THREADS"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba-cache")  # nothing compiled yet
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = max(1, available_cores() // 2)
+    assert [r["total"] for r in result["rows"]] == [n * (n - 1) // 2 for n in (10, 20, 30, 40)]
+    assert {r["config_threads"] for r in result["rows"]} == {expected}
+    assert {r["threads"] for r in result["rows"]} == {expected}
+    assert result["env_before"] is None and result["env_after"] is None  # parent's environment untouched
+    assert result["parent"] == 42
+
+
 def test_dask_workers_get_their_numba_thread_limit():
     pytest.importorskip("distributed")
     rows = sweep(numba_threads_seen, {"i": [0, 1]}, scheduler="local", n_jobs=2, progress="off")
