@@ -171,7 +171,9 @@ def _parse_rows(path: Path, text: str) -> tuple[list[dict], list[str]]:
     """Rows and column names of the complete lines ``text`` of results file ``path``."""
     if format_of(path) == "jsonl":
         rows, columns = [], {}
-        for number, line in enumerate(text.splitlines(), start=1):
+        # only "\n" ends a row: str.splitlines would also split at U+2028, U+2029 and \x85,
+        # which JSON (written with ensure_ascii=False) leaves unescaped inside strings
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

@@ -57,6 +57,19 @@ TRICKY_ROWS = [
     },
     {"i": 3, "x": 3.25, "tiny": 0.0, "big": 1, "flag": False, "none": None, "text": "", "seq": [None], "nan": 1.0, "inf": 2.0},
     {"i": 4, "x": 4.0, "tiny": 0.0, "big": 1, "flag": False, "none": None, "text": "true", "seq": [], "nan": 1.0, "inf": 2.0},
+    {
+        # line breaks for str.splitlines but not for JSON: unescaped with ensure_ascii=False
+        "i": 5,
+        "x": 5.0,
+        "tiny": 0.0,
+        "big": 1,
+        "flag": True,
+        "none": None,
+        "text": "line\u2028separator\u2029paragraph\x85next\x0bvt\x0cff\x1cfs\x1dgs\x1ers",
+        "seq": ["\u2028", "\x85"],
+        "nan": 1.0,
+        "inf": 2.0,
+    },
 ]
 
 
@@ -95,6 +108,21 @@ def test_write_table_round_trip_and_atomicity(tmp_path, suffix):
     assert all(same(w, r) for w, r in zip(TRICKY_ROWS, table.rows))
     assert table.provenance["config"] == {"a": 1} and table.provenance["rows"] == len(TRICKY_ROWS)
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, provenance_path(path).name])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_resume_reads_back_texts_with_unicode_line_separators(tmp_path, suffix):
+    path = tmp_path / f"rows{suffix}"
+    with ResultStore(path, columns=["i"]) as store:
+        for row in TRICKY_ROWS[:3]:
+            store.append(row)
+    with ResultStore(path, columns=["i"]) as store:  # resume, then append the rest
+        assert len(store.rows) == 3
+        for row in TRICKY_ROWS[3:]:
+            store.append(row)
+    with ResultStore(path, columns=["i"]) as store:  # and resume once more after them
+        assert len(store.rows) == len(TRICKY_ROWS)
+    assert all(same(w, r) for w, r in zip(TRICKY_ROWS, read_rows(path)))
 
 
 def test_numpy_values_become_plain_data():
