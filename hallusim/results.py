@@ -10,7 +10,8 @@ A results file holds one row per line, as JSON Lines (``.jsonl``) or CSV (``.csv
 
 Beside every file ``X.ext`` sits ``X.ext.provenance.json``, rewritten atomically (temporary
 file, then rename): the hallusim, numpy, numba and Python versions, the git commit of the
-hallusim source tree when there is one, the command line, the root seed, and the start and end
+hallusim source tree (or, for a non-editable install, of the working directory) when there is
+one, the command line, the root seed, and the start and end
 time of every session that wrote to the file.
 
 CSV cells hold JSON values (numbers, ``true``/``false``, ``null``, lists), and plain text as is;
@@ -368,26 +369,44 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-@functools.lru_cache(maxsize=1)
-def _git_state() -> tuple:
-    """(commit, dirty) of the git work tree holding the hallusim sources, or (None, None)."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return None, None
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent  # the clone, for an editable install
+
+
+@functools.lru_cache(maxsize=8)
+def _git_state_at(folder: str) -> tuple:
+    """(commit, dirty, top-level folder) of the git work tree holding ``folder``, or Nones."""
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
+        top, commit = subprocess.run(
+            ["git", "-C", folder, "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.split()
         status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
             timeout=10,
             check=True,
         ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return commit or None, bool(status.strip())
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None, None, None
+    return commit, bool(status.strip()), top
+
+
+def _git_state() -> tuple:
+    """(commit, dirty, repository) of the hallusim sources' git work tree (an editable install),
+    else of the working directory's (a ``pip install .`` from a clone, run inside it)."""
+    if (_SOURCE_ROOT / ".git").exists():
+        state = _git_state_at(str(_SOURCE_ROOT))
+        if state[0] is not None:
+            return state
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working directory was removed
+        return None, None, None
+    return _git_state_at(cwd)
 
 
 def environment() -> dict:
@@ -396,8 +415,10 @@ def environment() -> dict:
     Returns
     -------
     dict
-        ``hallusim``, ``numpy``, ``numba``, ``python`` versions, ``platform``, ``git_commit``
-        and ``git_dirty`` (``None`` outside a git work tree) and ``command`` (the command line).
+        ``hallusim``, ``numpy``, ``numba``, ``python`` versions, ``platform``; ``git_commit``,
+        ``git_dirty`` and ``git_repository`` of the git work tree holding the hallusim sources
+        (an editable install) or else the working directory (``None`` outside any); and
+        ``command`` (the command line).
     """
     from hallusim import __version__
 
@@ -407,7 +428,7 @@ def environment() -> dict:
         numba_version = numba.__version__
     except ImportError:  # pragma: no cover - numba is a dependency
         numba_version = None
-    commit, dirty = _git_state()
+    commit, dirty, repository = _git_state()
     return {
         "hallusim": __version__,
         "numpy": np.__version__,
@@ -416,6 +437,7 @@ def environment() -> dict:
         "platform": platform.platform(),
         "git_commit": commit,
         "git_dirty": dirty,
+        "git_repository": repository,
         "command": shlex.join([Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]),
     }
 

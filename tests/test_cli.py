@@ -171,7 +171,11 @@ def test_run_writes_outputs_provenance_and_resumes(toy, tmp_path, capsys):
     assert len(rows) == 3 * 2 and (out / "figures" / f"{name}.txt").read_text() == "quick"
     meta = json.loads((out / "results" / f"{name}.provenance.json").read_text())
     assert meta["experiment"] == name and meta["preset"] == "quick" and meta["config"]["replicates"] == 2
-    assert meta["git_commit"] is None or len(meta["git_commit"]) == 40
+    checkout = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    if checkout.returncode == 0:  # run inside a git checkout (editable or not): its commit is recorded
+        assert meta["git_commit"] == checkout.stdout.strip() and isinstance(meta["git_dirty"], bool)
+    else:
+        assert meta["git_commit"] is None or len(meta["git_commit"]) == 40
     assert meta["rows"] == 6 and meta["start_time"] <= meta["end_time"]
     stores = list((out / "results" / "sweeps").rglob("*.jsonl"))
     assert len(stores) == 1 and len(read_rows(stores[0])) == 6

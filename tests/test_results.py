@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import subprocess
 
 import numpy as np
 import pytest
+
+import hallusim.results as results_module
 
 from hallusim.results import (
     ResultStore,
@@ -238,3 +241,37 @@ def test_the_store_must_be_open_to_append(tmp_path):
     store = ResultStore(tmp_path / "rows.jsonl")
     with pytest.raises(ValueError, match="not open"):
         store.append({"a": 1})
+
+
+def test_git_commit_of_the_working_directory_for_a_non_editable_install(tmp_path, monkeypatch):
+    """``pip install .`` puts the sources in site-packages, away from the clone's .git."""
+    if subprocess.run(["git", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "clone"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "a.txt").write_text("one\n")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+
+    site_packages = tmp_path / "site-packages"  # where a non-editable install lives: no .git
+    site_packages.mkdir()
+    monkeypatch.setattr(results_module, "_SOURCE_ROOT", site_packages)
+    (repo / "sub").mkdir()
+    monkeypatch.chdir(repo / "sub")
+    results_module._git_state_at.cache_clear()
+    env = environment()
+    assert env["git_commit"] == head and env["git_dirty"] is False
+    assert env["git_repository"] == str(repo.resolve())
+
+    (repo / "a.txt").write_text("two\n")
+    results_module._git_state_at.cache_clear()
+    assert environment()["git_dirty"] is True
+
+    monkeypatch.chdir(tmp_path)  # outside any git work tree: nothing to record
+    results_module._git_state_at.cache_clear()
+    if subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True).returncode != 0:
+        assert environment()["git_commit"] is None
+    results_module._git_state_at.cache_clear()
