@@ -286,6 +286,30 @@ def test_sampling_follows_the_distribution_and_is_reproducible():
     np.testing.assert_array_equal(draws, again)
 
 
+@pytest.mark.parametrize("smoothing,context", [("laplace", ["</s>"]), ("lidstone", ["zebra", "sat"]), ("lidstone", ["mat", "a"])])
+def test_additive_sampling_after_an_unseen_context_follows_the_model(smoothing, context):
+    """Lidstone gives an unseen context the uniform distribution over the event space, and
+    sampling must follow it (it used to shorten the context, as it may only for MLE)."""
+    lm = _model(smoothing).fit(SENTS)
+    dist = lm.distribution(context)
+    support = dist > 0
+    np.testing.assert_allclose(dist[support], 1.0 / lm.n_events_, rtol=1e-13)  # by hand: unseen, so uniform
+    draws = lm.sample_ids([context], 1, n_samples=20_000, seed=3)[0, :, 0]
+    observed = np.bincount(draws, minlength=dist.size)
+    assert observed[~support].sum() == 0
+    # chi-square goodness of fit at significance level 1e-4 (a fixed seed: the test is deterministic);
+    # the old sampler gave `</s>` after `</s>` frequency 0.265 instead of 1/6: p-value ~ 0
+    assert stats.chisquare(observed[support], 20_000 * dist[support]).pvalue > 1e-4
+
+
+def test_mle_sampling_after_an_unseen_context_shortens_it():
+    lm = NgramModel(3, "mle").fit(SENTS)
+    assert lm.distribution(["zebra", "sat"]).sum() == 0.0
+    draws = lm.sample_ids([["zebra", "sat"]], 1, n_samples=2000, seed=1)[0, :, 0]
+    shortened = lm.distribution(["sat"])
+    assert set(np.unique(draws)) <= set(np.flatnonzero(shortened > 0))
+
+
 def test_sampling_does_not_depend_on_the_number_of_threads():
     lm = NgramModel(2, "witten_bell").fit(SENTS)
     prompts = lm.prompt_contexts([["the"], ["a"], []] * 300)

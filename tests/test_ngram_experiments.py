@@ -14,7 +14,8 @@ def test_agreement_world_sentences_agree_and_prompts_are_paired():
     assert all(s[6] == {"she": "her", "he": "his"}[s[0]] and s[4:6] == ["out", "of"] for s in sentences)
     assert {w for s in sentences for w in s[1:4]} <= {"lost", "it", "and"}
     share = np.mean([s[0] == "she" for s in sentences])
-    assert abs(share - 0.5) < 4 * 0.5 / np.sqrt(500)  # 4 standard deviations
+    # a binomial proportion: 4 standard deviations, two-sided significance level 6.3e-5 (fixed seed)
+    assert abs(share - 0.5) < 4 * 0.5 / np.sqrt(500)
     prompts, valid = world.prompt_pairs(10, seed=1)
     assert len(prompts) == 20 and valid.tolist() == [0, 1] * 10
     assert all(prompts[2 * i][1:] == prompts[2 * i + 1][1:] for i in range(10))
@@ -58,6 +59,22 @@ def test_fact_strings_runs_small_and_sampling_agrees_with_the_exact_error(tmp_pa
     assert by_order[3]["err"] > by_order[5]["err"]  # the window that sees the name memorises facts
     for name in load("fact_strings").OUTPUTS:
         assert (tmp_path / name).exists(), name
+
+
+@pytest.mark.parametrize("smoothing", ["laplace", "lidstone", "witten_bell"])
+def test_fact_strings_sampled_hallucination_rate_estimates_the_exact_err(smoothing):
+    """Every generation is a Bernoulli draw with mean err = Σ μ(c) p̂(N ∪ E | c) (prompt from μ, then
+    one token from p̂): the sampled rate is a binomial proportion with variance err(1 − err)/G.
+    Two-sided test at 5 standard deviations (significance about 6e-7). Additive models used to
+    sample from a shortened context after an unseen name, 24 sd away from err."""
+    from hallusim.experiments.fact_strings import replicate
+
+    generations = 20_000
+    row = replicate({"n_examples": 300, "order": 5}, np.random.SeedSequence(8), n_prompts=1000, exponent=1.0,
+                    n_responses=365, answer_prob=0.9, smoothing=smoothing, discount=0.75, generations=generations)
+    sd = np.sqrt(row["err"] * (1 - row["err"]) / generations)
+    assert 0.0 < row["err"] < 1.0
+    assert abs(row["hallucination_rate"] - row["err"]) <= 5 * sd
 
 
 def test_fact_strings_renders_birthdays():

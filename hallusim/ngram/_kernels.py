@@ -252,8 +252,10 @@ def score_additive(ctx, words, word_of, child_lo, child_hi, count, total, root_t
 def fill_distribution(ctx_row, backoff, shorten, word_of, child_lo, child_hi, prob, bow, count, total, root_total, gamma, n_events, in_events, out):
     """The model's whole next-word distribution given one right-aligned context, into ``out``.
 
-    For additive models (``backoff`` false) with ``shorten``, an unseen context is shortened until
-    it is seen, as nltk.lm's ``generate`` does; without it the result matches ``score_additive``.
+    For additive models (``backoff`` false) the result matches ``score_additive``, except that
+    with ``shorten`` an MLE model (``gamma = 0``), whose distribution after an unseen context is
+    all zero, shortens that context until it is seen, as nltk.lm's ``generate`` does. Lidstone
+    (``gamma > 0``) always has a distribution (uniform after an unseen context) and keeps it.
     """
     v = out.size
     m = ctx_row.size
@@ -277,7 +279,8 @@ def fill_distribution(ctx_row, backoff, shorten, word_of, child_lo, child_hi, pr
     while start > 0 and ctx_row[start - 1] >= 0:
         start -= 1
     g = -2 if start == m else find_context(word_of, child_lo, child_hi, ctx_row, start, m)
-    while shorten and start < m and (g < 0 or total[g] == 0):
+    all_zero_if_unseen = gamma * n_events <= 0.0  # MLE: no mass without counts
+    while shorten and all_zero_if_unseen and start < m and (g == -1 or (g >= 0 and total[g] == 0)):
         start += 1
         g = -2 if start == m else find_context(word_of, child_lo, child_hi, ctx_row, start, m)
     for w in range(v):

@@ -402,8 +402,11 @@ class NgramModel:
         Returns
         -------
         numpy.ndarray of float64
-            Entry ``w`` equals ``score(w, context)`` (all zero for an MLE model whose context
-            was never seen; :meth:`generate` then shortens the context, as nltk.lm does).
+            Entry ``w`` equals ``score(w, context)``, and :meth:`generate` samples from exactly
+            this distribution, with one exception: for an MLE model whose context was never seen
+            it is all zero, and :meth:`generate` then shortens the context until it is seen, as
+            nltk.lm does. Lidstone and Laplace give an unseen context the uniform distribution
+            over the event space, and sampling follows it.
         """
         t = self._fitted()
         ctx = self._encode_contexts([context])[0]
