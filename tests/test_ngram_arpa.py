@@ -73,6 +73,14 @@ def test_round_trip_gives_the_same_scores(tmp_path, smoothing, kwargs):
     assert again.read_text() == path.read_text()  # reading and writing is lossless
 
 
+@pytest.mark.parametrize("word", ["new york", "", "tab\there", "nbsp\u00a0x", "line\nbreak"])
+def test_words_that_arpa_cannot_hold_are_rejected(tmp_path, word):
+    lm = NgramModel(2, "witten_bell").fit([["a", word, "b"], ["a", "b"]])
+    with pytest.raises(ValueError, match="`model` must be a model whose words are non-empty and contain no whitespace"):
+        lm.to_arpa(tmp_path / "x.arpa")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
 def test_models_without_backoff_form_cannot_be_written(tmp_path):
     lm = NgramModel(2, "mle").fit([["a", "b"]])
     with pytest.raises(ValueError, match="`smoothing` must be a backoff-form model .*; got 'mle'"):

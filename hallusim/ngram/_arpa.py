@@ -48,12 +48,22 @@ def write_arpa(model, path) -> None:
     model : NgramModel
         Fitted, with smoothing Witten–Bell, absolute discounting, (modified) Kneser–Ney or ARPA.
     path : str or Path
+
+    Raises
+    ------
+    ValueError
+        For a model that is not in backoff form, or whose vocabulary has an empty word or a word
+        with whitespace (the file could not be read back).
     """
     if model.smoothing not in BACKOFF_FORM:
         fail("smoothing", "a backoff-form model (" + ", ".join(BACKOFF_FORM) + ") to be written as ARPA: "
              "MLE and Lidstone do not back off", model.smoothing)
     t: Tables = model._fitted()
     words = model.vocabulary_.words
+    for word in words:
+        if not word or any(ch.isspace() for ch in word):
+            fail("model", "a model whose words are non-empty and contain no whitespace (ARPA fields are "
+                 "separated by whitespace)", f"<a vocabulary with the word {word!r}>")
     order = t.offsets.size - 1
     lines = ["", "\\data\\"]
     lines += [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
