@@ -73,6 +73,24 @@ def test_round_trip_gives_the_same_scores(tmp_path, smoothing, kwargs):
     assert again.read_text() == path.read_text()  # reading and writing is lossless
 
 
+@pytest.mark.parametrize("padding", ["sentence", "nltk", "none"])
+def test_round_trip_keeps_the_padding(tmp_path, padding):
+    sents = _zipf_corpus(n_tokens=6000, vocab=300)
+    lm = NgramModel(3, "kneser_ney", padding=padding).fit(sents)
+    path = tmp_path / "model.arpa"
+    lm.to_arpa(path)
+    back = read_arpa(path, padding=padding)
+    assert back.padding == padding == NgramModel.from_arpa(path, padding=padding).padding
+    prompts = [s[:3] for s in sents[:40]]
+    # the start padding enters here: "nltk" pads with two <s>, "sentence" with one, "none" with none
+    np.testing.assert_array_equal(back.prompt_contexts(prompts), lm.prompt_contexts(prompts))
+    responses = [s[3:5] for s in sents[:40]]
+    np.testing.assert_allclose(back.score_responses(prompts, responses), lm.score_responses(prompts, responses), rtol=1e-12)
+    assert back.perplexity(sents[:30]) == pytest.approx(lm.perplexity(sents[:30]), rel=1e-12)
+    with pytest.raises(ValueError, match="`padding` must be one of 'sentence', 'nltk', 'none'; got 'both'"):
+        read_arpa(path, padding="both")
+
+
 @pytest.mark.parametrize("word", ["new york", "", "tab\there", "nbsp\u00a0x", "line\nbreak"])
 def test_words_that_arpa_cannot_hold_are_rejected(tmp_path, word):
     lm = NgramModel(2, "witten_bell").fit([["a", word, "b"], ["a", "b"]])

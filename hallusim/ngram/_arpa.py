@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hallusim._validation import fail
+from hallusim._validation import check_choice, fail
+from hallusim.ngram._counts import PADDINGS
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
 
@@ -130,12 +131,18 @@ class _Reader:
         return line
 
 
-def read_arpa(path):
+def read_arpa(path, *, padding="sentence"):
     """Read an ARPA file into a fitted ``NgramModel`` (``smoothing == "arpa"``).
 
     Parameters
     ----------
     path : str or Path
+    padding : {"sentence", "nltk", "none"}, optional
+        The sentence padding the model was trained with (see :class:`NgramModel`); an ARPA file
+        does not record it, and it decides the start padding of :meth:`NgramModel.prompt_contexts`,
+        :meth:`NgramModel.score_responses` and :meth:`NgramModel.perplexity`. Default
+        ``"sentence"`` (SRILM, KenLM); pass ``model.padding`` when reading back a file written by
+        :func:`write_arpa`.
 
     Returns
     -------
@@ -148,6 +155,7 @@ def read_arpa(path):
     """
     from hallusim.ngram._model import NgramModel
 
+    check_choice("padding", padding, PADDINGS)
     r = _Reader(path)
     while r.i < len(r.lines) and r.lines[r.i].strip() != "\\data\\":
         r.i += 1
@@ -195,10 +203,10 @@ def read_arpa(path):
     tail = r.next_nonblank("'\\end\\'")
     if tail != "\\end\\":
         r.error(f"expected '\\end\\' after {declared[-1]} {order}-grams as declared; got {tail!r}", r.i)
-    return _build(r, entries, order, NgramModel)
+    return _build(r, entries, order, NgramModel, padding)
 
 
-def _build(r: _Reader, entries, order, model_cls):
+def _build(r: _Reader, entries, order, model_cls, padding):
     unigram_words = [row[0][0] for row in entries[0]]
     vocab = Vocabulary(w for w in unigram_words if w not in (UNK, BOS, EOS))
     v = len(vocab)
@@ -256,7 +264,7 @@ def _build(r: _Reader, entries, order, model_cls):
     in_events = prob[:v] > 0
     tables = Tables(offsets, np.concatenate(word_parts), child_lo, child_hi, prob, np.concatenate(bow_parts),
                     np.zeros(offsets[-1]), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()))
-    model = model_cls(order, "arpa")
+    model = model_cls(order, "arpa", padding=padding)
     model.vocabulary_, model.counts_, model.tables_ = vocab, None, tables
     model.discounts_, model.n_events_, model.gamma_ = None, tables.n_events, 0.0
     return model

@@ -505,7 +505,8 @@ class NgramModel:
         """Write the model as an ARPA file (log10 probabilities and backoff weights).
 
         Only backoff-form models (Witten–Bell, absolute discounting, Kneser–Ney, modified
-        Kneser–Ney, ARPA) can be written exactly.
+        Kneser–Ney, ARPA) can be written exactly. The file does not record :attr:`padding`: read
+        it back with ``from_arpa(path, padding=model.padding)``.
 
         Parameters
         ----------
@@ -516,12 +517,15 @@ class NgramModel:
         write_arpa(self, path)
 
     @classmethod
-    def from_arpa(cls, path) -> "NgramModel":
+    def from_arpa(cls, path, *, padding="sentence") -> "NgramModel":
         """Read a model from an ARPA file (as written by KenLM, SRILM or :meth:`to_arpa`).
 
         Parameters
         ----------
         path : str or Path
+        padding : {"sentence", "nltk", "none"}, optional
+            The padding the model was trained with (ARPA files do not record it; see
+            :func:`hallusim.ngram.read_arpa`). Default ``"sentence"``.
 
         Returns
         -------
@@ -529,7 +533,7 @@ class NgramModel:
         """
         from hallusim.ngram._arpa import read_arpa
 
-        return read_arpa(path)
+        return read_arpa(path, padding=padding)
 
     def __repr__(self) -> str:
         return f"NgramModel(order={self.order}, smoothing={self.smoothing!r}, padding={self.padding!r})"
