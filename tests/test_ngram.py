@@ -272,6 +272,28 @@ def test_estimated_modified_kn_discounts_follow_the_adjusted_counts():
     np.testing.assert_allclose(lm.discounts_[2], expected, rtol=1e-14)
 
 
+def test_modified_kn_without_uniform_base_estimates_no_unigram_discounts():
+    """uniform_base=False ends the recursion at the undiscounted unigram distribution, so no D for
+    1-grams is needed; this corpus has no unigram with continuation count 1, so estimating one fails."""
+    rng = np.random.default_rng(0)
+    sents = [list(rng.choice(["a", "b", "c", "d"], size=rng.integers(1, 4), p=[0.5, 0.3, 0.15, 0.05])) for _ in range(15)]
+    with pytest.raises(ValueError, match="`discounts` cannot be estimated for 1-grams"):
+        NgramModel(2, "modified_kneser_ney").fit(sents)
+    lm = NgramModel(2, "modified_kneser_ney", uniform_base=False).fit(sents)
+    bigrams = Counter()
+    for s in sents:
+        seq = ["<s>"] + s + ["</s>"]
+        bigrams.update(zip(seq, seq[1:]))
+    n = np.bincount(np.minimum(list(bigrams.values()), 5), minlength=6)
+    y = n[1] / (n[1] + 2 * n[2])
+    np.testing.assert_allclose(lm.discounts_[1], [j - (j + 1) * y * n[j + 1] / n[j] for j in (1, 2, 3)], rtol=1e-14)
+    assert np.isnan(lm.discounts_[0]).all()
+    fixed = NgramModel(2, "modified_kneser_ney", uniform_base=False, discounts=np.vstack([[0.0, 0.0, 0.0], lm.discounts_[1]])).fit(sents)
+    np.testing.assert_array_equal(lm.tables_.prob, fixed.tables_.prob)  # D for 1-grams is never read
+    with pytest.raises(ValueError, match="`discounts` cannot be estimated for 2-grams"):
+        modified_kn_discounts([np.array([1, 1, 2])], first_order=2)
+
+
 # ---------------------------------------------------------------------------- sampling
 def test_sampling_follows_the_distribution_and_is_reproducible():
     lm = NgramModel(3, "kneser_ney").fit(SENTS)

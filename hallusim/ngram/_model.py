@@ -106,7 +106,8 @@ class NgramModel:
     counts_ : NgramCounts
         All n-gram counts (None for a model read from an ARPA file).
     discounts_ : ndarray of shape (order, 3) or None
-        Modified Kneser–Ney discounts used.
+        Modified Kneser–Ney discounts used (row ``k-1`` for order ``k``; the unigram row is NaN
+        when ``uniform_base`` is false, since the unigram level is then not discounted).
     n_events_ : int
         Size ``|V|`` of the event space (words that can be predicted).
 

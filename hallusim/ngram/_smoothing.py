@@ -98,14 +98,16 @@ def adjusted_counts(counts: NgramCounts, k: int, raw_bos: bool) -> np.ndarray:
     return continuation
 
 
-def modified_kn_discounts(adjusted: list) -> np.ndarray:
+def modified_kn_discounts(adjusted: list, *, first_order: int = 1) -> np.ndarray:
     """Chen & Goodman's Eq. (26) discounts ``D1, D2, D3+`` per order from the numbers ``n_j`` of
     n-grams with adjusted count ``j``: ``Y = n1/(n1 + 2 n2)``, ``D_j = j − (j+1) Y n_{j+1}/n_j``.
 
     Parameters
     ----------
     adjusted : list of int arrays
-        The adjusted counts of every n-gram, one array per order (1, 2, ...).
+        The adjusted counts of every n-gram, one array per order (``first_order``, ...).
+    first_order : int, optional
+        The order of ``adjusted[0]`` (it names the order in error messages). Default 1.
 
     Returns
     -------
@@ -118,7 +120,8 @@ def modified_kn_discounts(adjusted: list) -> np.ndarray:
         outside [0, j].
     """
     out = np.empty((len(adjusted), 3))
-    for k, a in enumerate(adjusted, start=1):
+    for row, a in enumerate(adjusted):
+        k = first_order + row
         n = np.bincount(np.minimum(a, 5), minlength=6)[:5].astype(float)
         for j in (1, 2, 3):
             if n[j] == 0:
@@ -135,7 +138,7 @@ def modified_kn_discounts(adjusted: list) -> np.ndarray:
                     f"`discounts` estimated for {k}-grams with adjusted count {j} is {d:.6g}, outside [0, {j}]; "
                     "pass fixed `discounts=(D1, D2, D3)`."
                 )
-            out[k - 1, j - 1] = d
+            out[row, j - 1] = d
     return out
 
 
@@ -179,8 +182,12 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
             levels[0] = np.where(in_events, levels[0], 0)
         else:
             levels = raw
-        if smoothing == "modified_kneser_ney":
-            used_discounts = modified_kn_discounts(levels) if discounts is None else np.asarray(discounts, float)
+        if smoothing == "modified_kneser_ney" and discounts is not None:
+            used_discounts = np.asarray(discounts, float)
+        elif smoothing == "modified_kneser_ney" and uniform_base:
+            used_discounts = modified_kn_discounts(levels)
+        elif smoothing == "modified_kneser_ney":  # the unigram level is not discounted: no D for it
+            used_discounts = np.vstack([np.full((1, 3), np.nan), modified_kn_discounts(levels[1:], first_order=2)])
         elif smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = np.full((counts.order, 3), float(discount))
         _interpolate(counts, children, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
