@@ -90,3 +90,35 @@ def test_docs_build_without_warnings(tmp_path):
         assert (tmp_path / "html" / f"{page}.html").exists()
     api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
     assert "hallusim.sweep.sweep" in api and "hallusim.bounds.theorem2_lower" in api
+    # every experiment's figures are on the experiments page, as images copied into the build
+    page = (tmp_path / "html" / "experiments.html").read_text(encoding="utf-8")
+    shown = set(re.findall(r'<img[^>]*src="_images/([^"]+\.png)"', page))
+    for name, pngs in declared_figures().items():
+        for png in pngs:
+            assert png in shown, f"the experiments page does not show {png} of {name}"
+            assert (tmp_path / "html" / "_images" / png).stat().st_size > 0
+
+
+def declared_figures() -> dict:
+    """PNG file names each experiment declares in ``OUTPUTS``."""
+    from hallusim import experiments
+
+    return {
+        name: [Path(item).name for item in experiments.load(name).OUTPUTS if item.endswith(".png")]
+        for name in experiments.available()
+    }
+
+
+def test_every_experiment_figure_is_committed_for_the_docs():
+    """The experiments page shows committed quick-preset PNGs: a clean checkout (CI) has them."""
+    figures = DOCS / "_static" / "figures"
+    declared = declared_figures()
+    assert any(declared.values()), "no experiment declares a figure"
+    missing = [f"{name}: {png}" for name, pngs in declared.items() for png in pngs if not (figures / png).is_file()]
+    assert not missing, "figures missing from docs/_static/figures (python docs/update_figures.py):\n" + "\n".join(missing)
+    tracked = subprocess.run(["git", "-C", str(DOCS), "ls-files", "_static/figures"], capture_output=True, text=True)
+    if tracked.returncode == 0:  # in a git checkout: committed, not just present
+        names = {Path(line).name for line in tracked.stdout.split()}
+        assert {png for pngs in declared.values() for png in pngs} <= names
+    total = sum(path.stat().st_size for path in figures.glob("*.png"))
+    assert total < 2_000_000, f"docs/_static/figures holds {total / 1e6:.1f} MB; keep the committed figures small"
