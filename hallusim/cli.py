@@ -230,8 +230,8 @@ def _sweep_options(args):
         cleanup()
 
 
-def _run_one(name, args, overrides, options, label="") -> None:
-    config = experiments.load_config(name, args.preset, overrides)
+def _run_one(name, config, args, options, label="") -> None:
+    """Run one experiment whose configuration has already been validated (no output before that)."""
     print(f"hallusim: {label}{name} ({args.preset}) ...", file=sys.stderr, flush=True)
     clock = time.monotonic()
     run_experiment(name, config, args.out, preset=args.preset, sweep_options=options)
@@ -257,9 +257,9 @@ def _list(args) -> int:
 
 
 def _run(args) -> int:
-    experiments.load(args.name)
+    config = experiments.load_config(args.name, args.preset, args.overrides)  # fails before any output
     with _sweep_options(args) as options:
-        _run_one(args.name, args, args.overrides, options)
+        _run_one(args.name, config, args, options)
     return 0
 
 
@@ -267,12 +267,12 @@ def _reproduce(args) -> int:
     names = experiments.available()
     if not names:
         fail("experiments", "at least one installed experiment", "none")
-    for name in names:  # fail early on a bad preset, before hours of computing
-        experiments.load_config(name, args.preset)
+    # fail early on a bad preset, before hours of computing
+    configs = {name: experiments.load_config(name, args.preset) for name in names}
     clock = time.monotonic()
     with _sweep_options(args) as options:
         for i, name in enumerate(names, start=1):
-            _run_one(name, args, (), options, label=f"[{i}/{len(names)}] ")
+            _run_one(name, configs[name], args, options, label=f"[{i}/{len(names)}] ")
     print(
         f"hallusim: reproduced {len(names)} experiments ({args.preset}) in {_duration(time.monotonic() - clock)}: "
         f"figures in {args.out / 'figures'}, tables in {args.out / 'results'}",

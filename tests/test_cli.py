@@ -268,6 +268,7 @@ def test_unknown_preset_key(toy, capsys):
         ("label=3", "key 'label' must be a string"),
         ("replicates", "`--set` must be of the form key=value"),
         ("=3", "`--set` must be of the form key=value with a non-empty key"),
+        ("n=[]", "key 'n' must be a non-empty list like [1, 2, 3]; got []"),
     ],
 )
 def test_bad_set_value(toy, capsys, override, needle):
@@ -276,6 +277,41 @@ def test_bad_set_value(toy, capsys, override, needle):
     line = one_line_error(capsys, 2, needle)
     if "key '" in needle:
         assert f"{name}.toml, line " in line  # where the key is set
+
+
+TOY_CHECKED = TOY + textwrap.dedent(
+    """
+
+    def check_config(config):
+        if min(config["n"]) < 0:
+            raise ValueError(f"`n` must be non-negative integers; got {{config['n']}}.")
+    """
+)
+
+
+def test_check_config_rejects_a_value_before_anything_runs(toy, capsys, tmp_path):
+    name = toy(source=TOY_CHECKED)
+    assert main(["run", name, "--set", "n=[-1]", "--out", str(tmp_path / "out")]) == 2
+    one_line_error(capsys, 2, "`n` must be non-negative integers")  # one line: no status line first
+    assert experiments.load(name).CALLS == [] and not (tmp_path / "out").exists()
+    assert main(["reproduce", "--out", str(tmp_path / "out")]) == 0  # the preset itself is fine
+
+
+def real_list_keys():
+    """(experiment, key, value) of every non-empty list in the real experiments' quick presets."""
+    found = []
+    for name in experiments.available():
+        for key, value in load_config(name, "quick").items():
+            if isinstance(value, list) and value:
+                found.append((name, key, value))
+    return found
+
+
+@pytest.mark.parametrize("name, key, value", real_list_keys())
+def test_emptying_a_list_of_a_real_preset_is_a_one_line_error(name, key, value, capsys, tmp_path):
+    assert main(["run", name, "--set", f"{key}=[]", "--out", str(tmp_path / "out")]) == 2
+    line = one_line_error(capsys, 2, f"{name}.toml, line ", f"key {key!r} must be a non-empty list", "got []")
+    assert not (tmp_path / "out").exists(), line
 
 
 def test_a_value_the_experiment_rejects(toy, capsys, tmp_path):

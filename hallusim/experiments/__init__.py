@@ -9,6 +9,9 @@ Each experiment is a module ``hallusim.experiments.<name>`` with
   ``sweep_options`` holds the backend options of the command line (``n_jobs``, ``scheduler``,
   ``results``, ``resume``, ``progress``), which ``run`` passes on as
   ``sweep(..., **(sweep_options or {}))``;
+* optionally ``check_config(config)``: raises ``ValueError`` (the usual template) for values
+  ``run`` cannot work with; :func:`load_config` calls it, so a bad ``--set`` fails before the
+  experiment starts computing;
 
 and a preset file ``hallusim/experiments/<name>.toml`` with one table per preset (``[quick]``,
 ``[paper]``), each holding every key the experiment reads (the same keys in every table).
@@ -173,7 +176,8 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
         Which table of the preset file to use.
     overrides : iterable of str or of (key, value) pairs
         Each key must already exist in the preset; the value must have a compatible type (an
-        int key takes an integer, a float key any number, a list key a list or one value).
+        int key takes an integer, a float key any number, a list key a list or one value; a
+        list the preset gives items may not be made empty).
 
     Returns
     -------
@@ -182,9 +186,12 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
     Raises
     ------
     ValueError
-        For a missing or malformed preset file, an unknown preset or key, or a value of the
-        wrong type; the message names the file and, where it can, the line.
+        For a missing or malformed preset file, an unknown preset or key, a value of the wrong
+        type or an empty list; the message names the file and, where it can, the line. Also
+        whatever the experiment's optional ``check_config(config)`` raises for values it cannot
+        run with, so that a bad configuration fails before any computing starts.
     """
+    module = load(name)
     path = preset_path(name)
     presets = _read_presets(name, path)
     if preset not in presets:
@@ -196,6 +203,10 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
             raise ValueError(
                 f"{path}: unknown key {key!r} for experiment {name!r}; known keys: {', '.join(sorted(config))}."
             )
+        if isinstance(config[key], list) and config[key] and isinstance(value, list) and not value:
+            raise ValueError(
+                f"{_where(path, preset, key)}: key {key!r} must be a non-empty list like {config[key]!r}; got []."
+            )
         try:
             config[key] = _coerce(config[key], value)
         except TypeError:
@@ -203,6 +214,9 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
                 f"{_where(path, preset, key)}: key {key!r} must be {_kind(config[key])} like "
                 f"{config[key]!r}; got {value!r}."
             ) from None
+    check = getattr(module, "check_config", None)
+    if check is not None:
+        check(dict(config))
     return config
 
 
