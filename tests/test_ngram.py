@@ -1,10 +1,12 @@
 """NgramModel: bad input, normalisation, the batch paths, an independent Kneser–Ney reference,
 modified-KN discounts by hand, and sampling."""
 
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from fractions import Fraction
 
-import numba
 import numpy as np
 import pytest
 from scipy import stats
@@ -332,18 +334,44 @@ def test_mle_sampling_after_an_unseen_context_shortens_it():
     assert set(np.unique(draws)) <= set(np.flatnonzero(shortened > 0))
 
 
-def test_sampling_does_not_depend_on_the_number_of_threads():
-    lm = NgramModel(2, "witten_bell").fit(SENTS)
-    prompts = lm.prompt_contexts([["the"], ["a"], []] * 300)
-    before = numba.get_num_threads()
-    try:
-        outs = []
-        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-            numba.set_num_threads(threads)
-            outs.append(lm.sample_ids(prompts, 4, n_samples=3, seed=11))
-    finally:
-        numba.set_num_threads(before)
-    np.testing.assert_array_equal(outs[0], outs[1])
+_THREADS_SCRIPT = """
+import hashlib
+import numba
+import numpy as np
+from hallusim.ngram import NgramModel
+
+rng = np.random.default_rng(4)
+p = 1.0 / np.arange(1, 5001) ** 1.1
+tokens = rng.choice(np.arange(3, 5003), size=60_000, p=p / p.sum())
+offsets = np.r_[0:60_000:12, 60_000]
+h = hashlib.sha256()
+for smoothing in ("modified_kneser_ney", "lidstone"):
+    lm = NgramModel(4, smoothing).fit(tokens, offsets=offsets)
+    c = lm.counts_
+    for arrays in (c.word, c.prefix, c.suffix, c.first, c.count):
+        for a in arrays:
+            h.update(np.ascontiguousarray(a).tobytes())
+    for a in (lm.tables_.prob, lm.tables_.bow, lm.tables_.total):
+        h.update(a.tobytes())
+    n = len(lm.vocabulary_)
+    ctx = rng.integers(-1, n, size=(20_000, 3))
+    ctx[:, 1:] = np.maximum(ctx[:, 1:], 0)
+    h.update(lm.score_pairs(ctx, rng.integers(0, n, 20_000)).tobytes())
+    h.update(lm.sample_ids(lm.prompt_contexts([[5], [7, 9], []] * 300), 4, n_samples=3, seed=11).tobytes())
+print(numba.get_num_threads(), h.hexdigest())
+"""
+
+
+def test_fit_scoring_and_sampling_are_bit_identical_for_one_and_two_threads():
+    """Counts tables, smoothed tables, batch scores and generations, each in a fresh process with
+    NUMBA_NUM_THREADS fixed (set_num_threads in one process cannot exceed the launch setting)."""
+    outputs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+        run = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], env=env, capture_output=True, text=True, check=True)
+        outputs.append(run.stdout.split())
+    assert [o[0] for o in outputs] == ["1", "2"]  # the runs really used one and two threads
+    assert outputs[0][1] == outputs[1][1]
 
 
 def test_generate_is_nltk_like():
