@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 from hallusim._validation import fail
@@ -10,6 +11,7 @@ from hallusim._validation import fail
 __all__ = ["PROGRESS_MODES", "Progress"]
 
 PROGRESS_MODES = ("auto", "bar", "log", "off")
+LOG_INTERVAL = 5.0  # seconds between plain lines in a log
 
 
 def _resolve_mode(mode, stream) -> str:
@@ -51,35 +53,58 @@ class Progress:
     description : str
         Label of the sweep.
     mode : {"auto", "bar", "log", "off"} or bool
-        ``"bar"``: a tqdm progress bar; ``"log"``: a plain line at most every ``interval``
-        seconds (for CI logs, no carriage returns); ``"auto"``: a bar when ``stream`` is a
+        ``"bar"``: a tqdm progress bar; ``"log"``: a plain line every ``interval`` seconds while
+        rows are in flight (for CI logs, no carriage returns), from a timer thread, so that a
+        long row still shows the sweep is alive; ``"auto"``: a bar when ``stream`` is a
         terminal, plain lines otherwise; ``"off"`` (or ``False``): silent.
     done : int
         Rows already complete at the start (resumed from a results file).
-    interval : float
-        Seconds between plain lines.
+    interval : float, optional
+        Seconds between plain lines (default ``LOG_INTERVAL``, 5 s).
     stream : file, optional
         Where to report; standard error by default.
+
+    Notes
+    -----
+    The timer thread needs Python's global interpreter lock: during a long Numba kernel that
+    holds it, the next line waits until the kernel returns. Call :meth:`close` to stop it.
     """
 
-    def __init__(self, total: int, description: str, *, mode="auto", done: int = 0, interval: float = 5.0, stream=None):
+    def __init__(self, total: int, description: str, *, mode="auto", done: int = 0, interval=None, stream=None):
         self.stream = sys.stderr if stream is None else stream
         self.mode = _resolve_mode(mode, self.stream)
-        self.total, self.done, self.description, self.interval = total, done, description, interval
+        self.interval = LOG_INTERVAL if interval is None else float(interval)
+        self.total, self.done, self.description = total, done, description
         self._start = self._last = time.monotonic()
         self._printed = False
         self._first = None  # when the first fresh row completed (the rate after it excludes JIT warm-up)
         self._bar = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer = None
         if self.mode == "bar":
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, initial=done, desc=description, unit="row", file=self.stream, leave=False)
-        elif self.mode == "log" and done:
-            self._line(f"resuming, {done}/{total} rows already done")
+        elif self.mode == "log":
+            if done:
+                self._line(f"resuming, {done}/{total} rows already done")
+            if done < total and self.interval > 0:
+                self._timer = threading.Thread(target=self._tick, name="hallusim-progress", daemon=True)
+                self._timer.start()
 
     def _line(self, text: str) -> None:
         print(f"{self.description}: {text}", file=self.stream, flush=True)
         self._printed = True
+
+    def _tick(self) -> None:
+        """Timer thread: a status line whenever ``interval`` passed without one."""
+        while not self._stop.wait(max(0.01, self.interval - (time.monotonic() - self._last))):
+            with self._lock:
+                now = time.monotonic()
+                if now - self._last >= self.interval and self.done < self.total:
+                    self._last = now
+                    self._line(self._status(now))
 
     def update(self, n: int = 1) -> None:
         """Record ``n`` more completed rows.
@@ -88,16 +113,17 @@ class Progress:
         ----------
         n : int
         """
-        if self._first is None:
-            self._first = (time.monotonic(), self.done + n)
-        self.done += n
-        if self._bar is not None:
-            self._bar.update(n)
-        elif self.mode == "log":
-            now = time.monotonic()
-            if now - self._last >= self.interval:
-                self._last = now
-                self._line(self._status(now))
+        with self._lock:
+            if self._first is None:
+                self._first = (time.monotonic(), self.done + n)
+            self.done += n
+            if self._bar is not None:
+                self._bar.update(n)
+            elif self.mode == "log":
+                now = time.monotonic()
+                if now - self._last >= self.interval:
+                    self._last = now
+                    self._line(self._status(now))
 
     def _status(self, now: float) -> str:
         elapsed = now - self._start
@@ -108,7 +134,11 @@ class Progress:
         return text
 
     def close(self) -> None:
-        """Finish the bar, or print a last line if plain lines were printed."""
+        """Stop the timer, and finish the bar or print a last line if plain lines were printed."""
+        if self._timer is not None:
+            self._stop.set()
+            self._timer.join()
+            self._timer = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None

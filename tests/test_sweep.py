@@ -427,11 +427,51 @@ def test_progress_bar_mode_uses_tqdm():
     assert stream.getvalue().startswith("\rbar:")  # a redrawn bar, not log lines
 
 
-def test_sweep_progress_lines_go_to_stderr(capsys):
-    sweep(draw, GRID, progress="log", description="demo-sweep")
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "\r" not in captured.err
+def wait_for(predicate, guard_seconds=60.0) -> bool:
+    """Poll ``predicate`` until true; the guard only stops a hung test, it asserts no timing."""
+    deadline = time.monotonic() + guard_seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_progress_log_lines_come_from_a_timer_while_rows_are_in_flight():
+    stream = io.StringIO()
+    report = Progress(3, "slow", mode="log", interval=0.02, stream=stream)
+    try:  # no row completes, yet plain lines keep coming
+        assert wait_for(lambda: stream.getvalue().count("\n") >= 2), "no periodic line while rows were in flight"
+    finally:
+        report.close()
+    lines = stream.getvalue().splitlines()
+    assert all(line.startswith("slow: 0/3 rows (0%), ") for line in lines), lines
+    assert report._timer is None  # stopped by close
+    after = stream.getvalue()
+    time.sleep(0.1)
+    assert stream.getvalue() == after  # and silent afterwards
+
+
+def test_sweep_progress_lines_go_to_stderr_while_a_long_row_runs(monkeypatch):
+    """In a log, a sweep whose first row is still running prints a plain status line to stderr."""
+    import hallusim._progress as progress_module
+
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL", 0.02)
+    err, out = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", out)
+    seen_while_running = []
+
+    def slow_first_row(params, seed_seq):
+        if params["i"] == 0:  # returns once a status line has appeared (or after the guard)
+            seen_while_running.append(wait_for(lambda: "demo-sweep: 0/2 rows" in err.getvalue()))
+        return {"v": params["i"]}
+
+    rows = sweep(slow_first_row, {"i": [0, 1]}, progress="log", description="demo-sweep")
+    assert [r["v"] for r in rows] == [0, 1]
+    assert seen_while_running == [True], err.getvalue()
+    assert out.getvalue() == "" and "\r" not in err.getvalue()
+    assert err.getvalue().splitlines()[-1].startswith("demo-sweep: 2/2 rows (100%)")
 
 
 def test_provenance_json_is_valid(tmp_path):
