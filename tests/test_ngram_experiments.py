@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hallusim.experiments import load, load_config
-from hallusim.ngram import AgreementWorld
+from hallusim.ngram import AgreementWorld, NgramModel
 
 
 def test_agreement_world_sentences_agree_and_prompts_are_paired():
@@ -75,6 +75,24 @@ def test_fact_strings_sampled_hallucination_rate_estimates_the_exact_err(smoothi
     sd = np.sqrt(row["err"] * (1 - row["err"]) / generations)
     assert 0.0 < row["err"] < 1.0
     assert abs(row["hallucination_rate"] - row["err"]) <= 5 * sd
+
+
+@pytest.mark.parametrize("order", [3, 5])
+def test_fact_strings_prompt_matrix_equals_the_per_prompt_distributions(order, monkeypatch):
+    from hallusim.experiments import fact_strings as fs
+
+    text = fs.response_tokens(20)
+    rng = np.random.default_rng(2)
+    sentences = fs.render(rng.integers(0, 30, 200), rng.integers(-1, 18, 200), text)  # r18, r19 never seen
+    model = NgramModel(order, "kneser_ney").fit(sentences)
+    monkeypatch.setattr(fs, "_PAIRS_PER_CALL", 21 * 7)  # several calls, the last one partial
+    got = fs.prompt_matrix(model, 45, text)  # prompts 30..44 never seen: <unk>
+    expected = np.empty((45, 21))
+    for c in range(45):
+        dist = model.distribution(["<s>", f"person{c}", *fs.TEMPLATE])
+        expected[c] = [dist[model.vocabulary_.id(w)] if w in model.vocabulary_ else 0.0 for w in text + [fs.IDK_TOKEN]]
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)
+    assert (got[:, 18:20] == 0).all() and (got[:, :18] > 0).all()
 
 
 def test_fact_strings_renders_birthdays():

@@ -1,6 +1,6 @@
 """Theorem 2 with a real language model: n-gram models trained on arbitrary facts as text.
 
-An :class:`hallusim.ArbitraryFacts` world (Zipf prompt weights, 365 birthdays) is sampled and each
+An :class:`hallusim.ArbitraryFacts` world (Zipf or uniform prompt weights, 365 birthdays) is sampled and each
 training example rendered as a sentence ``<name> was born on <DD-MM>`` (or ``… on unknown`` for
 IDK). n-gram models are fitted on the text; for each prompt the model's next-token distribution
 after ``<s> <name> was born on`` is its ``p̂(r | c)`` (every other token is nonsense, Section 5).
@@ -65,8 +65,15 @@ def render(prompts, responses, answers_text) -> list[list[str]]:
     return [[f"person{c}", *TEMPLATE, answers_text[r] if r >= 0 else IDK_TOKEN] for c, r in zip(prompts.tolist(), responses.tolist())]
 
 
+_PAIRS_PER_CALL = 1 << 22  # bounds the memory of one score_pairs call (contexts of order - 1 ids each)
+
+
 def prompt_matrix(model: NgramModel, n_prompts: int, answers_text):
     """``p̂(r | c)`` of every prompt over the responses and IDK (columns ``0..R-1`` and ``R``).
+
+    Vectorised: prompts whose model windows are equal (every unseen name is ``<unk>``) share one
+    row, and the distinct windows × (R + 1) answers are scored with :meth:`NgramModel.score_pairs`
+    in calls of at most 2^22 pairs — never a full-vocabulary distribution per prompt.
 
     Parameters
     ----------
@@ -78,19 +85,46 @@ def prompt_matrix(model: NgramModel, n_prompts: int, answers_text):
     -------
     numpy.ndarray, shape (n_prompts, R + 1)
     """
-    ids = model.vocabulary_.encode(list(answers_text) + [IDK_TOKEN])
-    out = np.empty((n_prompts, ids.size))
+    answers = list(answers_text) + [IDK_TOKEN]
+    ids = model.vocabulary_.encode(answers)
     contexts = model.prompt_contexts([[f"person{c}", *TEMPLATE] for c in range(n_prompts)])
-    for c in range(n_prompts):
-        out[c] = model.distribution(contexts[c][contexts[c] >= 0])[ids]
-    known = np.array([w in model.vocabulary_ for w in list(answers_text) + [IDK_TOKEN]])
-    out[:, ~known] = 0.0  # never seen in training: p̂ of <unk>, which is not this response
-    return out
+    windows, which = np.unique(contexts, axis=0, return_inverse=True)
+    per_call = max(1, _PAIRS_PER_CALL // ids.size)
+    scores = np.empty((windows.shape[0], ids.size))
+    for lo in range(0, windows.shape[0], per_call):
+        block = windows[lo:lo + per_call]
+        pairs = model.score_pairs(np.repeat(block, ids.size, axis=0), np.tile(ids, block.shape[0]))
+        scores[lo:lo + block.shape[0]] = pairs.reshape(block.shape[0], ids.size)
+    known = np.array([w in model.vocabulary_ for w in answers])
+    scores[:, ~known] = 0.0  # never seen in training: p̂ of <unk>, which is not this response
+    return scores[which.reshape(-1)]
 
 
-def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, smoothing, discount, generations):
+def make_world(prompt_weights: str, n_prompts: int, exponent: float, n_responses: int, answer_prob: float):
+    """The arbitrary-facts world: ``"zipf"`` (``μ(c) ∝ c^(−exponent)``) or ``"uniform"`` prompts.
+
+    Parameters
+    ----------
+    prompt_weights : {"zipf", "uniform"}
+    n_prompts, n_responses : int
+    exponent : float
+        Zipf exponent (unused for uniform weights).
+    answer_prob : float
+        α: probability that a training example answers (the rest say IDK).
+
+    Returns
+    -------
+    hallusim.ArbitraryFacts
+    """
+    if prompt_weights == "uniform":
+        return hs.ArbitraryFacts.uniform(n_prompts, n_responses, answer_prob)
+    return hs.ArbitraryFacts.zipf(n_prompts, exponent, n_responses, answer_prob)
+
+
+def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, smoothing, discount, generations,
+              prompt_weights="zipf"):
     """One (N, order) configuration: sample the world, render, fit, evaluate exactly and by sampling."""
-    world = hs.ArbitraryFacts.zipf(n_prompts, exponent, n_responses, answer_prob)
+    world = make_world(prompt_weights, n_prompts, exponent, n_responses, answer_prob)
     corpus_seed, order_seed, gen_seed = seed.spawn(3)
     corpus = world.sample(params["n_examples"], seed=corpus_seed)
     text = response_tokens(n_responses)
@@ -135,6 +169,7 @@ def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, sm
 
 def _check(config):
     check_choice("smoothing", config["smoothing"], SMOOTHINGS)
+    check_choice("prompt_weights", config["prompt_weights"], ("zipf", "uniform"))
     if config["smoothing"] == "mle":
         fail("smoothing", "a smoothed method (MLE gives unseen names no distribution)", config["smoothing"])
     for key in ("n_examples", "orders"):
@@ -168,6 +203,7 @@ def run(config, out_dir, *, sweep_options=None):
         smoothing=str(config["smoothing"]),
         discount=float(config["discount"]),
         generations=int(config["generations"]),
+        prompt_weights=str(config["prompt_weights"]),
     )
     grid = {"n_examples": [int(n) for n in config["n_examples"]], "order": [int(n) for n in config["orders"]]}
     rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
