@@ -4,18 +4,26 @@ A *grader* scores the three kinds of response a model can give to a question: a 
 a wrong answer, or an abstention (IDK). Three families are provided:
 
 * :func:`binary_grader`: correct 1, wrong 0, IDK 0 (accuracy, pass rate; the paper's "binary"
-  graders, under which abstaining is never optimal, Observation 1);
+  graders, under which abstaining is never optimal, Observation 1: :func:`observation1_holds`);
 * :func:`target_grader`: the paper's *explicit confidence target* ``t``: correct 1, wrong
   ``−t/(1 − t)`` (from :func:`hallusim.bounds.confidence_penalty`), IDK 0, so that answering beats
   IDK iff ``Pr[correct] > t``; ``t = 0`` is binary grading;
 * :func:`payoff_grader`: any payoff triple (correct, wrong, abstain) with correct > wrong.
+
+:func:`response_rates` turns counts of answered and correct responses into the answer rate,
+accuracy among answered, error rate and a grader's mean score (the one formula used both here
+and by :mod:`hallusim.scoring`).
 
 A *test taker* is a population of questions, each with the model's true probability of being
 correct, and a :class:`Policy` deciding when to answer: always guess (the paper's Model B),
 answer iff confidence exceeds the target (behavioral calibration, Model A), the same with a
 distorted confidence (over- or under-confident), or a fixed abstention rate.
 :func:`expected_outcome` and :func:`sampled_outcome` score a policy under binary and target
-grading; :func:`behavioral_audit` audits behavioral calibration across targets.
+grading, :func:`simulate_test_takers` several policies with paired draws; :func:`behavioral_audit`
+audits behavioral calibration across targets.
+
+The graders and Observation 1 live in the private module ``hallusim._graders`` and are
+re-exported here; import them from :mod:`hallusim.grading`.
 """
 
 from __future__ import annotations
@@ -25,15 +33,25 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from hallusim._graders import (
+    Grader,
+    binary_grader,
+    expected_grader_scores,
+    observation1_holds,
+    optimal_responses,
+    payoff_grader,
+    response_rates,
+    target_grader,
+)
 from hallusim._rng import as_seed_sequence
 from hallusim._validation import check_choice, check_float, check_int, fail
-from hallusim.bounds import confidence_penalty
 
 __all__ = [
     "Grader",
     "binary_grader",
     "target_grader",
     "payoff_grader",
+    "response_rates",
     "expected_grader_scores",
     "optimal_responses",
     "observation1_holds",
@@ -46,252 +64,6 @@ __all__ = [
     "midpoint_targets",
     "behavioral_audit",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Graders
-
-
-@dataclass(frozen=True)
-class Grader:
-    """A grader's payoffs for a correct answer, a wrong answer and an abstention (IDK).
-
-    Use the constructors :func:`binary_grader`, :func:`target_grader` and :func:`payoff_grader`.
-
-    Attributes
-    ----------
-    correct, wrong, abstain : float
-        Scores of the three kinds of response; ``correct > wrong``.
-    target : float or None
-        The explicit confidence target ``t`` of a :func:`target_grader` (None otherwise). It
-        makes :attr:`break_even` exactly ``t`` rather than ``t`` up to rounding.
-    name : str
-        A label for tables and legends.
-    """
-
-    correct: float
-    wrong: float
-    abstain: float
-    target: float | None = None
-    name: str = "payoff"
-
-    def __post_init__(self):
-        for field in ("correct", "wrong", "abstain"):
-            check_float(field, getattr(self, field))
-        if not self.correct > self.wrong:
-            fail("correct", f"greater than `wrong` = {self.wrong!r}", self.correct)
-        if self.target is not None:
-            check_float("target", self.target, low=0.0, high=1.0, high_open=True)
-            if self.break_even_from_payoffs() != self.target and not math.isclose(
-                self.break_even_from_payoffs(), self.target, rel_tol=1e-9, abs_tol=1e-12
-            ):
-                fail("target", f"the break-even probability of the payoffs, {self.break_even_from_payoffs()!r}", self.target)
-
-    def break_even_from_payoffs(self) -> float:
-        """``(abstain − wrong) / (correct − wrong)``, computed from the payoffs alone."""
-        return (self.abstain - self.wrong) / (self.correct - self.wrong)
-
-    @property
-    def break_even(self) -> float:
-        """Probability of being correct at which answering and abstaining score the same.
-
-        ``(abstain − wrong) / (correct − wrong)``; exactly ``t`` for a target grader and 0 for the
-        binary grader. It may lie outside [0, 1] (then one action always wins).
-        """
-        return self.target if self.target is not None else self.break_even_from_payoffs()
-
-    def answer_advantage(self, p_correct):
-        """Expected score of answering minus that of abstaining, for ``Pr[correct] = p_correct``.
-
-        ``p·correct + (1 − p)·wrong − abstain``, written as ``(correct − wrong)(p − break_even)``
-        (the same algebra) so that it is exactly 0 at the break-even probability.
-
-        Parameters
-        ----------
-        p_correct : float or array in [0, 1]
-
-        Returns
-        -------
-        float or ndarray
-        """
-        p = np.asarray(p_correct, dtype=np.float64)
-        out = (self.correct - self.wrong) * (p - self.break_even)
-        return float(out) if out.ndim == 0 else out
-
-    def expected_answer_score(self, p_correct):
-        """Expected score of answering when the answer is correct with probability ``p_correct``.
-
-        Parameters
-        ----------
-        p_correct : float or array in [0, 1]
-
-        Returns
-        -------
-        float or ndarray
-            ``abstain + answer_advantage(p_correct)`` (equals ``p`` for the binary grader).
-        """
-        return self.abstain + self.answer_advantage(p_correct)
-
-    def prefers_answer(self, p_correct):
-        """Whether answering has a strictly higher expected score than IDK (``p > break_even``).
-
-        For a target grader this is the paper's rule "answer iff confidence > t"; at ``p = t``
-        the two actions tie and this returns False.
-
-        Parameters
-        ----------
-        p_correct : float or array in [0, 1]
-
-        Returns
-        -------
-        bool ndarray
-        """
-        return np.asarray(self.answer_advantage(p_correct)) > 0.0
-
-    def score(self, answered, correct):
-        """Score of realised responses: ``correct``, ``wrong`` or ``abstain`` per item.
-
-        Parameters
-        ----------
-        answered, correct : bool arrays of the same shape
-            Whether each item was answered, and whether the answer was correct (ignored where
-            not answered).
-
-        Returns
-        -------
-        ndarray of float
-        """
-        answered = np.asarray(answered, dtype=bool)
-        correct = np.asarray(correct, dtype=bool)
-        return np.where(answered, np.where(correct, self.correct, self.wrong), self.abstain)
-
-
-def binary_grader() -> Grader:
-    """The binary (0-1) grader of Section 4.1: correct 1, wrong 0, abstention 0.
-
-    Returns
-    -------
-    Grader
-    """
-    return Grader(1.0, 0.0, 0.0, target=0.0, name="binary")
-
-
-def target_grader(t) -> Grader:
-    """The explicit-confidence-target grader of Section 4.2.
-
-    Correct 1, wrong ``−t/(1 − t)`` (:func:`hallusim.bounds.confidence_penalty`), IDK 0. Answering
-    beats IDK iff ``Pr[correct] > t``. ``t = 0.5, 0.75, 0.9`` give penalties 1, 3, 9 (the paper's
-    v1 text says 2 for ``t = 0.75``; the formula gives 3 and rules). ``t = 0`` is binary grading.
-
-    Parameters
-    ----------
-    t : float in [0, 1)
-        The confidence target stated in the instructions.
-
-    Returns
-    -------
-    Grader
-    """
-    t = check_float("t", t, low=0.0, high=1.0, high_open=True)
-    return Grader(1.0, -confidence_penalty(t), 0.0, target=t, name=f"target t={t:g}")
-
-
-def payoff_grader(correct, wrong, abstain, name: str = "payoff") -> Grader:
-    """A general grader with the payoff triple (correct, wrong, abstain), ``correct > wrong``.
-
-    Parameters
-    ----------
-    correct, wrong, abstain : float
-        Scores of a correct answer, a wrong answer and an abstention.
-    name : str, optional
-        Label for tables and legends.
-
-    Returns
-    -------
-    Grader
-    """
-    return Grader(float(correct), float(wrong), float(abstain), target=None, name=name)
-
-
-# ---------------------------------------------------------------------------------------------
-# Observation 1
-
-
-def _check_grader_matrix(grader_values, belief):
-    values = np.asarray(grader_values, dtype=np.float64)
-    if values.ndim != 2 or values.size == 0 or not np.isfinite(values).all():
-        fail("grader_values", "a non-empty 2-D array (graders × responses) of finite scores", values)
-    weights = np.asarray(belief, dtype=np.float64)
-    if weights.shape != (values.shape[0],) or not (np.isfinite(weights).all() and (weights >= 0).all()):
-        fail("belief", f"a non-negative array of length {values.shape[0]} (one weight per grader)", weights)
-    if not math.isclose(float(weights.sum()), 1.0, rel_tol=0.0, abs_tol=1e-9):
-        fail("belief", "a probability vector summing to 1", f"<weights summing to {weights.sum()!r}>")
-    return values, weights
-
-
-def expected_grader_scores(grader_values, belief) -> np.ndarray:
-    """Expected score ``E_{g ~ ρ}[g(r)]`` of every response under a belief ρ over graders.
-
-    Parameters
-    ----------
-    grader_values : array of shape (n_graders, n_responses)
-        Row ``k`` is grader ``g_k``'s score of each response.
-    belief : array of shape (n_graders,)
-        The test taker's posterior ``ρ_c`` over graders (sums to 1).
-
-    Returns
-    -------
-    ndarray of shape (n_responses,)
-    """
-    values, weights = _check_grader_matrix(grader_values, belief)
-    return weights @ values
-
-
-def optimal_responses(grader_values, belief) -> np.ndarray:
-    """Indices of the responses maximising expected score, ``argmax_r E_{g ~ ρ}[g(r)]`` (all ties).
-
-    Parameters
-    ----------
-    grader_values : array of shape (n_graders, n_responses)
-    belief : array of shape (n_graders,)
-
-    Returns
-    -------
-    ndarray of int
-    """
-    scores = expected_grader_scores(grader_values, belief)
-    return np.flatnonzero(scores == scores.max())
-
-
-def observation1_holds(grader_values, belief, abstentions) -> bool:
-    """Observation 1: under any belief over *binary* graders, no abstention is optimal.
-
-    Checks that every grader is binary in the paper's sense (values in {0, 1}, taking the value
-    1 somewhere, and 0 on every abstention) and returns whether ``A_c ∩ argmax_r E[g(r)] = ∅``.
-    It is a theorem, so a False return is a bug.
-
-    Parameters
-    ----------
-    grader_values : array of shape (n_graders, n_responses) with entries in {0, 1}
-    belief : array of shape (n_graders,)
-    abstentions : sequence of int
-        Column indices of the abstention responses ``A_c`` (e.g. IDK).
-
-    Returns
-    -------
-    bool
-    """
-    values, _ = _check_grader_matrix(grader_values, belief)
-    abstain = np.zeros(values.shape[1], dtype=bool)
-    abstain[np.asarray(abstentions, dtype=np.int64)] = True
-    if not np.isin(values, (0.0, 1.0)).all():
-        fail("grader_values", "binary: every entry 0 or 1", values)
-    if values[:, abstain].any():
-        fail("grader_values", "binary: 0 on every abstention column", values)
-    if not values.any(axis=1).all():
-        fail("grader_values", "binary: every grader scores some response 1", values)
-    best = optimal_responses(values, belief)
-    return not abstain[best].any()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,14 +132,16 @@ class Policy:
 
         Parameters
         ----------
-        p_correct : array in [0, 1]
+        p_correct : 1-D array in [0, 1]
             True probabilities of a correct answer.
 
         Returns
         -------
         ndarray
         """
-        p = np.asarray(p_correct, dtype=np.float64)
+        return self._stated_confidence(_check_population(p_correct))
+
+    def _stated_confidence(self, p) -> np.ndarray:
         if self.temperature == 1.0 and self.logit_shift == 0.0:
             return p.copy()
         with np.errstate(divide="ignore"):
@@ -384,18 +158,22 @@ class Policy:
 
         Parameters
         ----------
-        p_correct : array in [0, 1]
-        t : float
+        p_correct : 1-D array in [0, 1]
+            True probabilities of a correct answer.
+        t : float in [0, 1)
             The stated confidence target.
 
         Returns
         -------
         ndarray in [0, 1]
         """
-        p = np.asarray(p_correct, dtype=np.float64)
+        p = _check_population(p_correct)
+        return self._answer_probability(p, _check_target(t))
+
+    def _answer_probability(self, p, t) -> np.ndarray:
         if self.kind == "guess":
             return np.ones_like(p)
-        confidence = self.stated_confidence(p)
+        confidence = self._stated_confidence(p)
         if self.kind == "threshold":
             return (confidence > t).astype(np.float64)
         order = np.argsort(confidence, kind="stable")
@@ -407,6 +185,8 @@ class Policy:
 @dataclass(frozen=True)
 class PolicyOutcome:
     """How a policy fares on a question population at one target ``t``.
+
+    The rates and scores come from :func:`response_rates`.
 
     Attributes
     ----------
@@ -439,31 +219,56 @@ class PolicyOutcome:
 
 
 def _check_population(p_correct) -> np.ndarray:
-    p = np.asarray(p_correct, dtype=np.float64)
+    allowed = "a non-empty 1-D array of probabilities in [0, 1]"
+    try:
+        p = np.asarray(p_correct, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail("p_correct", allowed, "<a ragged or non-numeric sequence>")
     if p.ndim != 1 or p.size == 0:
-        fail("p_correct", "a non-empty 1-D array of probabilities in [0, 1]", f"<an array of shape {p.shape}>")
+        fail("p_correct", allowed, f"<an array of shape {p.shape}>")
     ok = np.isfinite(p) & (p >= 0.0) & (p <= 1.0)
     if not ok.all():
         bad = int(np.flatnonzero(~ok)[0])
-        fail("p_correct", "a non-empty 1-D array of probabilities in [0, 1]", f"<{float(p[bad])!r} at index {bad}>")
+        fail("p_correct", allowed, f"<{float(p[bad])!r} at index {bad}>")
     return p
+
+
+def _check_target(t, name="t") -> float:
+    return check_float(name, t, low=0.0, high=1.0, high_open=True)
+
+
+def _check_targets(targets) -> np.ndarray:
+    allowed = "a non-empty sequence of floats in [0, 1)"
+    if targets is None or isinstance(targets, (str, bytes)) or np.ndim(targets) != 1 or len(targets) == 0:
+        fail("targets", allowed, targets)
+    return np.array([_check_target(t, "targets") for t in targets], dtype=np.float64)
+
+
+def _check_policy(policy) -> Policy:
+    if not isinstance(policy, Policy):
+        fail("policy", "a hallusim.grading.Policy", policy, error=TypeError)
+    return policy
 
 
 def _outcome(policy, t, answered, correct_mass, n) -> PolicyOutcome:
     # answered, correct_mass: per-question answer weight and (answer weight × correctness).
     n_answered = float(answered.sum())
     n_correct = float(correct_mass.sum())
-    n_wrong = n_answered - n_correct
-    grader = target_grader(t)
+    rates = response_rates(n, n_answered, n_correct, target_grader(t))
     return PolicyOutcome(
         policy=policy.name,
         target=t,
-        answer_rate=n_answered / n,
-        accuracy_answered=n_correct / n_answered if n_answered > 0 else math.nan,
-        error_rate=n_wrong / n,
-        score_binary=n_correct / n,
-        score_target=(n_correct * grader.correct + n_wrong * grader.wrong + (n - n_answered) * grader.abstain) / n,
+        answer_rate=rates["answer_rate"],
+        accuracy_answered=rates["accuracy_answered"],
+        error_rate=rates["error_rate"],
+        score_binary=response_rates(n, n_answered, n_correct, binary_grader())["score"],
+        score_target=rates["score"],
     )
+
+
+def _expected(p, policy, t) -> PolicyOutcome:
+    answered = policy._answer_probability(p, t)
+    return _outcome(policy, t, answered, answered * p, p.size)
 
 
 def expected_outcome(p_correct, policy: Policy, t: float) -> PolicyOutcome:
@@ -474,6 +279,7 @@ def expected_outcome(p_correct, policy: Policy, t: float) -> PolicyOutcome:
     p_correct : 1-D array in [0, 1]
         Each question's true probability that the model's answer is correct.
     policy : Policy
+        When the test taker answers.
     t : float in [0, 1)
         The stated confidence target; the score under :func:`target_grader` ``(t)`` and under
         :func:`binary_grader` are both reported.
@@ -482,10 +288,7 @@ def expected_outcome(p_correct, policy: Policy, t: float) -> PolicyOutcome:
     -------
     PolicyOutcome
     """
-    p = _check_population(p_correct)
-    t = check_float("t", t, low=0.0, high=1.0, high_open=True)
-    answered = policy.answer_probability(p, t)
-    return _outcome(policy, t, answered, answered * p, p.size)
+    return _expected(_check_population(p_correct), _check_policy(policy), _check_target(t))
 
 
 def sampled_outcome(p_correct, policy: Policy, t: float, *, seed=None) -> PolicyOutcome:
@@ -494,8 +297,11 @@ def sampled_outcome(p_correct, policy: Policy, t: float, *, seed=None) -> Policy
     Parameters
     ----------
     p_correct : 1-D array in [0, 1]
+        Each question's true probability that the model's answer is correct.
     policy : Policy
+        When the test taker answers.
     t : float in [0, 1)
+        The stated confidence target.
     seed : None, int, SeedSequence or Generator
         Normalised by :func:`hallusim._rng.as_seed_sequence`.
 
@@ -505,15 +311,19 @@ def sampled_outcome(p_correct, policy: Policy, t: float, *, seed=None) -> Policy
         The same fields as :func:`expected_outcome`, realised.
     """
     p = _check_population(p_correct)
-    t = check_float("t", t, low=0.0, high=1.0, high_open=True)
+    policy = _check_policy(policy)
+    t = _check_target(t)
     rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
     correct, answer_u = rng.random((2, p.size))
     return _realised(p, policy, t, correct < p, answer_u)
 
 
 def _realised(p, policy, t, correct, answer_u) -> PolicyOutcome:
-    answered = answer_u < policy.answer_probability(p, t)
+    answered = answer_u < policy._answer_probability(p, t)
     return _outcome(policy, t, answered.astype(np.float64), (answered & correct).astype(np.float64), p.size)
+
+
+_SAMPLED = ("score_binary", "score_target", "error_rate")
 
 
 def simulate_test_takers(p_correct, policies, targets, *, n_draws: int = 0, seed=None) -> list[dict]:
@@ -526,43 +336,51 @@ def simulate_test_takers(p_correct, policies, targets, *, n_draws: int = 0, seed
     Parameters
     ----------
     p_correct : 1-D array in [0, 1]
-    policies : sequence of Policy
-    targets : sequence of float in [0, 1)
+        Each question's true probability that the model's answer is correct.
+    policies : non-empty sequence of Policy
+        The test takers.
+    targets : non-empty sequence of float in [0, 1)
+        The stated confidence targets.
     n_draws : int, optional
         Number of sampled tests (0: expected values only).
     seed : None, int, SeedSequence or Generator
+        Normalised by :func:`hallusim._rng.as_seed_sequence`.
 
     Returns
     -------
     list of dict
-        One row per (policy, target): the :class:`PolicyOutcome` fields of the expectation, and
-        with ``n_draws > 0`` the mean and standard deviation over draws of ``score_binary`` and
-        ``score_target`` (keys ``sampled_score_binary_mean`` and so on).
+        One row per (policy, target), policies outermost: the :class:`PolicyOutcome` fields of
+        the expectation, and with ``n_draws > 0`` the mean and standard deviation over draws
+        (NaN for one draw) of the realised ``score_binary``, ``score_target`` and
+        ``error_rate`` (keys ``sampled_score_binary_mean``, ``sampled_score_binary_sd`` and so
+        on) and ``n_draws``.
     """
     p = _check_population(p_correct)
     n_draws = check_int("n_draws", n_draws, minimum=0)
-    targets = [check_float("targets", t, low=0.0, high=1.0, high_open=True) for t in targets]
-    policies = list(policies)
-    rows = {(k, j): expected_outcome(p, pol, t).as_row() for k, pol in enumerate(policies) for j, t in enumerate(targets)}
+    targets = _check_targets(targets).tolist()
+    policies = list(policies) if not isinstance(policies, Policy) else [policies]
+    if not policies:
+        fail("policies", "a non-empty sequence of Policy", "<an empty sequence>")
+    for policy in policies:
+        _check_policy(policy)
+    keys = [(k, j) for k in range(len(policies)) for j in range(len(targets))]
+    rows = {(k, j): _expected(p, policies[k], targets[j]).as_row() for k, j in keys}
     if n_draws:
         rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
-        draws = {key: np.empty((n_draws, 2)) for key in rows}
+        draws = {key: np.empty((n_draws, len(_SAMPLED))) for key in keys}
         for d in range(n_draws):
             correct_u, answer_u = rng.random((2, p.size))
             correct = correct_u < p
             for (k, j), store in draws.items():
                 out = _realised(p, policies[k], targets[j], correct, answer_u)
-                store[d] = out.score_binary, out.score_target
+                store[d] = [getattr(out, name) for name in _SAMPLED]
         for key, store in draws.items():
-            sd = store.std(axis=0, ddof=1) if n_draws > 1 else np.full(2, math.nan)
-            rows[key].update(
-                sampled_score_binary_mean=float(store[:, 0].mean()),
-                sampled_score_binary_sd=float(sd[0]),
-                sampled_score_target_mean=float(store[:, 1].mean()),
-                sampled_score_target_sd=float(sd[1]),
-                n_draws=n_draws,
-            )
-    return [rows[key] for key in sorted(rows)]
+            sd = store.std(axis=0, ddof=1) if n_draws > 1 else np.full(len(_SAMPLED), math.nan)
+            for i, name in enumerate(_SAMPLED):
+                rows[key][f"sampled_{name}_mean"] = float(store[:, i].mean())
+                rows[key][f"sampled_{name}_sd"] = float(sd[i])
+            rows[key]["n_draws"] = n_draws
+    return [rows[key] for key in keys]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,7 +465,8 @@ def behavioral_audit(p_correct, policy: Policy, targets=None) -> BehavioralAudit
     p_correct : 1-D array in [0, 1]
         The true probability that each answer is correct.
     policy : Policy
-    targets : sequence of float in [0, 1), optional
+        The test taker audited.
+    targets : non-empty sequence of float in [0, 1), optional
         Default: 100 midpoints of a uniform grid (:func:`midpoint_targets`).
 
     Returns
@@ -655,14 +474,13 @@ def behavioral_audit(p_correct, policy: Policy, targets=None) -> BehavioralAudit
     BehavioralAudit
     """
     p = _check_population(p_correct)
-    targets = midpoint_targets(100) if targets is None else np.asarray(
-        [check_float("targets", t, low=0.0, high=1.0, high_open=True) for t in targets]
-    )
+    policy = _check_policy(policy)
+    targets = midpoint_targets(100) if targets is None else _check_targets(targets)
     ideal = Policy.calibrated()
     fields = {k: np.empty(targets.size) for k in BehavioralAudit.__dataclass_fields__ if k not in ("policy", "targets", "deviation")}
-    for k, t in enumerate(targets):
-        actual = expected_outcome(p, policy, t)
-        best = expected_outcome(p, ideal, t)
+    for k, t in enumerate(targets.tolist()):
+        actual = _expected(p, policy, t)
+        best = _expected(p, ideal, t)
         fields["answer_rate"][k] = actual.answer_rate
         fields["accuracy_answered"][k] = actual.accuracy_answered
         fields["error_rate"][k] = actual.error_rate
@@ -671,7 +489,7 @@ def behavioral_audit(p_correct, policy: Policy, targets=None) -> BehavioralAudit
         fields["ideal_error_rate"][k] = best.error_rate
         acc = actual.accuracy_answered
         fields["accuracy_shortfall"][k] = 0.0 if math.isnan(acc) else max(0.0, t - acc)
-        answered = policy.answer_probability(p, t)
+        answered = policy._answer_probability(p, t)
         fields["deviation_per_target"][k] = float(np.mean(np.abs(p - t) * np.abs(answered - (p > t))))
     return BehavioralAudit(
         policy=policy.name,

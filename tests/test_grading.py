@@ -1,6 +1,7 @@
 """Graders, Observation 1, the confidence-target rule, test-taker policies and the audit."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from hallusim.grading import (
     observation1_holds,
     optimal_responses,
     payoff_grader,
+    response_rates,
     sampled_outcome,
     simulate_test_takers,
     target_grader,
@@ -53,15 +55,61 @@ def test_answering_beats_idk_iff_confidence_exceeds_target(p, t):
     assert math.copysign(1, grader.answer_advantage(p)) == math.copysign(1, p - t) or p == t
 
 
-@pytest.mark.parametrize("t", [0.0, 0.1, 0.5, 0.75, 0.9, 0.99, 1 / 3])
-def test_target_rule_at_the_boundary(t):
+def _floats_around(x, k=4):
+    """``x`` and the ``k`` floats on either side of it that lie in [0, 1]."""
+    out, low, high = [x], x, x
+    for _ in range(k):
+        low, high = np.nextafter(low, -np.inf), np.nextafter(high, np.inf)
+        out += [float(low), float(high)]
+    return sorted(p for p in out if 0.0 <= p <= 1.0)
+
+
+def _exact_advantage(p, grader):
+    """Answering minus abstaining in exact rational arithmetic on the stored float payoffs."""
+    p = Fraction(p)
+    return p * Fraction(grader.correct) + (1 - p) * Fraction(grader.wrong) - Fraction(grader.abstain)
+
+
+BOUNDARY_TARGETS = [0.0, 0.1, 0.3, 0.5, 0.7, 0.75, 0.9, 0.99, 1 / 3, 2 / 3, 0.123456789, 1 - 2**-40]
+
+
+@pytest.mark.parametrize("t", BOUNDARY_TARGETS)
+def test_target_rule_at_the_boundary_in_exact_arithmetic(t):
+    # The paper's rule with the penalty t/(1 − t) taken exactly (from the float t): answering
+    # beats IDK iff p − (1 − p)·t/(1 − t) > 0, i.e. iff p > t. Checked on the floats next to t.
     grader = target_grader(t)
-    assert grader.answer_advantage(t) == 0.0  # a tie at p = t exactly
+    exact_t = Fraction(t)
+    ps = _floats_around(t)
+    expected = [Fraction(p) - (1 - Fraction(p)) * exact_t / (1 - exact_t) > 0 for p in ps]
+    assert [grader.prefers_answer(p) for p in ps] == expected
+    assert grader.prefers_answer(np.array(ps)).tolist() == expected
+    assert not grader.prefers_answer(t)  # a tie at p = t is not a reason to answer
     assert grader.expected_answer_score(t) == grader.abstain
-    assert not grader.prefers_answer(t)
-    assert grader.prefers_answer(np.nextafter(t, 1.0))
-    if t > 0:
-        assert not grader.prefers_answer(np.nextafter(t, 0.0))
+
+
+@given(t=st.floats(0.0, 1.0, exclude_max=True, allow_subnormal=False))
+def test_payoff_grader_at_its_break_even_in_exact_arithmetic(t):
+    # payoff_grader(1, −t/(1−t), 0) carries the rounded penalty and no target: its break-even
+    # is that of the float payoffs, b = −w/(1 − w) exactly, which may differ from t. On the
+    # floats around b, prefers_answer must follow the exact sign of p + (1 − p)·w.
+    grader = payoff_grader(1.0, -t / (1 - t), 0.0)
+    w = Fraction(grader.wrong)
+    b = -w / (1 - w)
+    ps = _floats_around(float(b))
+    expected = [_exact_advantage(p, grader) > 0 for p in ps]
+    assert [grader.prefers_answer(p) for p in ps] == expected
+    assert grader.prefers_answer(np.array(ps)).tolist() == expected
+    assert grader.break_even == float(b)  # correctly rounded
+
+
+@given(
+    correct=st.floats(-5, 5), gap=st.floats(1e-6, 5), abstain=st.floats(-5, 5),
+    p=st.floats(0.0, 1.0, allow_subnormal=False),
+)
+def test_payoff_prefers_answer_is_exact_everywhere(correct, gap, abstain, p):
+    grader = payoff_grader(correct, correct - gap, abstain)
+    for q in [p, *_floats_around(grader.break_even, k=1)] if 0 <= grader.break_even <= 1 else [p]:
+        assert grader.prefers_answer(q) == (_exact_advantage(q, grader) > 0)
 
 
 def test_binary_grader_answer_score_is_probability_of_correct():
@@ -89,6 +137,27 @@ def test_grader_validation():
         target_grader(1.0)
     with pytest.raises(ValueError, match="`correct` must be greater than `wrong`"):
         payoff_grader(0.0, 1.0, 0.0)
+    grader = target_grader(0.5)
+    for method in (grader.answer_advantage, grader.expected_answer_score, grader.prefers_answer):
+        with pytest.raises(ValueError, match="`p_correct` must be a float or array in \\[0, 1\\]; got 1.5"):
+            method(1.5)
+        with pytest.raises(ValueError, match="`p_correct` must be a float or array in \\[0, 1\\]; got nan at index 1"):
+            method([0.5, math.nan])
+    with pytest.raises(ValueError, match="`correct` must be an array of shape \\(3,\\) like `answered`; got an array of shape \\(2,\\)"):
+        grader.score([True, True, False], [True, False])
+    with pytest.raises(ValueError, match="`answered` must be booleans or 0/1 values"):
+        grader.score([2, 0], [1, 0])
+
+
+def test_response_rates_by_hand():
+    # 10 items, 7 answered, 4 correct; target 0.75 (penalty 3): score (4 − 3·3)/10.
+    rates = response_rates(10, 7, 4, target_grader(0.75))
+    assert rates == pytest.approx({"answer_rate": 0.7, "accuracy_answered": 4 / 7, "error_rate": 0.3, "score": -0.5})
+    # A payoff grader with IDK credit 0.25: (4·2 + 3·(−1) + 3·0.25)/10.
+    assert response_rates(10, 7, 4, payoff_grader(2, -1, 0.25))["score"] == pytest.approx(0.575)
+    assert math.isnan(response_rates(3, 0, 0, binary_grader())["accuracy_answered"])
+    with pytest.raises(ValueError, match="`n_correct` must be a finite float in \\[0.0, 2.0\\]"):
+        response_rates(3, 2, 3, binary_grader())
 
 
 # -- Observation 1 ---------------------------------------------------------------------------
@@ -130,6 +199,17 @@ def test_observation1_fails_without_binary_grading():
     assert optimal_responses(values, belief).tolist() == [2]
     with pytest.raises(ValueError, match="`grader_values` must be binary"):
         observation1_holds(values, belief, [2])
+
+
+@pytest.mark.parametrize(
+    "abstentions, given",
+    [([5], "5"), ([-1], "-1"), ([], "\\[\\]"), ([1, 1], "1, 1"), ([0.5], "0.5"), ([True], "True")],
+)
+def test_observation1_abstention_indices_are_checked(abstentions, given):
+    # Out-of-range indices used to raise IndexError, and -1 wrapped silently to the last column.
+    values = np.array([[1.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match=f"`abstentions` must be a non-empty sequence of distinct column indices in \\[0, 2\\]; got .*{given}"):
+        observation1_holds(values, [1.0], abstentions)
 
 
 def test_expected_grader_scores_validation():
@@ -229,8 +309,12 @@ def test_simulate_test_takers_uses_common_random_numbers():
     by_key = {(r["policy"], r["target"]): r for r in rows}
     # At t = 0 both policies answer everything, so paired draws give identical scores.
     guess0, calib0 = by_key[("always guess (Model B)", 0.0)], by_key[("behaviorally calibrated (Model A)", 0.0)]
-    assert guess0["sampled_score_binary_mean"] == calib0["sampled_score_binary_mean"]
+    for key in ("sampled_score_binary_mean", "sampled_score_target_mean", "sampled_error_rate_mean", "sampled_error_rate_sd"):
+        assert guess0[key] == calib0[key]
     assert guess0["sampled_score_binary_sd"] > 0
+    # Paired: the guesser's realised errors at t = 0.6 include the calibrated policy's, every draw.
+    guess6, calib6 = by_key[("always guess (Model B)", 0.6)], by_key[("behaviorally calibrated (Model A)", 0.6)]
+    assert guess6["sampled_error_rate_mean"] > calib6["sampled_error_rate_mean"]
     assert simulate_test_takers(p, [Policy.calibrated()], [0.6], n_draws=3, seed=1) == simulate_test_takers(
         p, [Policy.calibrated()], [0.6], n_draws=3, seed=1
     )
@@ -241,6 +325,19 @@ def test_population_validation():
         expected_outcome([0.5, 1.5], Policy.calibrated(), 0.5)
     with pytest.raises(ValueError, match="`kind` must be one of"):
         Policy("x", "sometimes")
+    with pytest.raises(ValueError, match="`p_correct` must be a non-empty 1-D array"):
+        Policy.calibrated().answer_probability([1.2], 0.5)
+    with pytest.raises(ValueError, match="`t` must be a finite float in \\[0.0, 1.0\\)"):
+        Policy.calibrated().answer_probability([0.2], 1.0)
+    with pytest.raises(TypeError, match="`policy` must be a hallusim.grading.Policy"):
+        expected_outcome([0.5], "calibrated", 0.5)
+    p = [0.2, 0.8]
+    with pytest.raises(ValueError, match="`targets` must be a non-empty sequence of floats in \\[0, 1\\)"):
+        behavioral_audit(p, Policy.calibrated(), [])  # used to warn and return NaN
+    with pytest.raises(ValueError, match="`targets` must be a non-empty sequence"):
+        simulate_test_takers(p, [Policy.calibrated()], [])
+    with pytest.raises(ValueError, match="`policies` must be a non-empty sequence of Policy"):
+        simulate_test_takers(p, [], [0.5])
 
 
 # -- behavioral-calibration audit ------------------------------------------------------------
