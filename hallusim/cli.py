@@ -176,10 +176,13 @@ def run_experiment(name: str, config: dict, out, *, preset: str = "quick", sweep
 
     Notes
     -----
-    Writes ``out/results/<name>.provenance.json``: the experiment, preset, configuration,
-    declared outputs, versions, git commit, command line, start and end times.
+    Adds the experiment, preset, configuration, declared outputs, start and end times to the
+    provenance sidecar of every table it declares (``out/results/<table>.provenance.json``,
+    beside the versions, git commit and command line that :func:`hallusim.results.write_table`
+    records), so each table has one sidecar. An experiment that declares no ``.csv`` or
+    ``.jsonl`` table gets ``out/results/<name>.provenance.json`` instead.
     """
-    from hallusim.results import _now, environment, write_json_atomic
+    from hallusim.results import FORMATS, _now, environment, provenance_path, read_provenance, write_json_atomic
 
     module = experiments.load(name)
     out = Path(out)
@@ -189,25 +192,28 @@ def run_experiment(name: str, config: dict, out, *, preset: str = "quick", sweep
     options.setdefault("results", out / "results" / "sweeps" / f"{name}-{_config_digest(config)}")
     start, clock = _now(), time.monotonic()
     rows = module.run(dict(config), out, sweep_options=options)
-    missing = [item for item in getattr(module, "OUTPUTS", ()) if not (out / item).exists()]
+    outputs = list(getattr(module, "OUTPUTS", ()))
+    missing = [item for item in outputs if not (out / item).exists()]
     if missing:
         raise ExperimentError(f"experiment {name!r} did not write its declared outputs: {', '.join(missing)}")
-    write_json_atomic(
-        out / "results" / f"{name}.provenance.json",
-        {
-            "experiment": name,
-            "summary": getattr(module, "SUMMARY", ""),
-            "preset": preset,
-            "config": config,
-            "outputs": list(getattr(module, "OUTPUTS", ())),
-            "sweeps": str(options["results"]),
-            "rows": len(rows) if rows is not None else None,
-            **environment(),
-            "start_time": start,
-            "end_time": _now(),
-            "seconds": round(time.monotonic() - clock, 3),
-        },
-    )
+    record = {
+        **environment(),
+        "experiment": name,
+        "summary": getattr(module, "SUMMARY", ""),
+        "preset": preset,
+        "config": config,
+        "outputs": outputs,
+        "sweeps": str(options["results"]),
+        "start_time": start,
+        "end_time": _now(),
+        "seconds": round(time.monotonic() - clock, 3),
+    }
+    tables = [out / item for item in outputs if Path(item).suffix.lower() in FORMATS]
+    for table in tables:
+        write_json_atomic(provenance_path(table), {**read_provenance(table), **record})
+    if not tables:
+        record["rows"] = len(rows) if rows is not None else None
+        write_json_atomic(out / "results" / f"{name}.provenance.json", record)
     return rows
 
 

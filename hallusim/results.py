@@ -11,8 +11,9 @@ A results file holds one row per line, as JSON Lines (``.jsonl``) or CSV (``.csv
 Beside every file ``X.ext`` sits ``X.ext.provenance.json``, rewritten atomically (temporary
 file, then rename): the hallusim, numpy, numba and Python versions, the git commit of the
 hallusim source tree (or, for a non-editable install, of the working directory) when there is
-one, the command line, the root seed, and the start and end
-time of every session that wrote to the file.
+one, the full command line and working directory, the root seed, and the start and end time of
+every session that wrote to the file. While a sweep runs, the sidecar's row counts are updated
+every few seconds; the rows file itself is the record (after ``kill -9`` the counts may lag it).
 
 CSV cells hold JSON values (numbers, ``true``/``false``, ``null``, lists), and plain text as is;
 a text that would read as JSON (``"1"``, ``"true"``) or that holds a line break is stored
@@ -33,6 +34,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
+PROVENANCE_INTERVAL = 5.0  # seconds between sidecar updates while a ResultStore is appending
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,11 +405,8 @@ def _git_state() -> tuple:
         state = _git_state_at(str(_SOURCE_ROOT))
         if state[0] is not None:
             return state
-    try:
-        cwd = os.getcwd()
-    except OSError:  # the working directory was removed
-        return None, None, None
-    return _git_state_at(cwd)
+    cwd = _cwd()
+    return (None, None, None) if cwd is None else _git_state_at(cwd)
 
 
 def environment() -> dict:
@@ -417,8 +417,9 @@ def environment() -> dict:
     dict
         ``hallusim``, ``numpy``, ``numba``, ``python`` versions, ``platform``; ``git_commit``,
         ``git_dirty`` and ``git_repository`` of the git work tree holding the hallusim sources
-        (an editable install) or else the working directory (``None`` outside any); and
-        ``command`` (the command line).
+        (an editable install) or else the working directory (``None`` outside any);
+        ``command``, the full command line (``sys.orig_argv``: interpreter, its options, the
+        script and its arguments), and ``cwd``, the working directory.
     """
     from hallusim import __version__
 
@@ -438,8 +439,24 @@ def environment() -> dict:
         "git_commit": commit,
         "git_dirty": dirty,
         "git_repository": repository,
-        "command": shlex.join([Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]),
+        "command": _command(),
+        "cwd": _cwd(),
     }
+
+
+def _command() -> str:
+    """The full command line of this process: interpreter, options, script and arguments."""
+    argv = getattr(sys, "orig_argv", None)  # Python >= 3.10
+    if not argv:
+        argv = [sys.executable or "python", *sys.argv]
+    return shlex.join(argv)
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the working directory was removed
+        return None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -530,14 +547,31 @@ class ResultStore:
         empty cell) but not add new ones (CSV only; JSON Lines rows are free-form).
     session : dict, optional
         Extra fields recorded for this writing session in the sidecar (e.g. the root seed).
+    provenance_interval : float, optional
+        While appending, the sidecar's counts (``rows``, the session's ``rows_written``) are
+        rewritten when this many seconds have passed since the last update (0: after every
+        row); default ``PROVENANCE_INTERVAL``, 5 s.
 
     Notes
     -----
     Use as a context manager; :meth:`close` records the end time and whether the session
     finished (``status``: ``"complete"``, ``"interrupted"`` or ``"running"`` while open).
+
+    The rows file is the record: after ``kill -9`` the sidecar still says ``"running"`` and its
+    counts may lag the file by the rows of the last ``provenance_interval``; count rows with
+    :func:`read_rows` (or ``len(load(path))``).
     """
 
-    def __init__(self, path, *, resume: bool = True, fingerprint: str | None = None, columns=None, session=None):
+    def __init__(
+        self,
+        path,
+        *,
+        resume: bool = True,
+        fingerprint: str | None = None,
+        columns=None,
+        session=None,
+        provenance_interval: float | None = None,
+    ):
         self.path = Path(path)
         self.format = format_of(self.path)
         self.resume = bool(resume)
@@ -548,6 +582,8 @@ class ResultStore:
         self.columns: list[str] | None = None
         self._fd = None
         self._written = 0
+        self._provenance_interval = PROVENANCE_INTERVAL if provenance_interval is None else float(provenance_interval)
+        self._meta_time = 0.0
 
     # -- opening ---------------------------------------------------------------------------
     def open(self) -> "ResultStore":
@@ -608,6 +644,7 @@ class ResultStore:
             "sessions": sessions,
         }
         write_json_atomic(provenance_path(self.path), meta)
+        self._meta_time = time.monotonic()
 
     # -- writing ---------------------------------------------------------------------------
     def append(self, row: dict) -> None:
@@ -638,6 +675,8 @@ class ResultStore:
         while data:
             data = data[os.write(self._fd, data) :]
         self._written += 1
+        if time.monotonic() - self._meta_time >= self._provenance_interval:
+            self._write_meta(status="running")
 
     def close(self, status: str = "complete") -> None:
         """Flush to disk, record the end of this session in the sidecar and unlock.

@@ -169,8 +169,12 @@ def test_run_writes_outputs_provenance_and_resumes(toy, tmp_path, capsys):
     assert main(["run", name, "--out", str(out), "--progress", "off"]) == 0
     rows = read_rows(out / "results" / f"{name}.csv")
     assert len(rows) == 3 * 2 and (out / "figures" / f"{name}.txt").read_text() == "quick"
-    meta = json.loads((out / "results" / f"{name}.provenance.json").read_text())
+    # one sidecar per table, holding the run's record and the table's
+    assert sorted(path.name for path in (out / "results").glob("*.provenance.json")) == [f"{name}.csv.provenance.json"]
+    meta = read_provenance(out / "results" / f"{name}.csv")
     assert meta["experiment"] == name and meta["preset"] == "quick" and meta["config"]["replicates"] == 2
+    assert meta["outputs"] == [f"results/{name}.csv", f"figures/{name}.txt"] and meta["format"] == "csv"
+    assert meta["cwd"] and meta["command"]
     checkout = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
     if checkout.returncode == 0:  # run inside a git checkout (editable or not): its commit is recorded
         assert meta["git_commit"] == checkout.stdout.strip() and isinstance(meta["git_dirty"], bool)

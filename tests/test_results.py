@@ -275,3 +275,30 @@ def test_git_commit_of_the_working_directory_for_a_non_editable_install(tmp_path
     if subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True).returncode != 0:
         assert environment()["git_commit"] is None
     results_module._git_state_at.cache_clear()
+
+
+def test_sidecar_counts_follow_the_rows_while_appending(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    with ResultStore(path, provenance_interval=0) as store:  # update after every row
+        for i in range(3):
+            store.append({"i": i})
+            meta = read_provenance(path)
+            assert meta["status"] == "running" and meta["rows"] == i + 1
+            assert meta["sessions"][-1]["rows_written"] == i + 1
+    with ResultStore(path, provenance_interval=3600) as store:  # not yet due: counts at open
+        store.append({"i": 3})
+        assert read_provenance(path)["rows"] == 3 and read_rows(path)[-1] == {"i": 3}
+    assert read_provenance(path)["rows"] == 4  # close brings them up to date
+
+
+def test_environment_records_the_full_command_and_working_directory(tmp_path, monkeypatch):
+    import os
+    import shlex
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    env = environment()
+    assert env["cwd"] == os.getcwd()
+    expected = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
+    assert shlex.split(env["command"]) == list(expected)
+    assert shlex.split(env["command"])[0] == expected[0]  # the interpreter, not just the script name

@@ -326,7 +326,10 @@ KILLED_SCRIPT = textwrap.dedent(
     """
     import os, sys, time
     import numpy as np
+    import hallusim.results
     from hallusim.sweep import sweep
+
+    hallusim.results.PROVENANCE_INTERVAL = float(os.environ.get("PROVENANCE_SECONDS", "5"))
 
     def work(params, seed_seq):
         time.sleep(float(os.environ.get("ROW_SECONDS", "0")))
@@ -347,7 +350,7 @@ def test_sigkill_mid_sweep_then_rerun_gives_exactly_the_full_rows(tmp_path, n_jo
     script.write_text(KILLED_SCRIPT)
     path = tmp_path / "rows.jsonl"
     total = 8 * 2 * 2
-    env = {**os.environ, "ROW_SECONDS": "0.15"}
+    env = {**os.environ, "ROW_SECONDS": "0.15", "PROVENANCE_SECONDS": "0"}  # sidecar after every row
     proc = subprocess.Popen(
         [sys.executable, str(script), str(path), str(n_jobs)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -368,7 +371,10 @@ def test_sigkill_mid_sweep_then_rerun_gives_exactly_the_full_rows(tmp_path, n_jo
     assert proc.returncode == -signal.SIGKILL
     survived = len(read_rows(path))
     assert 6 <= survived < total
-    assert read_provenance(path)["status"] == "running"  # the killed session never closed
+    killed = read_provenance(path)
+    assert killed["status"] == "running"  # the killed session never closed
+    # its counts were kept up to date (the kill may fall between a row and its sidecar update)
+    assert survived - 1 <= killed["sessions"][-1]["rows_written"] == killed["rows"] <= survived
 
     done = subprocess.run(
         [sys.executable, str(script), str(path), str(n_jobs)], env={**os.environ, "ROW_SECONDS": "0"}, capture_output=True
