@@ -4,7 +4,7 @@ Calibration in the sense of Dawid (1982): among the predictions made with probab
 the event happens a ``q`` fraction of the time. The paper's δ (Theorem 1) is the calibration gap
 at a single threshold; ECE, which this module computes, integrates over all confidence levels
 (Section 3.1: "δ, being defined at a single threshold, is weaker than notions such as ECE").
-δ_z at every threshold z of a language model is :mod:`hallusim.iiv`'s business.
+:func:`delta_z_curve` gives δ_z at every threshold z of a model (computed by :mod:`hallusim.iiv`).
 
 Three variants share one binning routine:
 
@@ -19,8 +19,20 @@ Three variants share one binning routine:
 Binning, with ``B = n_bins``:
 
 * ``equal_width``: edges ``k/B`` for ``k = 0..B`` (computed as that division in float64, so a
-  confidence written as the decimal ``k/B`` equals its edge); bin ``b`` holds
-  ``b/B <= q < (b+1)/B`` and the last bin also holds ``q = 1``;
+  confidence written as the decimal ``k/B``, such as 0.7 or 0.9 with ``B = 10``, equals its
+  edge). A value on an edge belongs to one bin only, chosen by ``closed``:
+
+  - ``closed="right"`` (the default): bin ``b`` holds ``b/B < q <= (b+1)/B``, and the first
+    bin also holds ``q = 0``. This is the convention of Guo et al. (2017, "On Calibration of
+    Modern Neural Networks", ``I_m = ((m−1)/M, m/M]``) and of scikit-learn's
+    ``calibration_curve``, so ECE values are comparable with theirs; a model stating 0.9 is
+    grouped with the confidences just below 0.9, not with 0.95.
+  - ``closed="left"``: bin ``b`` holds ``b/B <= q < (b+1)/B``, and the last bin also holds
+    ``q = 1`` (the convention of ``numpy.histogram``).
+
+  Stated confidences often sit exactly on edges, so the two can differ noticeably: with
+  ``q = (0.85, 0.9)``, outcomes ``(0, 1)`` and ``B = 10``, the right-closed ECE is 0.375 (one
+  bin) and the left-closed ECE 0.475 (two bins);
 * ``equal_mass``: predictions sorted by probability (stable sort, so ties keep their input
   order) and cut into ``B`` contiguous groups whose sizes differ by at most one, the first
   ``n mod B`` groups taking the extra item; a bin's edges are its smallest and largest
@@ -37,11 +49,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from hallusim._validation import check_choice, check_int, fail
+from hallusim.iiv import ThresholdCurve, dense_threshold_curve, threshold_curve
 
-__all__ = ["ReliabilityDiagram", "reliability_diagram", "expected_calibration_error", "top_label"]
+__all__ = ["ReliabilityDiagram", "reliability_diagram", "expected_calibration_error", "top_label", "delta_z_curve"]
 
 BINNINGS = ("equal_width", "equal_mass")
 VARIANTS = ("binary", "top_label", "all_choices")
+CLOSED = ("right", "left")
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,8 @@ class ReliabilityDiagram:
         ``max_b |acc_b − conf_b|`` over non-empty bins.
     n : int
         Number of predictions binned.
+    closed : {"right", "left"} or None
+        Which end of an equal-width bin holds a value on an edge (None for equal-mass bins).
     """
 
     variant: str
@@ -79,6 +95,7 @@ class ReliabilityDiagram:
     ece: float
     max_calibration_error: float
     n: int
+    closed: str | None = None
 
     @property
     def gap(self) -> np.ndarray:
@@ -144,23 +161,30 @@ def _check_unit_interval(name, arr):
         fail(name, "probabilities in [0, 1]", f"<{float(arr.ravel()[index])!r} at flat index {index}>")
 
 
-def _check_binary(probabilities, outcomes):
-    probs = np.asarray(probabilities, dtype=np.float64)
+def _check_binary(probabilities, outcomes, names=("probabilities", "outcomes")):
+    """Non-empty 1-D probabilities in [0, 1] and as many 0/1 outcomes (float64 both)."""
+    prob_name, outcome_name = names
+    try:
+        probs = np.asarray(probabilities, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(prob_name, "a non-empty 1-D array of probabilities in [0, 1]", "<a ragged or non-numeric sequence>")
     if probs.ndim != 1 or probs.size == 0:
-        fail("probabilities", "a non-empty 1-D array for the binary variant", f"<an array of shape {probs.shape}>")
-    _check_unit_interval("probabilities", probs)
+        fail(prob_name, "a non-empty 1-D array of probabilities in [0, 1]", f"<an array of shape {probs.shape}>")
+    _check_unit_interval(prob_name, probs)
     y = np.asarray(outcomes)
     if y.shape != probs.shape:
-        fail("outcomes", f"an array of length {probs.size} (one per probability)", f"<an array of shape {y.shape}>")
+        fail(outcome_name, f"an array of length {probs.size} (one per probability)", f"<an array of shape {y.shape}>")
     if y.dtype != bool:
         if y.dtype.kind not in "iuf" or not np.isin(y, (0, 1)).all():
-            fail("outcomes", "booleans or 0/1 values", y)
+            fail(outcome_name, "booleans or 0/1 values", y)
     return probs, y.astype(np.float64)
 
 
-def _bin_equal_width(q, n_bins):
+def _bin_equal_width(q, n_bins, closed):
     edges = np.arange(n_bins + 1) / n_bins
-    index = np.clip(np.searchsorted(edges, q, side="right") - 1, 0, n_bins - 1)
+    # closed="right": q on edge k/B goes to bin k − 1, i.e. ((k−1)/B, k/B]; "left": to bin k.
+    side = "left" if closed == "right" else "right"
+    index = np.clip(np.searchsorted(edges, q, side=side) - 1, 0, n_bins - 1)
     return index, edges[:-1], edges[1:]
 
 
@@ -179,7 +203,10 @@ def _bin_equal_mass(q, n_bins):
     return index, lower, upper
 
 
-def reliability_diagram(probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None) -> ReliabilityDiagram:
+def reliability_diagram(
+    probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None,
+    closed: str = "right",
+) -> ReliabilityDiagram:
     """Reliability-diagram data (per-bin counts, mean confidence and accuracy) and ECE.
 
     See the module docstring for the three variants, the bin edges and the ECE formula.
@@ -194,8 +221,13 @@ def reliability_diagram(probabilities, outcomes, *, n_bins: int = 10, binning: s
     n_bins : int, optional
         Number of bins ``B`` (default 10).
     binning : {"equal_width", "equal_mass"}, optional
+        Equal-width bins ``[k/B, (k+1)/B]`` or equal-mass bins (default ``equal_width``).
     variant : {"binary", "top_label", "all_choices"} or None, optional
         None picks ``binary`` for 1-D input and ``top_label`` for a matrix.
+    closed : {"right", "left"}, optional
+        Equal-width bins only: a probability on an edge ``k/B`` falls in the bin that edge
+        closes on the right (``"right"``, the default, as Guo et al. 2017 and scikit-learn) or
+        opens on the left (``"left"``); see the module docstring.
 
     Returns
     -------
@@ -203,6 +235,7 @@ def reliability_diagram(probabilities, outcomes, *, n_bins: int = 10, binning: s
     """
     n_bins = check_int("n_bins", n_bins, minimum=1)
     check_choice("binning", binning, BINNINGS)
+    check_choice("closed", closed, CLOSED)
     if variant is None:
         variant = "top_label" if np.ndim(probabilities) == 2 else "binary"
     check_choice("variant", variant, VARIANTS)
@@ -216,7 +249,7 @@ def reliability_diagram(probabilities, outcomes, *, n_bins: int = 10, binning: s
         q = probs.ravel()
         y = (np.arange(probs.shape[1])[None, :] == labels[:, None]).astype(np.float64).ravel()
     if binning == "equal_width":
-        index, lower, upper = _bin_equal_width(q, n_bins)
+        index, lower, upper = _bin_equal_width(q, n_bins, closed)
     else:
         index, lower, upper = _bin_equal_mass(q, n_bins)
     counts = np.bincount(index, minlength=n_bins)
@@ -236,10 +269,14 @@ def reliability_diagram(probabilities, outcomes, *, n_bins: int = 10, binning: s
         ece=float(np.sum(counts[full] / q.size * gaps)),
         max_calibration_error=float(gaps.max()),
         n=int(q.size),
+        closed=closed if binning == "equal_width" else None,
     )
 
 
-def expected_calibration_error(probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None) -> ReliabilityDiagram:
+def expected_calibration_error(
+    probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None,
+    closed: str = "right",
+) -> ReliabilityDiagram:
     """Expected calibration error, ``Σ_b (n_b/n)·|acc_b − conf_b|``, with its per-bin data.
 
     The same computation as :func:`reliability_diagram` (the returned object's ``ece`` field is
@@ -251,11 +288,55 @@ def expected_calibration_error(probabilities, outcomes, *, n_bins: int = 10, bin
     probabilities, outcomes : array
         As for :func:`reliability_diagram`.
     n_bins : int, optional
+        Number of bins ``B`` (default 10).
     binning : {"equal_width", "equal_mass"}, optional
+        As for :func:`reliability_diagram`.
     variant : {"binary", "top_label", "all_choices"} or None, optional
+        As for :func:`reliability_diagram`.
+    closed : {"right", "left"}, optional
+        As for :func:`reliability_diagram` (default ``"right"``).
 
     Returns
     -------
     ReliabilityDiagram
     """
-    return reliability_diagram(probabilities, outcomes, n_bins=n_bins, binning=binning, variant=variant)
+    return reliability_diagram(probabilities, outcomes, n_bins=n_bins, binning=binning, variant=variant, closed=closed)
+
+
+def delta_z_curve(model, corpus=None, *, mu=None, p=None, valid=None, nonsense=None) -> ThresholdCurve:
+    """δ_z = |p̂(A_z) − p(A_z)| of a model at every threshold z, exactly (THEORY §2).
+
+    ``A_z = {(c, r) : p̂(r | c) > z}``; Theorem 1's δ is δ_z at ``z = 1/min_c |E_c|``. Unlike
+    ECE, which bins stated confidences, δ_z compares the model's mass above a threshold with the
+    true mass there. This is a thin entry point to :func:`hallusim.iiv.threshold_curve`
+    (compact models of an arbitrary-facts world) and :func:`hallusim.iiv.dense_threshold_curve`
+    (dense arrays, e.g. multiple choice); nothing is recomputed here.
+
+    Parameters
+    ----------
+    model : CompactModel, fitted learner, or array of shape (C, R)
+        The base model ``p̂``: a compact model (or fitted learner) together with ``corpus``, or
+        a dense array ``p̂(r | c)`` together with ``mu``, ``p`` and ``valid``.
+    corpus : Corpus, optional
+        The training corpus of a compact model (its world supplies ``μ`` and ``p``).
+    mu, p, valid, nonsense : array_like, optional
+        For a dense ``model``: prompt weights, the training distribution, the valid responses
+        and (optionally) the nonsense responses, as for :func:`hallusim.iiv.dense_metrics`.
+
+    Returns
+    -------
+    hallusim.iiv.ThresholdCurve
+        Step functions of ``z``: ``.delta`` on each interval between consecutive distinct
+        values of ``p̂`` (``.edges``), ``.delta_at(z)`` at given thresholds, and
+        ``p̂(A_z)``, ``p(A_z)``, ``err_iiv(f̂_z)`` beside them.
+    """
+    dense = {"mu": mu, "p": p, "valid": valid, "nonsense": nonsense}
+    if corpus is not None:
+        given = [name for name, value in dense.items() if value is not None]
+        if given:
+            fail(given[0], "None when a corpus is given (a compact model's world supplies it)", "<an array>")
+        return threshold_curve(model, corpus)
+    for name in ("mu", "p", "valid"):
+        if dense[name] is None:
+            fail(name, "an array when `model` is a dense p_hat array (or pass a corpus with a compact model)", None)
+    return dense_threshold_curve(mu, p, model, valid, nonsense)

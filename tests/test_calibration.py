@@ -5,15 +5,42 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallusim.calibration import expected_calibration_error, reliability_diagram, top_label
+from hallusim.calibration import delta_z_curve, expected_calibration_error, reliability_diagram, top_label
 
 
-def test_ece_hand_computed_equal_width():
-    # 10 equal-width bins. 0.1 -> bin 1 (conf 0.1, acc 0); 0.3, 0.35 -> bin 3 (conf 0.325, acc 1/2);
-    # 0.9, 0.95, 1.0 -> bin 9 (conf 0.95, acc 2/3). ECE = (1·0.1 + 2·0.175 + 3·(0.95 − 2/3))/6 = 1.3/6.
+@pytest.mark.parametrize("closed, ece", [("right", 0.375), ("left", 0.475)])
+def test_ece_edge_rule_changes_the_value(closed, ece):
+    # B = 10, q = (0.85, 0.9), y = (0, 1). Right-closed (Guo et al.): both in (0.8, 0.9], conf
+    # 0.875, acc 0.5: ECE 0.375. Left-closed: 0.85 alone in [0.8, 0.9) (gap 0.85), 0.9 alone in
+    # [0.9, 1] (gap 0.1): ECE (0.85 + 0.1)/2 = 0.475.
+    result = expected_calibration_error([0.85, 0.9], [0, 1], n_bins=10, closed=closed)
+    assert result.ece == pytest.approx(ece, rel=1e-12)
+    assert result.closed == closed
+
+
+def test_default_edge_rule_is_right_closed():
+    assert expected_calibration_error([0.85, 0.9], [0, 1]).ece == pytest.approx(0.375, rel=1e-12)
+    assert expected_calibration_error([0.85, 0.9], [0, 1], binning="equal_mass", n_bins=2).closed is None
+
+
+def test_ece_hand_computed_equal_width_right_closed():
+    # Bins ((k−1)/10, k/10], the first also holding 0. 0.1 -> bin 0 (gap 0.1); 0.3 -> bin 2 (y 1,
+    # gap 0.7); 0.35 -> bin 3 (y 0, gap 0.35); 0.9 -> bin 8 (y 1, gap 0.1); 0.95, 1.0 -> bin 9
+    # (conf 0.975, acc 1/2, gap 0.475 each). ECE = (0.1 + 0.7 + 0.35 + 0.1 + 2·0.475)/6 = 2.2/6.
     q = [0.3, 0.35, 0.9, 0.95, 1.0, 0.1]
     y = [1, 0, 1, 1, 0, 0]
     result = expected_calibration_error(q, y, n_bins=10)
+    assert result.ece == pytest.approx(2.2 / 6, rel=1e-12)
+    assert result.counts.tolist() == [1, 0, 1, 1, 0, 0, 0, 0, 1, 2]
+    assert result.mean_confidence[9] == pytest.approx(0.975)
+
+
+def test_ece_hand_computed_equal_width():
+    # 10 left-closed bins. 0.1 -> bin 1 (conf 0.1, acc 0); 0.3, 0.35 -> bin 3 (conf 0.325, acc 1/2);
+    # 0.9, 0.95, 1.0 -> bin 9 (conf 0.95, acc 2/3). ECE = (1·0.1 + 2·0.175 + 3·(0.95 − 2/3))/6 = 1.3/6.
+    q = [0.3, 0.35, 0.9, 0.95, 1.0, 0.1]
+    y = [1, 0, 1, 1, 0, 0]
+    result = expected_calibration_error(q, y, n_bins=10, closed="left")
     assert result.ece == pytest.approx(1.3 / 6, rel=1e-12)
     assert result.counts.tolist() == [0, 1, 0, 2, 0, 0, 0, 0, 0, 3]
     assert result.mean_confidence[3] == pytest.approx(0.325)
@@ -36,10 +63,18 @@ def test_ece_hand_computed_equal_mass():
     assert result.ece == pytest.approx(expected, rel=1e-12)
 
 
-def test_equal_width_edge_rule():
-    # A confidence equal to k/B opens bin k; 1 falls in the last bin, 0 in the first.
-    result = reliability_diagram([0.0, 0.3, 0.7, 1.0, 0.29999], [1, 1, 1, 1, 1], n_bins=10)
-    assert result.counts.tolist() == [1, 0, 1, 1, 0, 0, 0, 1, 0, 1]
+@pytest.mark.parametrize(
+    "closed, counts",
+    [
+        # Left-closed: a confidence equal to k/B opens bin k; 1 falls in the last bin.
+        ("left", [1, 0, 1, 1, 0, 0, 0, 1, 0, 1]),
+        # Right-closed: k/B closes bin k − 1; 0 falls in the first bin.
+        ("right", [1, 0, 2, 0, 0, 0, 1, 0, 0, 1]),
+    ],
+)
+def test_equal_width_edge_rule(closed, counts):
+    result = reliability_diagram([0.0, 0.3, 0.7, 1.0, 0.29999], [1, 1, 1, 1, 1], n_bins=10, closed=closed)
+    assert result.counts.tolist() == counts
     assert result.bin_lower[3] == 0.3 and result.bin_upper[9] == 1.0
 
 
@@ -50,19 +85,27 @@ def test_top_label_and_all_choices_by_hand():
     assert conf.tolist() == [0.7, 0.6] and correct.tolist() == [True, False]
     # Top-label: bins 7 (conf 0.7, acc 1) and 6 (conf 0.6, acc 0): ECE = (0.3 + 0.6)/2.
     assert reliability_diagram(probs, labels).ece == pytest.approx(0.45)
-    # All choices: 8 (probability, is-label) pairs: bin 0 {0, 0} acc 0; bin 1 {0.1 x3} acc 0;
-    # bin 4 {0.4} acc 1; bin 6 {0.6} acc 0; bin 7 {0.7} acc 1.
-    pooled = reliability_diagram(probs, labels, variant="all_choices")
+    # All choices: 8 (probability, is-label) pairs. Left-closed: bin 0 {0, 0} acc 0; bin 1
+    # {0.1 x3} acc 0; bin 4 {0.4} acc 1; bin 6 {0.6} acc 0; bin 7 {0.7} acc 1.
+    pooled = reliability_diagram(probs, labels, variant="all_choices", closed="left")
     assert pooled.counts.tolist() == [2, 3, 0, 0, 1, 0, 1, 1, 0, 0]
     assert pooled.ece == pytest.approx((3 * 0.1 + 0.6 + 0.6 + 0.3) / 8)
+    # Right-closed: bin 0 {0, 0, 0.1 x3} conf 0.06 acc 0; bin 3 {0.4}; bin 5 {0.6}; bin 6 {0.7}.
+    pooled = reliability_diagram(probs, labels, variant="all_choices")
+    assert pooled.counts.tolist() == [5, 0, 0, 1, 0, 1, 1, 0, 0, 0]
+    assert pooled.ece == pytest.approx((5 * 0.06 + 0.6 + 0.6 + 0.3) / 8)
 
 
-def _loop_ece(q, y, n_bins):
-    """Plain-Python reference: equal-width bins [k/B, (k+1)/B), the last closed."""
+def _loop_ece(q, y, n_bins, closed):
+    """Plain-Python reference: equal-width bins [k/B, (k+1)/B) (the last closed) or ((k−1)/B, k/B]
+    (the first closed)."""
     total = 0.0
     for k in range(n_bins):
         lo, hi = k / n_bins, (k + 1) / n_bins
-        members = [i for i in range(len(q)) if lo <= q[i] < hi or (k == n_bins - 1 and q[i] == 1.0)]
+        if closed == "left":
+            members = [i for i in range(len(q)) if lo <= q[i] < hi or (k == n_bins - 1 and q[i] == 1.0)]
+        else:
+            members = [i for i in range(len(q)) if lo < q[i] <= hi or (k == 0 and q[i] == 0.0)]
         if members:
             conf = sum(q[i] for i in members) / len(members)
             acc = sum(y[i] for i in members) / len(members)
@@ -70,15 +113,22 @@ def _loop_ece(q, y, n_bins):
     return total
 
 
-@given(
-    data=st.lists(st.tuples(st.floats(0.0, 1.0), st.booleans()), min_size=1, max_size=60),
-    n_bins=st.integers(1, 20),
-)
-def test_ece_matches_loop_reference(data, n_bins):
-    q = [d[0] for d in data]
-    y = [int(d[1]) for d in data]
-    result = expected_calibration_error(q, y, n_bins=n_bins)
-    assert result.ece == pytest.approx(_loop_ece(q, y, n_bins), abs=1e-12)
+@st.composite
+def binned_data(draw):
+    n_bins = draw(st.integers(1, 20))
+    # Half the probabilities sit exactly on an edge k/B, where the two rules differ.
+    on_edge = st.integers(0, n_bins).map(lambda k: k / n_bins)
+    q = draw(st.lists(st.one_of(st.floats(0.0, 1.0), on_edge), min_size=1, max_size=60))
+    y = draw(st.lists(st.integers(0, 1), min_size=len(q), max_size=len(q)))
+    return q, y, n_bins
+
+
+@pytest.mark.parametrize("closed", ["right", "left"])
+@given(data=binned_data())
+def test_ece_matches_loop_reference(closed, data):
+    q, y, n_bins = data
+    result = expected_calibration_error(q, y, n_bins=n_bins, closed=closed)
+    assert result.ece == pytest.approx(_loop_ece(q, y, n_bins, closed), abs=1e-12)
     assert result.counts.sum() == len(q)
 
 
@@ -125,6 +175,8 @@ def test_rows_and_gap():
         (([0.5], [1, 0]), {}, "`outcomes` must be an array of length 1"),
         (([0.5], [1]), {"n_bins": 0}, "`n_bins` must be an integer >= 1"),
         (([0.5], [1]), {"binning": "log"}, "`binning` must be one of 'equal_width', 'equal_mass'"),
+        (([0.5], [1]), {"closed": "both"}, "`closed` must be one of 'right', 'left'"),
+        ((["a"], [1]), {}, "`probabilities` must be a non-empty 1-D array of probabilities"),
         (([[0.5, 0.6]], [0]), {}, "`probabilities` must be rows summing to 1"),
         (([[0.5, 0.5]], [2]), {}, "`labels` must be class indices in \\[0, 1\\]"),
         (([[0.5, 0.5]], [0]), {"variant": "binary"}, "`probabilities` must be a non-empty 1-D array"),
@@ -133,6 +185,51 @@ def test_rows_and_gap():
 def test_validation(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         reliability_diagram(*args, **kwargs)
+
+
+# -- δ_z over all thresholds -------------------------------------------------------------------
+def test_delta_z_curve_dense_against_brute_force():
+    # δ_z = |Σ_c μ(c) Σ_r (p̂ − p)(r|c) 1[p̂(r|c) > z]| at every z, by a plain double loop.
+    rng = np.random.default_rng(3)
+    mu = rng.random(4)
+    p_hat = rng.dirichlet(np.ones(5), size=4)
+    p_hat[0, :2] = p_hat[1, 1:3] = 0.25  # ties across prompts
+    p_hat /= p_hat.sum(axis=1, keepdims=True)
+    valid = np.zeros((4, 5), dtype=bool)
+    valid[:, 0] = valid[2, 3] = True
+    p = np.where(valid, rng.random((4, 5)), 0.0)
+    p /= p.sum(axis=1, keepdims=True)
+    curve = delta_z_curve(p_hat, mu=mu, p=p, valid=valid)
+    weights = mu / mu.sum()
+    zs = np.concatenate([np.linspace(0, 1, 41), np.unique(p_hat), [-0.5]])
+    for z in zs:
+        brute = abs(sum(weights[c] * (p_hat[c, r] - p[c, r]) for c in range(4) for r in range(5) if p_hat[c, r] > z))
+        assert curve.delta_at(z) == pytest.approx(brute, abs=1e-12)
+
+
+def test_delta_z_curve_of_the_calibrated_learner_is_zero_everywhere():
+    # THEORY §3: the calibrated learner of Appendix B has δ_z = 0 at every threshold z; the
+    # memorizing learner (IDK on unseen prompts) does not.
+    from hallusim.facts import ArbitraryFacts
+    from hallusim.learners import CalibratedLearner, MemorizingLearner
+
+    world = ArbitraryFacts.zipf(300, 1.0, 12, 0.8)
+    corpus = world.sample(300, seed=4)
+    calibrated = delta_z_curve(CalibratedLearner().fit(corpus), corpus)
+    assert np.max(calibrated.delta) <= 1e-12
+    assert np.max(delta_z_curve(MemorizingLearner().fit(corpus), corpus).delta) > 0.01
+
+
+def test_delta_z_curve_arguments():
+    from hallusim.facts import ArbitraryFacts
+    from hallusim.learners import CalibratedLearner
+
+    corpus = ArbitraryFacts.uniform(5, 3, 1.0).sample(10, seed=0)
+    model = CalibratedLearner().fit(corpus)
+    with pytest.raises(ValueError, match="`mu` must be None when a corpus is given"):
+        delta_z_curve(model, corpus, mu=[1.0] * 5)
+    with pytest.raises(ValueError, match="`p` must be an array when `model` is a dense p_hat array"):
+        delta_z_curve(np.eye(2), mu=[1, 1], valid=np.eye(2, dtype=bool))
 
 
 # -- the calibration_histograms experiment (Figure 2 in simulation) ---------------------------

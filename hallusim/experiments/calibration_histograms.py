@@ -11,8 +11,10 @@ hence the accuracy of the most likely answer, is unchanged; the calibration is l
 For both models the experiment reports ECE (every answer choice binned, as in the GPT-4
 technical report's Figure 8 reprinted as the paper's Figure 2, and top-label), the generative
 error ``err`` (sampling an answer from the model), the error of the argmax answer, the IIV
-quantities of Theorem 1 with δ at ``1/min|E_c|`` and ``max_z δ_z`` over all thresholds (exact,
-from :mod:`hallusim.iiv`), and the Theorem 4 bound ``err ≥ 2(1 − 1/C)·min_t err_iiv(f̂_t)``.
+quantities of Theorem 1 with δ at ``1/min|E_c|`` and ``max_z δ_z`` over all thresholds (exact:
+:func:`hallusim.multiple_choice.multiple_choice_arrays` feeds :func:`hallusim.iiv.dense_metrics`),
+and the Theorem 4 bound ``err ≥ 2(1 − 1/C)·min_{t ∈ [0,1]} err_iiv(f̂_t)``
+(:func:`hallusim.multiple_choice.theorem4_check`, whose curve also gives δ_z).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hallusim import bounds
 from hallusim.calibration import reliability_diagram
-from hallusim.iiv import dense_metrics, dense_threshold_curve
+from hallusim.iiv import dense_metrics
+from hallusim.multiple_choice import multiple_choice_arrays, theorem4_check
 from hallusim.results import write_table
 from hallusim.sweep import sweep
 
@@ -67,12 +69,9 @@ def question_population(n_questions, n_choices, logit_scale, seed):
 
 def model_metrics(probs, answers, *, n_bins, binning):
     """Calibration and hallucination metrics of one multiple-choice model (flat dict)."""
-    n_questions, n_choices = probs.shape
-    onehot = np.zeros_like(probs, dtype=bool)
-    onehot[np.arange(n_questions), answers] = True
-    mu = np.full(n_questions, 1.0 / n_questions)
-    iiv = dense_metrics(mu, onehot.astype(np.float64), probs, onehot)
-    curve = dense_threshold_curve(mu, onehot.astype(np.float64), probs, onehot)
+    iiv = dense_metrics(*multiple_choice_arrays(probs, answers))
+    theorem4 = theorem4_check(probs, answers)
+    curve = theorem4.curve
     every_choice = reliability_diagram(probs, answers, n_bins=n_bins, binning=binning, variant="all_choices")
     top = reliability_diagram(probs, answers, n_bins=n_bins, binning=binning, variant="top_label")
     return {
@@ -85,7 +84,7 @@ def model_metrics(probs, answers, *, n_bins, binning):
         "max_delta_z": float(curve.delta.max()),
         "cross_entropy": iiv.cross_entropy,
         "theorem1_lower": iiv.theorem1_lower,
-        "theorem4_lower": bounds.theorem4_lower(float(curve.err_iiv.min()), n_choices),
+        "theorem4_lower": theorem4.bound,
         "bin_lower": every_choice.bin_lower.tolist(),
         "bin_upper": every_choice.bin_upper.tolist(),
         "bin_count": every_choice.counts.tolist(),
