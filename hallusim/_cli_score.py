@@ -1,6 +1,7 @@
 """The ``hallusim score`` subcommand: score a file of graded evaluation results.
 
-``hallusim score FILE [--targets 0,0.5,0.75,0.9] [--group-by COLUMN] [--bins N] [--json]``
+``hallusim score FILE [--targets 0,0.5,0.75,0.9] [--group-by COLUMN] [--bins N]
+[--binning equal-width|equal-mass] [--bin-closed right|left] [--json]``
 
 All logic lives in :mod:`hallusim.scoring`; this module only parses arguments and prints. Bad
 input raises ``ValueError`` (the ``hallusim`` command turns it into a one-line message and exit
@@ -20,7 +21,17 @@ __all__ = ["add_parser", "run", "parse_targets"]
 
 
 def parse_targets(text: str) -> list[float]:
-    """Parse ``--targets``: comma-separated floats in [0, 1), e.g. ``0,0.5,0.75,0.9``."""
+    """Parse ``--targets``: comma-separated floats in [0, 1), e.g. ``0,0.5,0.75,0.9``.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    list of float
+    """
     allowed = "comma-separated numbers in [0, 1), e.g. 0,0.5,0.75,0.9"
     targets = []
     for part in text.split(","):
@@ -35,7 +46,13 @@ def parse_targets(text: str) -> list[float]:
 
 
 def add_parser(subparsers) -> None:
-    """Register the ``score`` subcommand on an ``argparse`` subparsers object."""
+    """Register the ``score`` subcommand on an ``argparse`` subparsers object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The ``hallusim`` command's subparsers.
+    """
     parser = subparsers.add_parser(
         "score",
         help="score graded evaluation results under binary grading and confidence targets",
@@ -44,7 +61,7 @@ def add_parser(subparsers) -> None:
             "correct/incorrect/abstain or SimpleQA's A/B/C, or is_correct/is_incorrect/"
             "is_not_attempted; optional confidence in [0, 1]). Reports, per confidence target t, "
             "the score under 'correct 1, wrong -t/(1-t), IDK 0', the answer rate, accuracy among "
-            "answered and error rate; SimpleQA's metrics; and, with confidences, risk-coverage and ECE."
+            "answered and error rate; SimpleQA's metrics; and, with confidences, risk-coverage, AURC and ECE."
         ),
     )
     parser.add_argument("file", metavar="FILE", help="results file (.csv, .tsv, .jsonl)")
@@ -54,14 +71,48 @@ def add_parser(subparsers) -> None:
         help="comma-separated confidence targets in [0, 1) (default: %(default)s)",
     )
     parser.add_argument("--group-by", dest="group_by", metavar="COLUMN", help="also report per value of this column")
-    parser.add_argument("--bins", type=int, default=10, help="equal-width bins of the ECE (default: %(default)s)")
+    parser.add_argument("--bins", type=int, default=10, help="bins of the ECE (default: %(default)s)")
+    parser.add_argument(
+        "--binning",
+        choices=("equal-width", "equal-mass"),
+        default="equal-width",
+        help="ECE bins of equal width [k/B, (k+1)/B] or of equal numbers of items (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--bin-closed",
+        dest="bin_closed",
+        choices=("right", "left"),
+        default="right",
+        help="equal-width bins: a confidence on an edge k/B (e.g. 0.9) joins the bin below it "
+        "((k-1)/B, k/B] as in Guo et al. 2017 and scikit-learn ('right', the default) or the bin "
+        "above it [k/B, (k+1)/B) ('left')",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    """Score ``args.file`` and print the report; return the exit status (0)."""
-    report = score_results(args.file, group_by=args.group_by, targets=parse_targets(args.targets), n_bins=args.bins)
+    """Score ``args.file`` and print the report; return the exit status (0).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``score`` options.
+
+    Returns
+    -------
+    int
+    """
+    if args.bins < 1:
+        fail("--bins", "an integer >= 1", args.bins)
+    report = score_results(
+        args.file,
+        group_by=args.group_by,
+        targets=parse_targets(args.targets),
+        n_bins=args.bins,
+        binning=args.binning.replace("-", "_"),
+        closed=args.bin_closed,
+    )
     if args.json:
         text = json.dumps(report.to_dict(), allow_nan=False)
     else:

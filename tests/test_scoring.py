@@ -2,12 +2,17 @@
 
 import argparse
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hallusim._cli_score import add_parser, parse_targets
+from hallusim.cli import main
 from hallusim.scoring import ResultsFileError, read_results, risk_coverage_curve, score_results
 
 DATA = Path(__file__).parent / "data"
@@ -62,12 +67,33 @@ def test_fixture_risk_coverage():
 
 
 def test_fixture_ece():
-    # Answered items in 10 equal-width bins: bin 9 {0.95 C, 0.9 C} gap 0.075 (x2); bin 8 {0.8 W} 0.8;
-    # bin 7 {0.7 C} 0.3; bin 6 {0.6 W} 0.6; bin 5 {0.55 W} 0.55; bin 4 {0.4 C} 0.6. ECE = 3.0/7.
+    # Answered items in 10 equal-width bins closed on the right ((k−1)/10, k/10]: bin 9 {0.95 C}
+    # gap 0.05; bin 8 {0.9 C} 0.1; bin 7 {0.8 W} 0.8; bin 6 {0.7 C} 0.3; bin 5 {0.6 W, 0.55 W}
+    # conf 0.575 acc 0 (x2); bin 3 {0.4 C} 0.6. ECE = (0.05 + 0.1 + 0.8 + 0.3 + 1.15 + 0.6)/7 = 3.0/7.
     cal = score_results(FIXTURE).calibration
     assert cal.ece == pytest.approx(3.0 / 7, rel=1e-12)
     assert cal.n == 7
-    assert cal.counts.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 2]
+    assert cal.counts.tolist() == [0, 0, 0, 1, 0, 2, 1, 1, 1, 1]
+    assert cal.closed == "right"
+    # Closed on the left [k/10, (k+1)/10): bin 9 {0.95 C, 0.9 C} gap 0.075 (x2); bin 8 {0.8 W} 0.8;
+    # bin 7 {0.7 C} 0.3; bin 6 {0.6 W} 0.6; bin 5 {0.55 W} 0.55; bin 4 {0.4 C} 0.6. ECE = 3.0/7 again.
+    left = score_results(FIXTURE, closed="left").calibration
+    assert left.counts.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 2]
+    assert left.ece == pytest.approx(3.0 / 7, rel=1e-12)
+
+
+def test_fixture_ece_equal_mass():
+    # 2 equal-mass bins of the 7 answered items, ascending: {0.4 C, 0.55 W, 0.6 W, 0.7 C} conf
+    # 0.5625 acc 0.5; {0.8 W, 0.9 C, 0.95 C} conf 0.88333 acc 2/3. ECE = (4·0.0625 + 3·(2.65/3 − 2/3))/7 = 0.9/7.
+    cal = score_results(FIXTURE, binning="equal_mass", n_bins=2).calibration
+    assert cal.counts.tolist() == [4, 3]
+    assert cal.ece == pytest.approx(0.9 / 7, rel=1e-12)
+
+
+def test_fixture_aurc():
+    # Answered items by descending confidence: 0.95 C, 0.9 C, 0.8 W, 0.7 C, 0.6 W, 0.55 W, 0.4 C.
+    # Risk of the i most confident: 0, 0, 1/3, 1/4, 2/5, 3/6, 3/7; AURC = their mean = 803/2940.
+    assert score_results(FIXTURE).aurc == pytest.approx(803 / 2940, rel=1e-12)
 
 
 def test_fixture_groups():
@@ -106,13 +132,81 @@ def test_arrays_api_validation():
         score_results(["correct"], confidence=[np.nan])
     with pytest.raises(ValueError, match="`targets` must be a finite float in \\[0.0, 1.0\\)"):
         score_results(["correct"], targets=[1.0])
+    with pytest.raises(ValueError, match="`targets` must be a non-empty sequence of floats in \\[0, 1\\)"):
+        score_results(["correct"], targets=[])
+    with pytest.raises(ValueError, match="`binning` must be one of 'equal_width', 'equal_mass'"):
+        score_results(["correct"], binning="equal-width")
+    with pytest.raises(ValueError, match="`closed` must be one of 'right', 'left'"):
+        score_results(["correct"], closed="both")
 
 
-def test_risk_coverage_curve():
-    thresholds, coverage, risk = risk_coverage_curve([0.9, 0.5, 0.9, 0.2], [True, False, False, True])
-    assert thresholds.tolist() == [0.9, 0.5, 0.2]
-    assert coverage.tolist() == [0.5, 0.75, 1.0]
-    assert risk.tolist() == [0.5, 2 / 3, 0.5]
+def test_arguments_that_do_not_apply_are_refused():
+    # groups= with a file used to be blamed on `confidence`; group_by= with arrays was ignored.
+    with pytest.raises(ValueError, match="`groups` must be None when scoring a file"):
+        score_results(FIXTURE, groups=["a"] * 10)
+    with pytest.raises(ValueError, match="`confidence` must be None when scoring a file"):
+        score_results(FIXTURE, confidence=[0.5] * 10)
+    with pytest.raises(ValueError, match="`group_by` must be None when scoring outcome labels \\(give the labels as `groups`\\); got 'subject'"):
+        score_results(["correct"], group_by="subject")
+    with pytest.raises(ValueError, match="`group_by` must be None when scoring GradedResults"):
+        score_results(read_results(FIXTURE), group_by="subject")
+
+
+def test_simpleqa_when_nothing_is_attempted_follows_simple_evals():
+    # simple-evals: accuracy_given_attempted = 0 (not undefined) when nothing is attempted, F1 = 0.
+    # Every spelling of SimpleQA's third grade is an abstention.
+    report = score_results(["C", "not attempted", "NOT-ATTEMPTED", "Not_Attempted", "abstain", "IDK"])
+    assert report.n_abstain == 6
+    assert report.simpleqa == {"correct": 0.0, "incorrect": 0.0, "not_attempted": 1.0, "accuracy_given_attempted": 0.0, "f1": 0.0}
+    assert score_results(["incorrect"]).simpleqa["f1"] == 0.0  # attempted, none correct
+    assert json.loads(json.dumps(report.to_dict(), allow_nan=False))["simpleqa"]["accuracy_given_attempted"] == 0.0
+
+
+def test_risk_coverage_curve_by_hand():
+    # Answer iff confidence > t. Confidences 0.9 C, 0.5 W, 0.9 W, 0.2 C. t in [0.5, 0.9): the two
+    # 0.9s (risk 1/2); t in [0.2, 0.5): three (risk 2/3); t < 0.2: all (risk 1/2).
+    # AURC = 0.5·0.5 + 0.25·(2/3) + 0.25·0.5 = 13/24.
+    curve = risk_coverage_curve([0.9, 0.5, 0.9, 0.2], [True, False, False, True])
+    assert curve.thresholds.tolist() == [0.5, 0.2, -np.inf]
+    assert curve.coverage.tolist() == [0.5, 0.75, 1.0]
+    assert curve.risk.tolist() == [0.5, 2 / 3, 0.5]
+    assert curve.aurc == pytest.approx(13 / 24, rel=1e-12)
+
+
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.1, 0.5, 0.7, 0.9, 1.0]) | st.floats(0, 1), st.booleans()), min_size=1, max_size=40))
+def test_risk_coverage_curve_against_brute_force(items):
+    conf = np.array([c for c, _ in items])
+    correct = np.array([k for _, k in items])
+    curve = risk_coverage_curve(conf, correct)
+    # Every operating point is "answer iff confidence > t" for its threshold, and every
+    # non-empty selection of that form appears once.
+    for t, coverage, risk in zip(curve.thresholds, curve.coverage, curve.risk):
+        kept = conf > t
+        assert coverage == pytest.approx(kept.mean(), abs=1e-15)
+        assert risk == pytest.approx((~correct[kept]).mean(), abs=1e-15)
+    selections = {tuple(conf > t) for t in np.append(np.unique(conf), -1.0)} - {(False,) * conf.size}
+    assert len(selections) == curve.thresholds.size
+    # Tied confidences enter together: the AURC does not depend on the order of the items.
+    order = np.random.default_rng(0).permutation(conf.size)
+    assert risk_coverage_curve(conf[order], correct[order]).aurc == pytest.approx(curve.aurc, abs=1e-15)
+    if np.unique(conf).size == conf.size:  # no ties: Geifman et al.'s per-item mean
+        wrong = ~correct[np.argsort(-conf)]
+        assert curve.aurc == pytest.approx(np.mean(np.cumsum(wrong) / np.arange(1, conf.size + 1)), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "confidence, correct, message",
+    [
+        ([], [], "`confidence` must be a non-empty 1-D array of probabilities in \\[0, 1\\]"),
+        ([0.5, np.nan], [True, False], "`confidence` must be probabilities in \\[0, 1\\]; got nan at flat index 1"),
+        ([0.5, 2.0], [True, False], "`confidence` must be probabilities in \\[0, 1\\]; got 2.0 at flat index 1"),
+        ([0.5, 0.7], [True], "`correct` must be an array of length 2"),
+        ([0.5], [3], "`correct` must be booleans or 0/1 values"),
+    ],
+)
+def test_risk_coverage_curve_validation(confidence, correct, message):
+    with pytest.raises(ValueError, match=message):
+        risk_coverage_curve(confidence, correct)
 
 
 # -- bad files: every failure mode names the file, the line and the field ---------------------
@@ -120,15 +214,25 @@ BAD_FILES = [
     ("unknown_outcome.csv", "id,outcome\n1,correct\n2,maybe\n", "line 3: `outcome` must be one of"),
     ("confidence_range.csv", "id,outcome,confidence\n1,correct,0.5\n2,correct,1.5\n", "line 3: `confidence` must be a number in \\[0, 1\\]; got '1.5'"),
     ("confidence_text.csv", "id,outcome,confidence\n1,correct,high\n", "line 2: `confidence` must be a number in \\[0, 1\\]; got 'high'"),
+    ("confidence_underscore.csv", "id,outcome,confidence\n1,correct,0.7_5\n", "line 2: `confidence` must be a number in \\[0, 1\\]; got '0.7_5'"),
+    ("confidence_nan.jsonl", '{"id": 1, "outcome": "A", "confidence": NaN}\n', "line 1: `confidence` must be a number in \\[0, 1\\]; got 'nan'"),
     ("confidence_missing.csv", "id,outcome,confidence\n1,abstain,\n2,incorrect,\n", "line 3: `confidence` must be a number in \\[0, 1\\] on every answered row; got a missing value"),
     ("no_outcome_column.csv", "id,answer\n1,Paris\n", "line 1: `outcome` must be a column of the file"),
     ("no_id_column.csv", "outcome\ncorrect\n", "line 1: `id` must be a column of the file"),
+    ("duplicate_column.csv", "id,outcome,confidence,confidence\n1,correct,0.9,0.1\n", "line 1: `confidence` must be unique among the column names; got 2 columns named 'confidence'"),
     ("short_row.csv", "id,outcome,confidence\n1,correct,0.5\n2\n", "line 3: `outcome` must be one of .*; got a missing value"),
     ("long_row.csv", "id,outcome\n1,correct,extra\n", "line 2: `row` must be at most 2 fields"),
+    ("unclosed_quote.csv", 'id,outcome\n1,"correct\n', "line 2: not valid CSV \\(unexpected end of data\\)"),
+    ("text_after_quote.csv", 'id,outcome\n1,"correct"x\n2,correct\n', "line 2: not valid CSV \\(',' expected after '\"'\\)"),
+    ("after_multiline_record.csv", 'id,outcome,note\n1,correct,"two\nlines"\n2,maybe,x\n', "line 4: `outcome` must be one of"),
+    ("long_bad_value.csv", "id,outcome\n1," + "x" * 1000 + "\n", "line 2: `outcome` must be one of .*; got 'x{60}'\\.\\.\\. \\(1000 characters\\)"),
+    ("not_utf8.csv", b"id,outcome\n1,correct\n2,\xffcorrect\n", "line 3: not UTF-8 text \\(byte 0xff\\)"),
     ("duplicate_id.csv", "id,outcome\n7,correct\n7,incorrect\n", "line 3: `id` must be unique \\(already used on line 2\\)"),
     ("empty_id.csv", "id,outcome\n,correct\n", "line 2: `id` must be a non-empty identifier"),
     ("missing_key.jsonl", '{"id": 1, "outcome": "A"}\n{"id": 2}\n', "line 2: `outcome` must be present in every row"),
+    ("duplicate_key.jsonl", '{"id": 1, "outcome": "A", "outcome": "B"}\n', "line 1: `outcome` must be a key given once per object; got 2 keys 'outcome'"),
     ("bad_json.jsonl", '{"id": 1, "outcome": "A"}\n{"id": 2, "outcome": \n', "line 2: not valid JSON"),
+    ("deep_json.jsonl", '{"id": 1, "outcome": "A"}\n' + "[" * 100_000 + "]" * 100_000 + "\n", "line 2: not valid JSON \\(nested too deeply to read\\)"),
     ("not_object.jsonl", '[1, 2]\n', "line 1: `row` must be a JSON object"),
     ("two_flags.jsonl", '{"id": 1, "is_correct": true, "is_incorrect": true, "is_not_attempted": false}\n', "line 1: `is_correct/is_incorrect/is_not_attempted` must be exactly one true"),
     ("bad_flag.jsonl", '{"id": 1, "is_correct": "maybe", "is_incorrect": false, "is_not_attempted": false}\n', "line 1: `is_correct` must be a boolean"),
@@ -139,14 +243,65 @@ BAD_FILES = [
 ]
 
 
+def _write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("name, content, message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
 def test_bad_files(tmp_path, name, content, message):
-    path = tmp_path / name
-    path.write_text(content)
+    path = _write(tmp_path / name, content)
     with pytest.raises(ResultsFileError, match=message) as info:
         score_results(path)
     assert str(info.value).startswith(str(path))
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("name, content, message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_files_through_the_command(tmp_path, capsys, name, content, message):
+    # The contract of `hallusim score`: exit status 2, one line on stderr naming the file (and
+    # the line and field), no traceback, nothing on stdout.
+    path = _write(tmp_path / name, content)
+    for extra in ([], ["--json"]):
+        assert main(["score", str(path), *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        lines = captured.err.splitlines()
+        assert len(lines) == 1, captured.err
+        assert lines[0].startswith(f"hallusim: error: {path}")
+        assert "Traceback" not in captured.err
+        assert re.search(message, lines[0]), lines[0]
+
+
+def test_long_fields_and_long_integer_ids_are_read(tmp_path):
+    # A 200 000-character model response (over the csv module's default 131 072 limit) in an
+    # ignored column, and a 5000-digit integer id (over Python's int() digit limit).
+    csv_path = _write(tmp_path / "long.csv", 'id,outcome,response\n1,correct,"' + "y" * 200_000 + '"\n2,incorrect,short\n')
+    assert score_results(csv_path).n_correct == 1
+    json_path = _write(tmp_path / "long.jsonl", '{"id": ' + "9" * 5000 + ', "outcome": "A"}\n{"id": 1, "outcome": "B"}\n')
+    results = read_results(json_path)
+    assert results.ids == ["9" * 5000, "1"]
+
+
+def test_duplicate_ignored_columns_are_harmless(tmp_path):
+    path = _write(tmp_path / "r.csv", "id,note,outcome,note\n1,a,correct,b\n")
+    assert score_results(path).n_correct == 1
+
+
+def test_score_reads_a_pipe(capsys):
+    # `hallusim score <(printf ...)`: a pipe cannot seek; the file is read once and sniffed in memory.
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"id,outcome,confidence\n1,correct,0.9\n2,not attempted,\n")
+    os.close(write_end)
+    try:
+        assert main(["score", f"/dev/fd/{read_end}", "--json"]) == 0
+    finally:
+        os.close(read_end)
+    out = json.loads(capsys.readouterr().out)
+    assert out["counts"] == {"correct": 1, "incorrect": 0, "abstain": 1}
 
 
 def test_missing_group_column(tmp_path):
@@ -183,6 +338,27 @@ def _run(argv):
     return args.func(args)
 
 
+def test_score_command_prints_exactly_one_json_object(capsys):
+    assert main(["score", str(FIXTURE), "--json", "--group-by", "subject"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.count("\n") == 1 and captured.out.endswith("\n")
+    out = json.loads(captured.out)  # one object, nothing before or after it
+    assert isinstance(out, dict) and set(out["groups"]) == {"history", "math"}
+    assert out["aurc"] == pytest.approx(803 / 2940)
+
+
+def test_score_command_binning_options(capsys):
+    assert main(["score", str(FIXTURE), "--json", "--binning", "equal-mass", "--bins", "2"]) == 0
+    cal = json.loads(capsys.readouterr().out)["calibration"]
+    assert (cal["binning"], cal["closed"], cal["ece"]) == ("equal_mass", None, pytest.approx(0.9 / 7))
+    assert main(["score", str(FIXTURE), "--json", "--bin-closed", "left"]) == 0
+    cal = json.loads(capsys.readouterr().out)["calibration"]
+    assert [b["count"] for b in cal["bins"]] == [0, 0, 0, 0, 1, 1, 1, 1, 1, 2]
+    assert main(["score", str(FIXTURE), "--bins", "0"]) == 2
+    assert "`--bins` must be an integer >= 1; got 0." in capsys.readouterr().err
+
+
 def test_score_command_json(capsys):
     assert _run(["score", str(FIXTURE), "--json", "--targets", "0,0.75", "--group-by", "subject"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -205,7 +381,8 @@ def test_score_command_text(capsys):
     assert _run(["score", str(FIXTURE)]) == 0
     text = capsys.readouterr().out
     assert "10 items, 4 correct, 3 incorrect, 3 abstained" in text
-    assert "ECE  0.429" in text
+    assert "ECE  0.429 (10 equal-width bins, closed on the right, 7 answered items)" in text
+    assert "area under the risk-coverage curve (AURC) of the answered items  0.273" in text
 
 
 def test_score_command_bad_input_writes_nothing(tmp_path, capsys):
