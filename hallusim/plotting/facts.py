@@ -48,8 +48,8 @@ def plot_singleton_floor(rows, learners, path):
             ax.scatter(sr, [r["missing_mass"] for r in sub], marker="x", color="0.5", s=18, label="MM")
             for i, name in enumerate(learners):
                 # a model with δ > 0 is not held by the δ = 0 line; say so rather than let it look like a violation
-                uncalibrated = any(r.get(f"{name}_delta", 0.0) > 1e-9 for r in sub)
-                label = f"err ({name}, δ > 0)" if uncalibrated else f"err ({name})"
+                largest_delta = max(float(r.get(f"{name}_delta", 0.0)) for r in rows)
+                label = f"err ({name}, δ ≤ {largest_delta:.1g})" if largest_delta > 1e-12 else f"err ({name}, δ = 0)"
                 ax.scatter(sr, [r[f"{name}_err"] for r in sub], s=22 + 14 * i, marker=_MARKERS[i % len(_MARKERS)],
                            facecolors="none", edgecolors=PALETTE[i % len(PALETTE)], linewidths=1.1, label=label)
             ax.set_title(f"N = {n:.0e}".replace("e+0", "e"))
@@ -57,6 +57,7 @@ def plot_singleton_floor(rows, learners, path):
             top = max(max(r[f"{name}_err"] for r in sub for name in learners), float(sr.max()))
             ax.set_ylim(-0.03 * top, 1.15 * top)
         axes[0, 0].set_ylabel("generative error err")
-        axes[0, 0].legend(loc="upper left", frameon=False)
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False)
         fig.suptitle("Theorem 2: a calibrated model's error is at least about the singleton rate", y=1.02)
         return save_figure(fig, path)
