@@ -89,6 +89,7 @@ def main(argv=None):
 
     import numpy as np
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         mu_path = os.path.join(tmp, "mu.npy")
         ranks = np.arange(1, int(args.prompts) + 1, dtype=np.float64)
@@ -106,7 +107,8 @@ def main(argv=None):
     import numba
 
     print(f"C = {int(args.prompts):.0e} prompts (Zipf s = {args.exponent}), N = {n:.0e}, alpha = {args.alpha}, "
-          f"{args.repeats} timed runs each, numba threads = {numba.config.NUMBA_NUM_THREADS}")
+          f"{args.repeats} timed runs each, numba threads = {numba.config.NUMBA_NUM_THREADS}, "
+          f"load average before/after {load_before:.2f}/{os.getloadavg()[0]:.2f} (other work skews the ratio)")
     print(f"  numpy    : median {t_base:.3f} s   work memory {base['work_mib']:.0f} MiB   peak RSS {base['peak_mib']:.0f} MiB   sr = {base['sr']:.6f}")
     print(f"  hallusim : median {t_ours:.3f} s   work memory {ours['work_mib']:.0f} MiB   peak RSS {ours['peak_mib']:.0f} MiB   sr = {ours['sr']:.6f}"
           f"   (JIT warm-up {ours['compile_seconds']:.2f} s, not timed)")
