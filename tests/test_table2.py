@@ -5,6 +5,7 @@ import csv
 import pytest
 
 from hallusim.experiments import load, load_config
+from hallusim.results import read_provenance
 from hallusim.table2 import LEADERBOARDS, TABLE2, _latex_escape, table2_latex, table2_markdown, table2_rows
 
 # As printed in the paper (v1): benchmark, binary grading, IDK credit, LM-graded (asterisk).
@@ -66,6 +67,19 @@ def test_table2_experiment(tmp_path):
         written = list(csv.DictReader(fh))
     assert [r["benchmark"] for r in written] == [r["benchmark"] for r in table2_rows()]
     assert "Leaderboards" not in (tmp_path / "paper" / "results" / "table2.md").read_text()
+    # Every output has a provenance sidecar with the configuration, and no temporary file is left.
+    for output in module.OUTPUTS:
+        sidecar = read_provenance(tmp_path / "paper" / output)
+        assert sidecar["experiment"] == "table2" and sidecar["config"] == load_config("table2", "paper")
+        assert "hallusim" in sidecar
+    assert not [p for p in (tmp_path / "paper" / "results").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_table2_experiment_refuses_non_boolean_options(tmp_path):
+    config = dict(load_config("table2", "quick"), with_notes="no")
+    with pytest.raises(ValueError, match="`with_notes` must be true or false; got 'no'"):
+        load("table2").run(config, tmp_path)
+    assert not (tmp_path / "results").exists()
 
 
 def test_idk_credit_validation():
