@@ -197,24 +197,6 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
     return tables, used_discounts
 
 
-def _alpha_gamma(a, smoothing, d):
-    """α of every unigram and γ of the empty context (the unigram level; ``d`` = D1, D2, D3+)."""
-    a = a.astype(np.float64)
-    denom = float(a.sum())
-    seen = a > 0
-    if smoothing == "witten_bell":
-        norm = denom + float(seen.sum())
-        alpha_num, gamma_num = a, float(seen.sum())
-    else:
-        disc = np.where(a >= 3, d[2], np.where(a == 2, d[1], np.where(a == 1, d[0], 0.0)))
-        if smoothing != "modified_kneser_ney":
-            disc = np.minimum(disc, a)  # max(a - D, 0) with D <= 1
-        alpha_num, gamma_num, norm = a - disc, float(disc.sum()), denom
-    if norm <= 0:
-        return np.zeros_like(a), 1.0
-    return alpha_num / norm, gamma_num / norm
-
-
 _METHOD = {
     "witten_bell": K.WITTEN_BELL,
     "absolute_discounting": K.DISCOUNTED,
@@ -226,9 +208,10 @@ _METHOD = {
 def _interpolate(counts, children, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
     d = discounts if discounts is not None else np.zeros((counts.order, 3))
     v = counts.vocab_size
-    if uniform_base:
-        alpha, gamma = _alpha_gamma(levels[0], smoothing, d[0])
-        prob[:v] = alpha + gamma * np.where(in_events, 1.0 / n_events, 0.0)
+    if uniform_base:  # the unigram level: the empty context, whose lower level is uniform over the events
+        uniform = np.where(in_events, 1.0 / n_events, 0.0)
+        K.interpolate_level(levels[0], np.zeros(1, dtype=np.int64), np.full(1, v, dtype=np.int64), np.arange(v), uniform,
+                            _METHOD[smoothing], *map(float, d[0]), prob[:v], np.empty(1))
     else:
         total = float(levels[0].sum())
         prob[:v] = levels[0] / total if total > 0 else np.where(in_events, 1.0 / n_events, 0.0)
