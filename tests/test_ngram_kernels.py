@@ -117,6 +117,33 @@ def test_scoring_kernels_match_their_py_func():
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("smoothing,gamma", [("kneser_ney", 0.0), ("lidstone", 0.5), ("mle", 0.0)])
+def test_distribution_kernel_matches_its_py_func_and_the_scoring_kernels(smoothing, gamma):
+    t = _tables_for(smoothing)
+    backoff = smoothing == "kneser_ney"
+    words = np.arange(8, dtype=np.int64)
+    contexts = [[-1, -1], [-1, 3], [4, 5], [7, 7], [1, 3], [6, 0]]
+    for row in contexts:
+        ctx = np.array(row, dtype=np.int64)
+        for shorten in (False, True):
+            a, b = np.empty(8), np.empty(8)
+            args = (ctx, backoff, shorten, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, t.count, t.total,
+                    t.root_total, gamma, t.n_events, t.in_events)
+            K.fill_distribution(*args, a)
+            K.fill_distribution.py_func(*args, b)
+            np.testing.assert_array_equal(a, b)
+            scores = np.empty(8)
+            if backoff:
+                K.score_backoff(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, scores)
+            else:
+                K.score_additive(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.count, t.total,
+                                 t.root_total, gamma, t.n_events, t.in_events, scores)
+            if not shorten or gamma > 0 or backoff or scores.sum() > 0:
+                np.testing.assert_allclose(a, scores, rtol=1e-14, atol=0)  # only MLE after an unseen context shortens
+            else:
+                assert a.sum() == pytest.approx(1.0)
+
+
 def test_generation_kernel_matches_py_func_and_thread_count():
     t = _tables_for("witten_bell")
     prompts = np.tile(np.array([[1, 3]], dtype=np.int64), (300, 1))

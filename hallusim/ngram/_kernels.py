@@ -210,15 +210,27 @@ def score_backoff(ctx, words, word_of, child_lo, child_hi, prob, bow, out):
 
 
 @jit
-def _full_context(ctx_row, word_of, child_lo, child_hi):
-    """Global id of the whole context (-2 for the empty context, -1 if not stored)."""
-    m = ctx_row.size
-    start = m
+def _context_start(ctx_row):
+    """First column of the context in a right-aligned row (``ctx_row.size`` when it is empty)."""
+    start = ctx_row.size
     while start > 0 and ctx_row[start - 1] >= 0:
         start -= 1
-    if start == m:
+    return start
+
+
+@jit
+def _context_id(ctx_row, start, word_of, child_lo, child_hi):
+    """Global id of the context ``ctx_row[start:]`` (-2 when empty, -1 if not stored)."""
+    if start == ctx_row.size:
         return -2
-    return find_context(word_of, child_lo, child_hi, ctx_row, start, m)
+    return find_context(word_of, child_lo, child_hi, ctx_row, start, ctx_row.size)
+
+
+@jit
+def _additive(c, t, gamma, n_events):
+    """Lidstone's ``(c + γ) / (t + γ|V|)`` (MLE for ``γ = 0``), 0 when the denominator is 0."""
+    denom = t + gamma * n_events
+    return (c + gamma) / denom if denom > 0 else 0.0
 
 
 @jit(parallel=True)
@@ -233,7 +245,7 @@ def score_additive(ctx, words, word_of, child_lo, child_hi, count, total, root_t
         if not in_events[w]:
             out[q] = 0.0
             continue
-        g = _full_context(ctx[q], word_of, child_lo, child_hi)
+        g = _context_id(ctx[q], _context_start(ctx[q]), word_of, child_lo, child_hi)
         if g == -2:
             c = count[w]
             t = root_total
@@ -244,8 +256,7 @@ def score_additive(ctx, words, word_of, child_lo, child_hi, count, total, root_t
             h = find_child(word_of, child_lo, child_hi, g, w)
             c = count[h] if h >= 0 else 0
             t = total[g]
-        denom = t + gamma * n_events
-        out[q] = (c + gamma) / denom if denom > 0 else 0.0
+        out[q] = _additive(c, t, gamma, n_events)
 
 
 @jit
@@ -275,14 +286,12 @@ def fill_distribution(ctx_row, backoff, shorten, word_of, child_lo, child_hi, pr
             for h in range(child_lo[g], child_hi[g]):
                 out[word_of[h]] = prob[h]
         return
-    start = m
-    while start > 0 and ctx_row[start - 1] >= 0:
-        start -= 1
-    g = -2 if start == m else find_context(word_of, child_lo, child_hi, ctx_row, start, m)
+    start = _context_start(ctx_row)
+    g = _context_id(ctx_row, start, word_of, child_lo, child_hi)
     all_zero_if_unseen = gamma * n_events <= 0.0  # MLE: no mass without counts
     while shorten and all_zero_if_unseen and start < m and (g == -1 or (g >= 0 and total[g] == 0)):
         start += 1
-        g = -2 if start == m else find_context(word_of, child_lo, child_hi, ctx_row, start, m)
+        g = _context_id(ctx_row, start, word_of, child_lo, child_hi)
     for w in range(v):
         out[w] = 0.0
     if g == -2:
@@ -295,9 +304,8 @@ def fill_distribution(ctx_row, backoff, shorten, word_of, child_lo, child_hi, pr
         t = total[g]
         for h in range(child_lo[g], child_hi[g]):
             out[word_of[h]] = count[h]
-    denom = t + gamma * n_events
     for w in range(v):
-        out[w] = (out[w] + gamma) / denom if (in_events[w] and denom > 0) else 0.0
+        out[w] = _additive(out[w], t, gamma, n_events) if in_events[w] else 0.0
 
 
 @jit
