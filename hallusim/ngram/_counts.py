@@ -9,7 +9,7 @@ import numpy as np
 from hallusim.ngram import _kernels as K
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
 
-__all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "PADDINGS"]
+__all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "n_padding", "PADDINGS"]
 
 PADDINGS = ("sentence", "nltk", "none")
 
@@ -84,11 +84,27 @@ def _index_dtype(n: int):
     return np.int32 if n < 2**31 - 1 else np.int64
 
 
+def n_padding(padding: str, order: int) -> int:
+    """Start (and end) symbols per sentence: 1 for ``"sentence"``, ``order - 1`` for ``"nltk"``,
+    0 for ``"none"``.
+
+    Parameters
+    ----------
+    padding : {"sentence", "nltk", "none"}
+    order : int
+
+    Returns
+    -------
+    int
+    """
+    return {"sentence": 1, "nltk": order - 1, "none": 0}[padding]
+
+
 def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str):
     """Add sentence boundaries: ``sentence`` puts one ``<s>`` and one ``</s>`` around each sentence
     (SRILM, KenLM); ``nltk`` puts ``order - 1`` of each (``nltk.lm.preprocessing.pad_both_ends``);
     ``none`` leaves the sentences as they are. Tokens come back as int32 below 2^31 tokens."""
-    n_pad = {"sentence": 1, "nltk": order - 1, "none": 0}[padding]
+    n_pad = n_padding(padding, order)
     n_sent = offsets.size - 1
     size = tokens.size + 2 * n_pad * n_sent
     out_tokens = np.empty(size, dtype=_index_dtype(size))

@@ -9,7 +9,7 @@ import numpy as np
 from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
 from hallusim._validation import check_choice, check_float, check_int, fail
 from hallusim.ngram import _kernels as K
-from hallusim.ngram._counts import PADDINGS, count_ngrams
+from hallusim.ngram._counts import PADDINGS, count_ngrams, n_padding
 from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, build_tables
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
 
@@ -193,7 +193,7 @@ class NgramModel:
 
     @property
     def _n_bos(self) -> int:
-        return {"sentence": 1, "nltk": self.order - 1, "none": 0}[self.padding]
+        return n_padding(self.padding, self.order)
 
     def _encode_contexts(self, contexts) -> np.ndarray:
         m = self._width
