@@ -24,6 +24,7 @@ import contextlib
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from hallusim import experiments
@@ -72,7 +73,12 @@ def _add_experiment_options(parser, *, overrides: bool) -> None:
             help="override one preset key, e.g. --set replicates=10 or --set 'exponents=[1.0, 1.5]' (repeatable)",
         )
     parser.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="worker processes, -1 for one per core (default: 1)"
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes, -1 for one per core (default: 1); each runs cores/N Numba threads, "
+        "and more workers than cores run one thread each (with a warning)",
     )
     parser.add_argument(
         "--scheduler",
@@ -182,7 +188,8 @@ def run_experiment(name: str, config: dict, out, *, preset: str = "quick", sweep
     records), so each table has one sidecar. An experiment that declares no ``.csv`` or
     ``.jsonl`` table gets ``out/results/<name>.provenance.json`` instead.
     """
-    from hallusim.results import FORMATS, _now, environment, provenance_path, read_provenance, write_json_atomic
+    from hallusim._provenance import _now, environment, provenance_path, read_provenance, write_json_atomic
+    from hallusim.results import FORMATS
 
     module = experiments.load(name)
     out = Path(out)
@@ -224,16 +231,25 @@ def _sweep_options(args):
     if jobs == 0:
         fail("--jobs", "an integer >= 1, or -1 for one per core", jobs)
     options = {"n_jobs": jobs, "resume": not args.fresh, "progress": args.progress}
-    if args.scheduler is None:
-        yield options
-        return
-    from hallusim.sweep import _dask_client, available_cores
+    from hallusim.sweep import OversubscriptionWarning, _dask_client, available_cores
 
-    client, cleanup = _dask_client(args.scheduler, available_cores() if jobs == -1 else jobs)
-    try:
-        yield {**options, "scheduler": client}
-    finally:
-        cleanup()
+    cores = available_cores()
+    if jobs > cores and (args.scheduler is None or args.scheduler == "local"):
+        print(
+            f"hallusim: warning: --jobs {jobs} is more than the {cores} cores: each worker runs 1 Numba thread "
+            f"and they share the cores (--jobs {cores} or -1 is usually as fast)",
+            file=sys.stderr,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversubscriptionWarning)  # said once above, not per sweep
+        if args.scheduler is None:
+            yield options
+            return
+        client, cleanup = _dask_client(args.scheduler, cores if jobs == -1 else jobs)
+        try:
+            yield {**options, "scheduler": client}
+        finally:
+            cleanup()
 
 
 def _run_one(name, config, args, options, label="") -> None:

@@ -8,14 +8,16 @@ Backends
 --------
 * serial (the default): every row in this process;
 * local processes (``n_jobs > 1`` or ``-1`` for one per core): joblib's loky executor;
-* a Dask cluster (``scheduler=``; needs the ``dask`` extra, ``pip install "hallusim[dask]"``):
+* a Dask cluster (``scheduler=``; needs the ``dask`` extra, ``python -m pip install ".[dask]"``
+  from the clone):
   ``"local"`` for a ``LocalCluster`` on this machine, a scheduler address such as
   ``"tcp://10.0.0.1:8786"``, or a ``distributed.Client``.
 
 Each worker runs ``cores // workers`` Numba threads (``NUMBA_NUM_THREADS`` in the worker's
 environment before it imports Numba, and ``numba.set_num_threads`` before each row), so workers ×
 threads never oversubscribe the cores. On a Dask cluster the count is taken per host from the
-workers' cores and threads.
+workers' cores and threads. Asking for more local workers than cores gives each worker one Numba
+thread; the workers then share the cores, and :class:`OversubscriptionWarning` says so.
 
 Results files and resuming
 --------------------------
@@ -36,6 +38,7 @@ import json
 import marshal
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +47,7 @@ from hallusim._progress import Progress
 from hallusim._validation import check_int, fail
 from hallusim.results import FORMATS, ResultStore, plain
 
-__all__ = ["expand_grid", "config_hash", "config_seed", "sweep", "available_cores"]
+__all__ = ["expand_grid", "config_hash", "config_seed", "sweep", "available_cores", "OversubscriptionWarning"]
 
 RESERVED = ("replicate", "root_seed", "config_hash")
 
@@ -149,6 +152,21 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class OversubscriptionWarning(RuntimeWarning):
+    """More local worker processes than cores: each runs one Numba thread and they share the cores."""
+
+
+def _warn_if_oversubscribed(n_workers: int) -> None:
+    cores = available_cores()
+    if n_workers > cores:
+        warnings.warn(
+            f"{n_workers} worker processes on {cores} cores: each runs 1 Numba thread and they share the "
+            f"cores; n_jobs={cores} (or -1) is usually as fast",
+            OversubscriptionWarning,
+            stacklevel=3,
+        )
+
+
 def _set_numba_threads(threads) -> int | None:
     """Set Numba's thread count for this thread (capped by its pool); return the previous one."""
     if threads is None:
@@ -238,12 +256,14 @@ def _dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError(
-            "`scheduler` needs dask.distributed, which is not installed: python -m pip install \"hallusim[dask]\"."
+            "`scheduler` needs dask.distributed, which is not installed: run "
+            "python -m pip install \".[dask]\" in the hallusim clone (or python -m pip install \"dask[distributed]\")."
         ) from None
     if isinstance(scheduler, Client):
         return scheduler, lambda: None
     if scheduler == "local":
         n_workers = n_jobs if n_jobs > 1 else available_cores()
+        _warn_if_oversubscribed(n_workers)
         threads = numba_threads or max(1, available_cores() // n_workers)
         with _numba_threads_in_environ(threads):
             cluster = LocalCluster(
@@ -290,10 +310,10 @@ def _dask_threads(client, numba_threads) -> dict:
 
 
 def _dask(func, tasks, root_seed, scheduler, n_jobs, numba_threads):
-    from distributed import as_completed
-
-    client, cleanup = _dask_client(scheduler, n_jobs, numba_threads)
+    client, cleanup = _dask_client(scheduler, n_jobs, numba_threads)  # first: it explains a missing dask
     try:
+        from distributed import as_completed
+
         threads = _dask_threads(client, numba_threads)
         [remote_func] = client.scatter([func], broadcast=True, hash=False)
         futures = [
@@ -401,7 +421,8 @@ def sweep(
         Root seed of the sweep.
     n_jobs : int
         Worker processes: 1 runs serially in this process, -1 uses one per core. With
-        ``scheduler="local"``, the number of Dask workers.
+        ``scheduler="local"``, the number of Dask workers. More than the cores warns
+        (:class:`OversubscriptionWarning`): each worker then runs one Numba thread.
     scheduler : None, "local", str or distributed.Client
         Run on Dask (optional extra ``dask``): ``"local"`` starts a ``LocalCluster`` for this
         sweep; a string is a scheduler address; a ``Client`` is used as is and left open.
@@ -477,6 +498,7 @@ def sweep(
         elif scheduler is not None:
             completed = _dask(func, tasks, seed, scheduler, n_jobs, numba_threads)
         elif n_jobs > 1:
+            _warn_if_oversubscribed(min(n_jobs, len(tasks)))
             completed = _processes(func, tasks, seed, min(n_jobs, len(tasks)), numba_threads)
         else:
             completed = _serial(func, tasks, seed, numba_threads)

@@ -211,6 +211,19 @@ def test_run_with_overrides_preset_and_two_jobs(toy, tmp_path):
     ]  # the same draws in two processes; scale back to its preset value
 
 
+def test_more_jobs_than_cores_is_one_warning_line(toy, tmp_path, capsys):
+    from hallusim.sweep import available_cores
+
+    name = toy(source=TOY_BY_VALUE)
+    jobs = available_cores() + 1
+    assert main(["run", name, "--out", str(tmp_path), "--progress", "off", "--jobs", str(jobs)]) == 0
+    warning_lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line.lower()]
+    assert warning_lines == [
+        f"hallusim: warning: --jobs {jobs} is more than the {available_cores()} cores: each worker runs 1 Numba "
+        f"thread and they share the cores (--jobs {available_cores()} or -1 is usually as fast)"
+    ]
+
+
 def test_run_on_a_local_dask_cluster_gives_the_serial_rows(toy, tmp_path):
     pytest.importorskip("distributed")
     name = toy(source=TOY_BY_VALUE)

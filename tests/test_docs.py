@@ -194,3 +194,31 @@ def test_every_experiment_figure_is_committed_for_the_docs():
         assert {png for pngs in declared.values() for png in pngs} <= names
     total = sum(path.stat().st_size for path in figures.glob("*.png"))
     assert total < 2_000_000, f"docs/_static/figures holds {total / 1e6:.1f} MB; keep the committed figures small"
+
+
+def undefined_names(code: str) -> set:
+    """Names a snippet reads at module level but never binds (imports, assignments, defs, loops)."""
+    import ast
+    import builtins
+
+    tree = ast.parse(code)
+    bound = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            bound |= {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]} if not isinstance(node, ast.ClassDef) else set()
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_python_snippets_define_every_name_they_use(page):
+    """The snippets of a page read as one script (each may use what an earlier one defined)."""
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(encoding="utf-8"), flags=re.S)
+    missing = undefined_names("\n".join(blocks))
+    assert not missing, f"docs/{page}: Python snippets use undefined names {sorted(missing)}"

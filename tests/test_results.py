@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-import hallusim.results as results_module
+import hallusim._provenance as provenance_module
 
 from hallusim.results import (
     ResultStore,
@@ -258,23 +258,23 @@ def test_git_commit_of_the_working_directory_for_a_non_editable_install(tmp_path
 
     site_packages = tmp_path / "site-packages"  # where a non-editable install lives: no .git
     site_packages.mkdir()
-    monkeypatch.setattr(results_module, "_SOURCE_ROOT", site_packages)
+    monkeypatch.setattr(provenance_module, "_SOURCE_ROOT", site_packages)
     (repo / "sub").mkdir()
     monkeypatch.chdir(repo / "sub")
-    results_module._git_state_at.cache_clear()
+    provenance_module._git_state_at.cache_clear()
     env = environment()
     assert env["git_commit"] == head and env["git_dirty"] is False
     assert env["git_repository"] == str(repo.resolve())
 
     (repo / "a.txt").write_text("two\n")
-    results_module._git_state_at.cache_clear()
+    provenance_module._git_state_at.cache_clear()
     assert environment()["git_dirty"] is True
 
     monkeypatch.chdir(tmp_path)  # outside any git work tree: nothing to record
-    results_module._git_state_at.cache_clear()
+    provenance_module._git_state_at.cache_clear()
     if subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True).returncode != 0:
         assert environment()["git_commit"] is None
-    results_module._git_state_at.cache_clear()
+    provenance_module._git_state_at.cache_clear()
 
 
 def test_sidecar_counts_follow_the_rows_while_appending(tmp_path):

@@ -222,6 +222,30 @@ def test_workers_times_numba_threads_never_exceed_the_cores():
     assert {r["threads"] for r in rows} == {1}
 
 
+def test_more_workers_than_cores_warns_and_runs_one_numba_thread_each():
+    from hallusim.sweep import OversubscriptionWarning
+
+    workers = available_cores() + 1
+    with pytest.warns(OversubscriptionWarning, match=f"{workers} worker processes on {available_cores()} cores"):
+        rows = sweep(numba_threads_seen, {"i": list(range(workers))}, n_jobs=workers, progress="off")
+    assert {r["threads"] for r in rows} == {1}
+
+
+def test_a_missing_dask_names_the_install_command_from_the_clone(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError("No module named 'distributed'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    with pytest.raises(ValueError, match=r'python -m pip install "\.\[dask\]" in the hallusim clone'):
+        sweep(draw, GRID, scheduler="local", progress="off")
+
+
 def test_serial_numba_threads_are_restored():
     import numba
 
