@@ -400,3 +400,28 @@ def test_confidence_targets_run_ranks_policies(tmp_path):
     assert all(calibrated in names for names in leaders["expected_score_target"].values())
     assert leaders["expected_score_binary"][0.9] == [guess]
     assert leaders["expected_score_target"][0.9] == [calibrated]
+    # Paired draws: in each replicate every policy sees the same answers. At t = 0 the calibrated
+    # policy answers every question (p > 0), so its realised scores equal the guesser's.
+    at_zero = {(r["policy"], r["replicate"]): r for r in rows if r["target"] == 0.0}
+    for replicate in (0, 1):
+        g, c = at_zero[(guess, replicate)], at_zero[(calibrated, replicate)]
+        assert (g["sampled_score_binary"], g["sampled_error_rate"]) == (c["sampled_score_binary"], c["sampled_error_rate"])
+    assert at_zero[(guess, 0)]["sampled_score_binary"] != at_zero[(guess, 1)]["sampled_score_binary"]
+    # ... and at t = 0.9 the calibrated policy's realised wrong answers are a subset of the guesser's.
+    at_high = {(r["policy"], r["replicate"]): r for r in rows if r["target"] == 0.9}
+    assert all(at_high[(calibrated, k)]["sampled_error_rate"] <= at_high[(guess, k)]["sampled_error_rate"] for k in (0, 1))
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [("targets", [], "`targets` must be a non-empty list"), ("targets", [0.5, 1.0], "`targets` must be a finite float in"),
+     ("replicates", 0, "`replicates` must be an integer >= 1"), ("audit_targets", 0, "`audit_targets` must be an integer >= 1")],
+)
+def test_confidence_targets_checks_the_configuration_before_writing(tmp_path, key, value, message):
+    # An empty target list used to fail with "min() arg is an empty sequence" after the CSV was written.
+    from hallusim.experiments import load, load_config
+
+    config = dict(load_config("confidence_targets", "quick", ["n_questions=100"]), **{key: value})
+    with pytest.raises(ValueError, match=message):
+        load("confidence_targets").run(config, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -5,8 +5,11 @@ correctly (Beta distributed). Policies: always guess (the paper's Model B), beha
 calibrated (answer iff ``p > t``: Model A), over- and under-confident versions of it (the
 confidence's log-odds shifted), and a fixed abstention rate. For each stated target ``t``:
 expected scores under binary grading and under the target grader ``t``, and sampled tests
-(answers' correctness drawn per question) as replicates. The second figure is the
-behavioral-calibration audit of every policy across ``t``.
+(answers' correctness drawn per question) as replicates, all from
+:func:`hallusim.grading.simulate_test_takers`. A replicate is one sampled test shared by every
+policy and target (paired draws: the model's answers are the same, only whether each is
+submitted differs), so differences between policies are not blurred by independent noise. The
+second figure is the behavioral-calibration audit of every policy across ``t``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hallusim._validation import check_float, check_int
-from hallusim.grading import Policy, behavioral_audit, expected_outcome, midpoint_targets, sampled_outcome
+from hallusim._validation import check_float, check_int, fail
+from hallusim.grading import Policy, behavioral_audit, midpoint_targets, simulate_test_takers
 from hallusim.results import write_table
 from hallusim.sweep import sweep
 
@@ -52,31 +55,29 @@ def question_population(config) -> np.ndarray:
     return rng.beta(float(config["beta_a"]), float(config["beta_b"]), size=int(config["n_questions"]))
 
 
-def replicate(params, seed, *, p_correct, policy_by_name):
-    """One (policy, target) and one sampled test: expected and realised rates and scores."""
-    policy = policy_by_name[params["policy"]]
-    expected = expected_outcome(p_correct, policy, params["target"])
-    sampled = sampled_outcome(p_correct, policy, params["target"], seed=seed)
-    return {
-        "answer_rate": expected.answer_rate,
-        "accuracy_answered": expected.accuracy_answered,
-        "error_rate": expected.error_rate,
-        "expected_score_binary": expected.score_binary,
-        "expected_score_target": expected.score_target,
-        "sampled_score_binary": sampled.score_binary,
-        "sampled_score_target": sampled.score_target,
-        "sampled_error_rate": sampled.error_rate,
-    }
+_SAMPLED = ("score_binary", "score_target", "error_rate")
+
+
+def replicate(params, seed, *, p_correct, policies, targets):
+    """One sampled test, shared by every policy and target: the realised values in grid order."""
+    outcomes = simulate_test_takers(p_correct, policies, targets, n_draws=1, seed=seed)
+    return {f"sampled_{name}": [row[f"sampled_{name}_mean"] for row in outcomes] for name in _SAMPLED}
 
 
 def _check(config):
     check_int("n_questions", config["n_questions"], minimum=1)
     check_float("beta_a", config["beta_a"], low=0.0, low_open=True)
     check_float("beta_b", config["beta_b"], low=0.0, low_open=True)
+    check_int("population_seed", config["population_seed"], minimum=0)
     check_float("confidence_shift", config["confidence_shift"], low=0.0)
     check_float("abstention_rate", config["abstention_rate"], low=0.0, high=1.0)
     check_int("audit_targets", config["audit_targets"], minimum=1)
-    for t in config["targets"]:
+    check_int("replicates", config["replicates"], minimum=1)
+    check_int("seed", config["seed"], minimum=0)
+    targets = config["targets"]
+    if not isinstance(targets, (list, tuple)) or not targets:
+        fail("targets", "a non-empty list of floats in [0, 1)", targets)
+    for t in targets:
         check_float("targets", t, low=0.0, high=1.0, high_open=True)
 
 
@@ -103,18 +104,32 @@ def ranking_summary(rows, *, tolerance=1e-12) -> dict:
 
 
 def run(config, out_dir, *, sweep_options=None):
-    """Sweep policies × targets × sampled tests, audit every policy; write tables and figures."""
+    """Sampled tests (paired across policies) and expectations, audit every policy; write tables and figures."""
     _check(config)
     p_correct = question_population(config)
-    policy_by_name = policies(config)
-    func = functools.partial(replicate, p_correct=p_correct, policy_by_name=policy_by_name)
-    grid = {"policy": list(policy_by_name), "target": [float(t) for t in config["targets"]]}
-    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
-    audit_rows = [
-        row
-        for policy in policy_by_name.values()
-        for row in behavioral_audit(p_correct, policy, midpoint_targets(int(config["audit_targets"]))).rows()
-    ]
+    policy_list = list(policies(config).values())
+    targets = [float(t) for t in config["targets"]]
+    func = functools.partial(replicate, p_correct=p_correct, policies=policy_list, targets=targets)
+    draws = sweep(func, {"n_questions": int(config["n_questions"])}, replicates=int(config["replicates"]),
+                  seed=int(config["seed"]), **(sweep_options or {}))
+    expected = simulate_test_takers(p_correct, policy_list, targets)  # policies outermost, then targets
+    rows = []
+    for i, outcome in enumerate(expected):
+        for draw in draws:
+            rows.append({
+                "policy": outcome["policy"],
+                "target": outcome["target"],
+                "replicate": draw["replicate"],
+                "root_seed": draw["root_seed"],
+                "answer_rate": outcome["answer_rate"],
+                "accuracy_answered": outcome["accuracy_answered"],
+                "error_rate": outcome["error_rate"],
+                "expected_score_binary": outcome["score_binary"],
+                "expected_score_target": outcome["score_target"],
+                **{f"sampled_{name}": draw[f"sampled_{name}"][i] for name in _SAMPLED},
+            })
+    audit_targets = midpoint_targets(int(config["audit_targets"]))
+    audit_rows = [row for policy in policy_list for row in behavioral_audit(p_correct, policy, audit_targets).rows()]
     out_dir = Path(out_dir)
     provenance = {"experiment": "confidence_targets", "config": dict(config)}
     write_table(rows, out_dir / "results" / "confidence_targets.csv", provenance=provenance)
