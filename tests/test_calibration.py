@@ -324,13 +324,36 @@ def test_calibration_tradeoff_run(tmp_path):
     from hallusim.experiments import load, load_config
 
     module = load("calibration_tradeoff")
-    overrides = ["n_prompts=2000", "n_examples=2000", "n_scales=5", "replicates=1"]
+    # An even n_scales: log-spaced values miss s = 1, which the grid adds (the figure marks it).
+    overrides = ["n_prompts=2000", "n_examples=2000", "n_scales=4", "replicates=1"]
     rows = module.run(load_config("calibration_tradeoff", "quick", overrides), tmp_path)
     for output in module.OUTPUTS:
         assert (tmp_path / output).is_file()
+    for family in ("calibrated", "memorizing_mix"):
+        assert sorted(r["scale"] for r in rows if r["family"] == family) == pytest.approx([1e-3, 0.1, 1.0, 10.0, 1e3], rel=1e-12)
+        assert [r["scale"] for r in rows if r["family"] == family].count(1.0) == 1
     idk = [r for r in rows if r["family"] == "idk_heavy"]
     assert {r["policy"] for r in idk} == {"memorizing", "always IDK"}
     assert all(r["err"] == 0.0 and r["delta"] > 0 for r in idk)  # no hallucinations, not calibrated
     calibrated = sorted((r for r in rows if r["family"] == "calibrated"), key=lambda r: r["scale"])
     errs = [r["err"] for r in calibrated]
     assert errs == sorted(errs, reverse=True)
+
+
+def test_tradeoff_marker_sits_at_s_equal_one_or_nowhere():
+    from hallusim.experiments.calibration_tradeoff import scales
+    from hallusim.plotting.posttraining import _index_of_unit_scale
+
+    assert _index_of_unit_scale([1e-3, 0.1, 1.0, 10.0]) == 2
+    assert _index_of_unit_scale([0.5, 2.0]) is None  # not the nearest s: no marker at all
+    config = {"log10_scale_min": 1.0, "log10_scale_max": 3.0, "n_scales": 4}
+    assert 1.0 not in scales(config).tolist()  # s = 1 outside the range is not added
+    assert scales(dict(config, log10_scale_min=-1.0)).tolist().count(1.0) == 1
+
+
+def test_tradeoff_families_checked():
+    from hallusim.experiments import load, load_config
+
+    config = dict(load_config("calibration_tradeoff", "quick"), families=[])
+    with pytest.raises(ValueError, match="`families` must be a non-empty list"):
+        load("calibration_tradeoff").run(config, "/nonexistent")

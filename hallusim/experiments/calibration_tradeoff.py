@@ -72,14 +72,25 @@ def replicate(params, seed, *, world, n_examples, mix_weight, seed_root):
     }
 
 
+def scales(config) -> np.ndarray:
+    """``n_scales`` values of ``s`` log-spaced over the range, plus ``s = 1`` exactly when inside it.
+
+    ``s = 1`` is the unrescaled model (calibrated for the calibrated learner); the figure marks
+    it, so it is on the grid whatever the parity of ``n_scales``.
+    """
+    low, high = float(config["log10_scale_min"]), float(config["log10_scale_max"])
+    values = np.logspace(low, high, int(config["n_scales"]))
+    return np.union1d(values, [1.0]) if low <= 0.0 <= high else values
+
+
 def grid(config) -> list[dict]:
-    """Configurations: each family × each ``s``, and the IDK-heavy policies, for every world."""
-    scales = np.logspace(float(config["log10_scale_min"]), float(config["log10_scale_max"]), int(config["n_scales"]))
+    """Configurations: each family × each ``s`` (:func:`scales`), and the IDK-heavy policies, for every world."""
+    scale_values = scales(config)
     marker_scale = float(10.0 ** (float(config["log10_scale_max"]) + 0.5))
     configs = []
     for world in range(int(config["replicates"])):
         for family in config["families"]:
-            configs += [{"world": world, "family": family, "policy": "", "scale": float(s)} for s in scales]
+            configs += [{"world": world, "family": family, "policy": "", "scale": float(s)} for s in scale_values]
         configs += [{"world": world, "family": "idk_heavy", "policy": name, "scale": marker_scale} for name in IDK_HEAVY]
     return configs
 
@@ -118,7 +129,10 @@ def _check(config):
     check_int("replicates", config["replicates"], minimum=1)
     if not float(config["log10_scale_min"]) < float(config["log10_scale_max"]):
         raise ValueError(f"`log10_scale_min` must be below `log10_scale_max`; got {config['log10_scale_min']!r}.")
-    unknown = sorted(set(config["families"]) - {"calibrated", "memorizing_mix"})
+    families = config["families"]
+    if not isinstance(families, (list, tuple)) or not families or len(set(families)) != len(families):
+        raise ValueError(f"`families` must be a non-empty list of distinct names among 'calibrated', 'memorizing_mix'; got {families!r}.")
+    unknown = sorted(set(families) - {"calibrated", "memorizing_mix"})
     if unknown:
         raise ValueError(f"`families` must be among 'calibrated', 'memorizing_mix'; got {', '.join(map(repr, unknown))}.")
 

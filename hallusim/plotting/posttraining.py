@@ -169,13 +169,20 @@ def plot_behavioral_audit(rows, path):
         return save_figure(fig, path)
 
 
+def _index_of_unit_scale(scales):
+    """Index of ``s = 1`` exactly in ``scales``, or None (no marker rather than one at another ``s``)."""
+    hits = [i for i, s in enumerate(scales) if s == 1.0]
+    return hits[0] if hits else None
+
+
 def plot_calibration_tradeoff(rows, path):
     """The calibration trade-off: err, δ, cross-entropy and the Theorem 1–2 bounds against ``s``.
 
     Four panels: err with the Theorem 1 and 2 lower bounds and the singleton rate against ``s``;
     δ (exact) with the finite-difference slope ``|dL/d ln s|`` against ``s``; the cross-entropy
-    ``L(p̂_s)`` against ``s``; and err against δ, where every family is a curve and the IDK-heavy
-    policies are points. Curves are means over replicates.
+    ``L(p̂_s)`` against ``s``; and err against δ, where every family is a curve, its point at
+    ``s = 1`` exactly is a square (when the rows hold ``s = 1``) and the IDK-heavy policies are
+    points. Curves are means over replicates.
 
     Parameters
     ----------
@@ -193,6 +200,7 @@ def plot_calibration_tradeoff(rows, path):
     families = [f for f in dict.fromkeys(r["family"] for r in rows) if f != "idk_heavy"]
     policies = list(dict.fromkeys(r["policy"] for r in rows if r["family"] == "idk_heavy"))
     keys = ("err", "delta", "dL_dlog_s", "cross_entropy", "theorem1_lower", "theorem2_lower")
+    marked = False
     with paper_style():
         import matplotlib.pyplot as plt
 
@@ -213,8 +221,10 @@ def plot_calibration_tradeoff(rows, path):
                           label=f"|dL/d ln s| (finite differences), {family}")
             ax_loss.plot(scales, mean["cross_entropy"], color=color, label=f"L(p̂_s), {family}")
             ax_plane.plot(mean["delta"], mean["err"], color=color, marker=".", ms=4, label=family)
-            at_one = int(np.argmin(np.abs(np.log(scales))))
-            ax_plane.plot(mean["delta"][at_one], mean["err"][at_one], "s", color=color, ms=6, mfc="none")
+            at_one = _index_of_unit_scale(scales)
+            if at_one is not None:
+                marked = True
+                ax_plane.plot(mean["delta"][at_one], mean["err"][at_one], "s", color=color, ms=6, mfc="none")
         markers = "*P"
         for j, name in enumerate(policies):
             sub = [r for r in rows if r["family"] == "idk_heavy" and r["policy"] == name]
@@ -235,7 +245,7 @@ def plot_calibration_tradeoff(rows, path):
         ax_err.set_ylim(-0.1 * top, 1.2 * top)
         ax_plane.set_xlabel("δ")
         ax_plane.set_ylabel("err")
-        ax_plane.set_title("the trade-off: err below sr only with δ > 0 (squares: s = 1)")
+        ax_plane.set_title("the trade-off: err below sr only with δ > 0" + (" (squares: s = 1)" if marked else ""))
         ax_err.legend(frameon=False, fontsize=6.5, loc="upper right")
         for ax in (ax_delta, ax_loss, ax_plane):
             ax.legend(frameon=False, fontsize=6.5)
