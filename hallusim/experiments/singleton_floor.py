@@ -50,15 +50,46 @@ def replicate(params, seed, *, learners, prompts_per_example, n_responses, answe
     return row
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
+    from hallusim._validation import check_float, check_int, check_probability, fail
+
     unknown = sorted(set(config["learners"]) - set(LEARNERS))
     if unknown:
-        raise ValueError(f"`learners` must be names among {', '.join(LEARNERS)}; got {', '.join(unknown)}.")
+        fail("learners", "names among " + ", ".join(LEARNERS), ", ".join(unknown))
+    for n in config["n_examples"]:
+        check_int("n_examples", n, minimum=1)
+    for s in config["exponents"]:
+        check_float("exponents", s, low=0.0)
+    check_float("prompts_per_example", config["prompts_per_example"], low=0.0, low_open=True)
+    check_int("n_responses", config["n_responses"], minimum=2)
+    check_probability("answer_prob", config["answer_prob"], allow_array=False)
+    check_int("replicates", config["replicates"], minimum=1)
 
 
 def run(config, out_dir, *, sweep_options=None):
-    """Run the sweep of ``config``, write the results table and the figure; return the rows."""
-    _check(config)
+    """Run the sweep of ``config``, write the results table and the figure; return the rows.
+
+    Parameters
+    ----------
+    config : dict
+        A preset of ``singleton_floor.toml`` (with overrides).
+    out_dir : str or Path
+        Figures go to ``out_dir/figures``, the table to ``out_dir/results``.
+    sweep_options : dict, optional
+        Passed to :func:`hallusim.sweep.sweep` (workers, scheduler, results file, progress).
+
+    Returns
+    -------
+    list of dict
+    """
+    check_config(config)
     func = functools.partial(
         replicate,
         learners=tuple(config["learners"]),
