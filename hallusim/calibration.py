@@ -304,7 +304,7 @@ def expected_calibration_error(
 
 
 def delta_z_curve(model, corpus=None, *, mu=None, p=None, valid=None, nonsense=None) -> ThresholdCurve:
-    """δ_z = |p̂(A_z) − p(A_z)| of a model at every threshold z, exactly (THEORY §2).
+    """``δ_z = |p̂(A_z) − p(A_z)|`` of a model at every threshold ``z``, exactly (THEORY §2).
 
     ``A_z = {(c, r) : p̂(r | c) > z}``; Theorem 1's δ is δ_z at ``z = 1/min_c |E_c|``. Unlike
     ECE, which bins stated confidences, δ_z compares the model's mass above a threshold with the
