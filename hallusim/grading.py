@@ -239,7 +239,11 @@ def _check_target(t, name="t") -> float:
 
 def _check_targets(targets) -> np.ndarray:
     allowed = "a non-empty sequence of floats in [0, 1)"
-    if targets is None or isinstance(targets, (str, bytes)) or np.ndim(targets) != 1 or len(targets) == 0:
+    try:
+        ndim = np.ndim(targets)
+    except ValueError:  # ragged nesting
+        ndim = None
+    if targets is None or isinstance(targets, (str, bytes)) or ndim != 1 or len(targets) == 0:
         fail("targets", allowed, targets)
     return np.array([_check_target(t, "targets") for t in targets], dtype=np.float64)
 
@@ -337,7 +341,7 @@ def simulate_test_takers(p_correct, policies, targets, *, n_draws: int = 0, seed
     ----------
     p_correct : 1-D array in [0, 1]
         Each question's true probability that the model's answer is correct.
-    policies : non-empty sequence of Policy
+    policies : non-empty list or tuple of Policy
         The test takers.
     targets : non-empty sequence of float in [0, 1)
         The stated confidence targets.
@@ -358,9 +362,8 @@ def simulate_test_takers(p_correct, policies, targets, *, n_draws: int = 0, seed
     p = _check_population(p_correct)
     n_draws = check_int("n_draws", n_draws, minimum=0)
     targets = _check_targets(targets).tolist()
-    policies = list(policies) if not isinstance(policies, Policy) else [policies]
-    if not policies:
-        fail("policies", "a non-empty sequence of Policy", "<an empty sequence>")
+    if isinstance(policies, Policy) or not isinstance(policies, (list, tuple)) or not policies:
+        fail("policies", "a non-empty list or tuple of Policy", policies)
     for policy in policies:
         _check_policy(policy)
     keys = [(k, j) for k in range(len(policies)) for j in range(len(targets))]

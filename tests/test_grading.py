@@ -336,8 +336,10 @@ def test_population_validation():
         behavioral_audit(p, Policy.calibrated(), [])  # used to warn and return NaN
     with pytest.raises(ValueError, match="`targets` must be a non-empty sequence"):
         simulate_test_takers(p, [Policy.calibrated()], [])
-    with pytest.raises(ValueError, match="`policies` must be a non-empty sequence of Policy"):
+    with pytest.raises(ValueError, match="`policies` must be a non-empty list or tuple of Policy"):
         simulate_test_takers(p, [], [0.5])
+    with pytest.raises(ValueError, match="`targets` must be a non-empty sequence"):
+        behavioral_audit(p, Policy.calibrated(), [[0.5], [0.1, 0.2]])
 
 
 # -- behavioral-calibration audit ------------------------------------------------------------
