@@ -210,7 +210,6 @@ def _build(r: _Reader, entries, order, model_cls, padding):
     unigram_words = [row[0][0] for row in entries[0]]
     vocab = Vocabulary(w for w in unigram_words if w not in (UNK, BOS, EOS))
     v = len(vocab)
-    index = {}  # per-order dict: word-id tuple -> local id (in sorted order later)
     prob_parts, bow_parts, word_parts, prefix_parts = [], [], [], []
     uni_prob = np.zeros(v)
     uni_bow = np.ones(v)
