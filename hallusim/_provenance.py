@@ -151,8 +151,16 @@ def _cwd() -> str | None:
         return None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync and a rename:
+    a reader sees the old file or the whole new one, never a half-written one.
+
+    Parameters
+    ----------
+    path : str or Path
+    text : str
+    """
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -173,4 +181,4 @@ def write_json_atomic(path, data: dict) -> None:
     path : str or Path
     data : dict
     """
-    _write_atomic(Path(path), json.dumps(data, indent=2, allow_nan=True) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=True) + "\n")

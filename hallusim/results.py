@@ -35,7 +35,7 @@ import numpy as np
 
 from hallusim._provenance import (
     _now,
-    _write_atomic,
+    write_text_atomic,
     environment,
     provenance_path,
     read_provenance,
@@ -61,6 +61,7 @@ __all__ = [
     "read_rows",
     "write_json_atomic",
     "write_table",
+    "write_text_atomic",
 ]
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
@@ -366,7 +367,7 @@ def write_table(rows, path, *, provenance: dict | None = None) -> Path:
     parts = [] if fmt == "jsonl" else [_csv_line(columns)]
     parts += [_row_text(fmt, row, columns) for row in rows]
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, "".join(parts))
+    write_text_atomic(path, "".join(parts))
     write_json_atomic(
         provenance_path(path),
         {**environment(), "written": _now(), "rows": len(rows), "format": fmt, **(provenance or {})},

@@ -104,7 +104,14 @@ def replicate(params, seed, *, n_questions, n_choices, logit_scale, n_bins, binn
     return row
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
     from hallusim._validation import check_choice, check_float, check_int
 
     check_int("n_questions", config["n_questions"], minimum=1)
@@ -117,7 +124,7 @@ def _check(config):
 
 def run(config, out_dir, *, sweep_options=None):
     """Run ``replicates`` populations, write the table and the figure; return the rows."""
-    _check(config)
+    check_config(config)
     func = functools.partial(
         replicate,
         n_questions=int(config["n_questions"]),

@@ -118,7 +118,14 @@ def add_numeric_slopes(rows) -> None:
         row.setdefault("dL_dlog_s", float("nan"))
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
     check_int("n_prompts", config["n_prompts"], minimum=1)
     check_float("exponent", config["exponent"], low=0.0)
     check_int("n_responses", config["n_responses"], minimum=2)
@@ -139,7 +146,7 @@ def _check(config):
 
 def run(config, out_dir, *, sweep_options=None):
     """Evaluate every (world, family, s) exactly; write the table and the figure; return the rows."""
-    _check(config)
+    check_config(config)
     world = ArbitraryFacts.zipf(int(config["n_prompts"]), float(config["exponent"]), int(config["n_responses"]),
                                 float(config["answer_prob"]))
     func = functools.partial(replicate, world=world, n_examples=int(config["n_examples"]),

@@ -64,7 +64,14 @@ def replicate(params, seed, *, p_correct, policies, targets):
     return {f"sampled_{name}": [row[f"sampled_{name}_mean"] for row in outcomes] for name in _SAMPLED}
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
     check_int("n_questions", config["n_questions"], minimum=1)
     check_float("beta_a", config["beta_a"], low=0.0, low_open=True)
     check_float("beta_b", config["beta_b"], low=0.0, low_open=True)
@@ -105,7 +112,7 @@ def ranking_summary(rows, *, tolerance=1e-12) -> dict:
 
 def run(config, out_dir, *, sweep_options=None):
     """Sampled tests (paired across policies) and expectations, audit every policy; write tables and figures."""
-    _check(config)
+    check_config(config)
     p_correct = question_population(config)
     policy_list = list(policies(config).values())
     targets = [float(t) for t in config["targets"]]

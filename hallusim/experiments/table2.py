@@ -19,12 +19,18 @@ OUTPUTS = ("results/table2.md", "results/table2.tex", "results/table2.csv")
 
 def _write_text(path: Path, text: str, provenance: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # results has no public text writer; its atomic writer is the one every table goes through.
-    results._write_atomic(path, text)
+    results.write_text_atomic(path, text)
     results.write_json_atomic(results.provenance_path(path), {**results.environment(), **provenance})
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
     for key in ("with_leaderboards", "with_notes"):
         if not isinstance(config[key], bool):
             fail(key, "true or false", config[key])
@@ -32,7 +38,7 @@ def _check(config):
 
 def run(config, out_dir, *, sweep_options=None):
     """Write Table 2 under ``out_dir/results``; return its rows (no sweep: the table is data)."""
-    _check(config)
+    check_config(config)
     options = {"with_leaderboards": config["with_leaderboards"], "with_notes": config["with_notes"]}
     folder = Path(out_dir) / "results"
     provenance = {"experiment": "table2", "config": dict(config)}
