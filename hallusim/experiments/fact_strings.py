@@ -167,7 +167,14 @@ def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, sm
     }
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
     check_choice("smoothing", config["smoothing"], SMOOTHINGS)
     check_choice("prompt_weights", config["prompt_weights"], ("zipf", "uniform"))
     if config["smoothing"] == "mle":
@@ -193,7 +200,7 @@ def run(config, out_dir, *, sweep_options=None):
     -------
     list of dict
     """
-    _check(config)
+    check_config(config)
     func = functools.partial(
         replicate,
         n_prompts=int(config["n_prompts"]),

@@ -77,7 +77,14 @@ def replicate(params, seed, *, filler_vocab_size, n_test_pairs, smoothing, disco
     }
 
 
-def _check(config):
+def check_config(config):
+    """Reject values of ``config`` the experiment cannot run with (called before any output).
+
+    Parameters
+    ----------
+    config : dict
+        A preset with its overrides.
+    """
     check_choice("smoothing", config["smoothing"], SMOOTHINGS)
     for key in ("distances", "orders", "train_sizes"):
         if not config[key] or not all(isinstance(v, int) and v >= 1 for v in config[key]):
@@ -102,7 +109,7 @@ def run(config, out_dir, *, sweep_options=None):
     -------
     list of dict
     """
-    _check(config)
+    check_config(config)
     func = functools.partial(
         replicate,
         filler_vocab_size=int(config["filler_vocab_size"]),
