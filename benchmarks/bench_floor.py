@@ -14,7 +14,7 @@ with ``check_keys=False``), the standard-library ``csv`` module with a ``Counter
 ``pandas.read_csv`` + ``value_counts``. Reported: seconds, the ratio to hallusim, and the peak
 resident memory of each process and its growth while reading (over the process's memory after
 imports and warm-up). ``--chunk-mib 1,4,16`` also times hallusim at other chunk sizes
-(``hallusim._floor_scan.CHUNK_BYTES``). Run: ``python benchmarks/bench_floor.py [--rows N]``.
+(``hallusim.floor._kernels.CHUNK_BYTES``). Run: ``python benchmarks/bench_floor.py [--rows N]``.
 """
 
 from __future__ import annotations
@@ -95,11 +95,11 @@ def worker(impl: str, kind: str, path: str, chunk_bytes: str = "0") -> dict:
     if impl.startswith("hallusim"):
         import tempfile
 
-        from hallusim import _floor_scan
+        from hallusim.floor import _kernels as floor_kernels
         from hallusim.floor import read_floor_counts
 
         if int(chunk_bytes):
-            _floor_scan.CHUNK_BYTES = int(chunk_bytes)
+            floor_kernels.CHUNK_BYTES = int(chunk_bytes)
         check_keys = impl != "hallusim-nocheck"
 
         with tempfile.TemporaryDirectory() as tmp:  # warm-up: compile (or load) the kernels
@@ -180,9 +180,9 @@ def main() -> int:
           + ", ".join(f"{path} ({path.stat().st_size / 2**20:.0f} MiB)" for path in paths))
     import importlib.util
 
-    from hallusim import _floor_scan
+    from hallusim.floor import _kernels as floor_kernels
 
-    print(f"hallusim chunk: {_floor_scan.CHUNK_BYTES / 2**20:g} MiB")
+    print(f"hallusim chunk: {floor_kernels.CHUNK_BYTES / 2**20:g} MiB")
     baselines = ["pandas"] if importlib.util.find_spec("pandas") else []
     if not args.skip_csv:
         baselines.append("csv")

@@ -1,36 +1,38 @@
 """hallusim: simulate and measure why language models hallucinate.
 
 Implements the quantities and bounds of Kalai, Nachum, Vempala & Zhang, "Why Language Models
-Hallucinate" (2025); see ``shared/THEORY.md`` for the numbering used in every docstring.
-"""
+Hallucinate" (2025), with the paper's numbering (Definition 1, Theorem 2, ...) in every docstring;
+the documentation's theory page maps each numbered item to the function that computes it.
 
-from importlib.metadata import PackageNotFoundError, version
+The subpackages follow the paper and the flow of data, world → corpus → model → evaluation:
+:mod:`~hallusim.bounds`, :mod:`~hallusim.facts`, :mod:`~hallusim.corpus`, :mod:`~hallusim.models`,
+:mod:`~hallusim.learners`, :mod:`~hallusim.iiv` and :mod:`~hallusim.multiple_choice` (Section 3);
+:mod:`~hallusim.goodturing` and :mod:`~hallusim.floor` (estimators, the floor of real data);
+:mod:`~hallusim.ngram` (n-gram language models); :mod:`~hallusim.posttraining` and
+:mod:`~hallusim.evallogs` (Section 4); :mod:`~hallusim.runs` (sweeps and results). The figures
+(:mod:`hallusim.plotting`), experiments (:mod:`hallusim.experiments`) and the command
+(:mod:`hallusim.cli`) are imported on their own.
+"""
 
 from hallusim import (
     bounds,
-    calibration,
+    evallogs,
     floor,
     goodturing,
-    grading,
     iiv,
     learners,
     models,
     multiple_choice,
     ngram,
-    results,
-    scoring,
-    sweep,
-    table2,
+    posttraining,
+    runs,
 )
+from hallusim._validation import NotFittedError
+from hallusim._version import __version__
 from hallusim.corpus import Corpus
 from hallusim.facts import ArbitraryFacts
 from hallusim.iiv import Evaluation, IIVMetrics, ThresholdCurve, dense_metrics, evaluate, threshold_curve
 from hallusim.models import CompactModel
-
-try:
-    __version__ = version("hallusim")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "__version__",
@@ -39,22 +41,20 @@ __all__ = [
     "CompactModel",
     "Evaluation",
     "IIVMetrics",
+    "NotFittedError",
     "ThresholdCurve",
     "evaluate",
     "dense_metrics",
     "threshold_curve",
     "bounds",
-    "calibration",
+    "evallogs",
     "floor",
     "goodturing",
-    "grading",
     "iiv",
     "learners",
     "models",
     "multiple_choice",
     "ngram",
-    "results",
-    "scoring",
-    "sweep",
-    "table2",
+    "posttraining",
+    "runs",
 ]

@@ -1,6 +1,6 @@
 """Seeds and the random-number kernels that every simulator shares.
 
-Reproducibility contract (DESIGN.md, "Randomness"): work is split into fixed-size blocks whose
+Reproducibility contract: work is split into fixed-size blocks whose
 size never depends on the number of threads; each block draws from its own xoshiro256** stream,
 seeded from a ``numpy.random.SeedSequence`` child keyed by (purpose, block index); inside a block
 draws are sequential. The output is therefore bit-identical for any ``NUMBA_NUM_THREADS``.
@@ -26,7 +26,11 @@ import numpy as np
 from hallusim._jit import jit
 from hallusim._validation import fail
 
-__all__ = ["as_seed_sequence", "block_states", "counter_key", "derive"]
+__all__ = ["as_seed_sequence", "block_states", "counter_key", "derive", "BLOCK_SIZE"]
+
+#: Prompts per block of the sampler and of every reduction. Fixed, so that results never depend
+#: on the number of threads; changing it changes the random streams (and so the samples).
+BLOCK_SIZE = 1 << 14
 
 # Purposes keep the streams of one seed apart (domain separation).
 PURPOSE_BLOCK_TOTALS = 0
@@ -66,7 +70,6 @@ def derive(seq: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (_DOMAIN,) + tuple(key))
 
 
-
 def block_states(seq: np.random.SeedSequence, purpose: int, n_blocks: int) -> np.ndarray:
     """Initial xoshiro256** states, one row of 4 words per block, for one purpose.
 
@@ -87,7 +90,6 @@ def counter_key(seq: np.random.SeedSequence, purpose: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 # Kernels. Constants are typed uint64 so that Numba never promotes the arithmetic to float.
-_U1 = np.uint64(1)
 _U5 = np.uint64(5)
 _U9 = np.uint64(9)
 _S7 = np.uint64(7)
@@ -97,9 +99,6 @@ _S27 = np.uint64(27)
 _S30 = np.uint64(30)
 _S31 = np.uint64(31)
 _S45 = np.uint64(45)
-_S57 = np.uint64(57)
-_S19 = np.uint64(19)
-_S53 = np.uint64(53)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -159,17 +158,6 @@ def counter_uniform_int(key, index, bound):
     x = splitmix64(key[0] ^ splitmix64(key[1] + np.uint64(index)))
     while x < limit:
         x = splitmix64(x ^ key[1])
-    return np.int64(x % ubound)
-
-
-@jit
-def bounded_int(state, bound):
-    """Uniform integer on [0, bound) from a stream, exactly (rejection of the biased tail)."""
-    ubound = np.uint64(bound)
-    limit = (np.uint64(0) - ubound) % ubound
-    x = next_u64(state)
-    while x < limit:
-        x = next_u64(state)
     return np.int64(x % ubound)
 
 

@@ -23,7 +23,21 @@ __all__ = [
     "check_weights",
     "check_int_array",
     "check_choice",
+    "check_number_array",
+    "check_unit_interval",
+    "check_binary_outcomes",
+    "check_targets",
+    "NotFittedError",
+    "SUM_TOLERANCE",
 ]
+
+#: How far a probability vector's sum may be from one (rounding of float64 sums of up to ~10^6
+#: terms stays far below it); the one tolerance of every "rows sum to one" check.
+SUM_TOLERANCE = 1e-9
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a learner's fitted state is used before ``fit``."""
 
 
 def _describe(value) -> str:
@@ -156,6 +170,27 @@ def check_probability(name: str, value, *, size: int | None = None, allow_array:
     return arr
 
 
+def check_number_array(name: str, value, *, low=None, high=None, low_open=False, high_open=False, integer=False):
+    """Check a number or array of numbers: finite, in an interval, optionally integer-valued.
+
+    Returns a float64 array (0-D for a scalar), for functions that broadcast like ufuncs.
+    """
+    kind = "an integer" if integer else "a finite number"
+    allowed = f"{kind} or array of them{_interval_text(low, high, low_open, high_open)}"
+    if isinstance(value, (str, bytes)):
+        fail(name, allowed, value)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged nesting, non-numbers
+        fail(name, allowed, value)
+    ok = _in_interval(arr, low, high, low_open, high_open)
+    if integer:
+        ok &= arr == np.round(arr)
+    if not ok.all():
+        fail(name, allowed, _first_bad(arr, ok))
+    return arr
+
+
 def check_gamma(name: str, gamma) -> float:
     """Check a failure probability γ of a high-probability bound: a float in (0, 1]."""
     return check_float(name, gamma, low=0.0, high=1.0, low_open=True)
@@ -222,3 +257,42 @@ def check_choice(name: str, value, choices) -> str:
     if value not in choices:
         fail(name, "one of " + ", ".join(repr(c) for c in choices), value)
     return value
+
+
+def check_unit_interval(name: str, arr: np.ndarray) -> None:
+    """Check that every entry of a float array is a probability in [0, 1]."""
+    ok = _in_interval(arr, 0.0, 1.0, False, False)
+    if not ok.all():
+        index = int(np.flatnonzero(~ok.ravel())[0])
+        fail(name, "probabilities in [0, 1]", f"<{float(arr.ravel()[index])!r} at flat index {index}>")
+
+
+def check_binary_outcomes(probabilities, outcomes, names=("probabilities", "outcomes")):
+    """Non-empty 1-D probabilities in [0, 1] and as many 0/1 outcomes (float64 both)."""
+    prob_name, outcome_name = names
+    try:
+        probs = np.asarray(probabilities, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(prob_name, "a non-empty 1-D array of probabilities in [0, 1]", "<a ragged or non-numeric sequence>")
+    if probs.ndim != 1 or probs.size == 0:
+        fail(prob_name, "a non-empty 1-D array of probabilities in [0, 1]", f"<an array of shape {probs.shape}>")
+    check_unit_interval(prob_name, probs)
+    y = np.asarray(outcomes)
+    if y.shape != probs.shape:
+        fail(outcome_name, f"an array of length {probs.size} (one per probability)", f"<an array of shape {y.shape}>")
+    if y.dtype != bool:
+        if y.dtype.kind not in "iuf" or not np.isin(y, (0, 1)).all():
+            fail(outcome_name, "booleans or 0/1 values", y)
+    return probs, y.astype(np.float64)
+
+
+def check_targets(name: str, targets) -> np.ndarray:
+    """Check confidence targets ``t``: a non-empty 1-D sequence of floats in [0, 1) (Section 4)."""
+    allowed = "a non-empty sequence of floats in [0, 1)"
+    try:
+        ndim = np.ndim(targets)
+    except ValueError:  # ragged nesting
+        ndim = None
+    if targets is None or isinstance(targets, (str, bytes)) or ndim != 1 or len(targets) == 0:
+        fail(name, allowed, targets)
+    return np.array([check_float(name, t, low=0.0, high=1.0, high_open=True) for t in targets], dtype=np.float64)

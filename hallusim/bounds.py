@@ -1,7 +1,7 @@
 """Every bound of the paper as a pure, vectorised function.
 
 Kalai, Nachum, Vempala & Zhang, "Why Language Models Hallucinate" (arXiv:2509.04664, 2025);
-numbering as in ``shared/THEORY.md``. Arguments broadcast like NumPy ufuncs; a scalar input
+numbering as in the docs' theory page. Arguments broadcast like NumPy ufuncs; a scalar input
 gives a float. Lower bounds can be negative: a negative lower bound is vacuous, and is
 returned as computed (not clipped) so that the slack stays visible.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hallusim._validation import fail
+from hallusim._validation import check_number_array
 
 __all__ = [
     "theorem1_lower",
@@ -26,34 +26,12 @@ __all__ = [
 ]
 
 
-def _array(name, value, *, low=None, high=None, low_open=False, high_open=False, integer=False):
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(name, "a number or array of numbers", value)
-    ok = np.isfinite(arr)
-    if low is not None:
-        ok &= (arr > low) if low_open else (arr >= low)
-    if high is not None:
-        ok &= (arr < high) if high_open else (arr <= high)
-    if integer:
-        ok &= arr == np.round(arr)
-    if not ok.all():
-        kind = "an integer" if integer else "a finite number"
-        lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
-        hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
-        rng = " and ".join(s for s in (lo, hi) if s)
-        bad = arr.ravel()[np.flatnonzero(~ok.ravel())[0]] if arr.ndim else arr.item()
-        fail(name, f"{kind} (or array of them){' ' + rng if rng else ''}", bad)
-    return arr
-
-
 def _out(arr):
     return float(arr) if np.ndim(arr) == 0 else arr
 
 
 def _gamma(gamma):
-    return _array("gamma", gamma, low=0.0, high=1.0, low_open=True)
+    return check_number_array("gamma", gamma, low=0.0, high=1.0, low_open=True)
 
 
 def theorem1_lower(err_iiv, max_valid, min_errors, delta):
@@ -76,10 +54,10 @@ def theorem1_lower(err_iiv, max_valid, min_errors, delta):
         The lower bound on the generative error ``err``. Corollary 1 (no prompts) is the same
         formula with ``|V|`` and ``|E|``.
     """
-    err_iiv = _array("err_iiv", err_iiv, low=0.0, high=1.0)
-    max_valid = _array("max_valid", max_valid, low=1.0, integer=True)
-    min_errors = _array("min_errors", min_errors, low=1.0, integer=True)
-    delta = _array("delta", delta, low=0.0, high=1.0)
+    err_iiv = check_number_array("err_iiv", err_iiv, low=0.0, high=1.0)
+    max_valid = check_number_array("max_valid", max_valid, low=1.0, integer=True)
+    min_errors = check_number_array("min_errors", min_errors, low=1.0, integer=True)
+    delta = check_number_array("delta", delta, low=0.0, high=1.0)
     return _out(2.0 * err_iiv - max_valid / min_errors - delta)
 
 
@@ -106,10 +84,10 @@ def theorem2_lower(sr, min_errors, n, delta=0.0, gamma=None):
     -------
     float or ndarray
     """
-    sr = _array("sr", sr, low=0.0, high=1.0)
-    min_errors = _array("min_errors", min_errors, low=1.0, integer=True)
-    n = _array("n", n, low=1.0, integer=True)
-    delta = _array("delta", delta, low=0.0, high=1.0)
+    sr = check_number_array("sr", sr, low=0.0, high=1.0)
+    min_errors = check_number_array("min_errors", min_errors, low=1.0, integer=True)
+    n = check_number_array("n", n, low=1.0, integer=True)
+    delta = check_number_array("delta", delta, low=0.0, high=1.0)
     if gamma is None:
         slack = (35.0 + 6.0 * np.log(n)) / np.sqrt(n)
     else:
@@ -137,9 +115,9 @@ def theorem2_upper(sr, max_errors, n, gamma=None):
     -------
     float or ndarray
     """
-    sr = _array("sr", sr, low=0.0, high=1.0)
-    max_errors = _array("max_errors", max_errors, low=1.0, integer=True)
-    n = _array("n", n, low=1.0, integer=True)
+    sr = check_number_array("sr", sr, low=0.0, high=1.0)
+    max_errors = check_number_array("max_errors", max_errors, low=1.0, integer=True)
+    n = check_number_array("n", n, low=1.0, integer=True)
     if gamma is None:
         slack = 13.0 / np.sqrt(n)
     else:
@@ -162,7 +140,7 @@ def good_turing_deviation(n, gamma):
     float or ndarray
         The half-width of the interval around the Good–Turing estimate.
     """
-    n = _array("n", n, low=1.0, integer=True)
+    n = check_number_array("n", n, low=1.0, integer=True)
     return _out(1.0 / n + 2.42 * np.sqrt(np.log(4.0 / _gamma(gamma)) / n))
 
 
@@ -181,7 +159,7 @@ def missing_mass_deviation(n, gamma):
     float or ndarray
         The half-width of the interval around ``sr``.
     """
-    n = _array("n", n, low=1.0, integer=True)
+    n = check_number_array("n", n, low=1.0, integer=True)
     return _out(4.42 * np.sqrt(np.log(5.0 / _gamma(gamma)) / n))
 
 
@@ -201,8 +179,8 @@ def lemma2_lower(sr, n, gamma):
     float or ndarray
         The lower bound on ``2·err_iiv`` (twice the IIV error, as the lemma states it).
     """
-    sr = _array("sr", sr, low=0.0, high=1.0)
-    n = _array("n", n, low=1.0, integer=True)
+    sr = check_number_array("sr", sr, low=0.0, high=1.0)
+    n = check_number_array("n", n, low=1.0, integer=True)
     return _out(sr - 6.0 * np.log(3.0 * n / _gamma(gamma)) / np.sqrt(n))
 
 
@@ -220,8 +198,8 @@ def theorem3_lower(opt, n_choices):
     -------
     float or ndarray
     """
-    opt = _array("opt", opt, low=0.0, high=1.0)
-    n_choices = _array("n_choices", n_choices, low=2.0, integer=True)
+    opt = check_number_array("opt", opt, low=0.0, high=1.0)
+    n_choices = check_number_array("n_choices", n_choices, low=2.0, integer=True)
     return _out(2.0 * (1.0 - 1.0 / n_choices) * opt)
 
 
@@ -259,9 +237,9 @@ def observation2_lower(beta, n_messages, delta):
     -------
     float or ndarray
     """
-    beta = _array("beta", beta, low=0.0, high=1.0)
-    n_messages = _array("n_messages", n_messages, low=2.0, integer=True)
-    delta = _array("delta", delta, low=0.0, high=1.0)
+    beta = check_number_array("beta", beta, low=0.0, high=1.0)
+    n_messages = check_number_array("n_messages", n_messages, low=2.0, integer=True)
+    delta = check_number_array("delta", delta, low=0.0, high=1.0)
     return _out(1.0 - beta - 2.0 / (n_messages - 1.0) - delta)
 
 
@@ -281,5 +259,5 @@ def confidence_penalty(t):
     float or ndarray
         ``t / (1 − t)``.
     """
-    t = _array("t", t, low=0.0, high=1.0, high_open=True)
+    t = check_number_array("t", t, low=0.0, high=1.0, high_open=True)
     return _out(t / (1.0 - t))

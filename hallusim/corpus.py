@@ -6,11 +6,14 @@ from functools import cached_property
 
 import numpy as np
 
-from hallusim import _facts_kernels as _k
 from hallusim import _rng
+from hallusim._kernels import facts as kernels
 from hallusim._validation import fail
+from hallusim.goodturing import frequency_of_frequencies
 
 __all__ = ["Corpus"]
+
+_WORLD_INTERFACE = ("n_prompts", "weights", "strided_answer_prob", "answers")
 
 
 class Corpus:
@@ -39,9 +42,9 @@ class Corpus:
     """
 
     def __init__(self, world, answered_counts, idk_counts, *, seed=None, answer_seed=None, poissonized=False):
-        from hallusim.facts import ArbitraryFacts
-
-        if not isinstance(world, ArbitraryFacts):
+        # A world is anything with the interface of ArbitraryFacts (which builds its corpora, and
+        # so sits above this module): prompt weights, answer probabilities and realised answers.
+        if not all(hasattr(world, name) for name in _WORLD_INTERFACE):
             fail("world", "an ArbitraryFacts world", f"<{type(world).__name__}>", error=TypeError)
         self.world = world
         self.answered_counts = self._counts("answered_counts", answered_counts, world.n_prompts)
@@ -76,9 +79,7 @@ class Corpus:
         return int(self.answered_counts.sum(dtype=np.int64))
 
     def _n_blocks(self):
-        from hallusim.facts import BLOCK_SIZE
-
-        return BLOCK_SIZE, -(-self.world.n_prompts // BLOCK_SIZE)
+        return _rng.BLOCK_SIZE, -(-self.world.n_prompts // _rng.BLOCK_SIZE)
 
     # -- Good–Turing statistics -------------------------------------------------------------------
     @cached_property
@@ -86,7 +87,7 @@ class Corpus:
         """``|S|``: prompts answered exactly once in training (Definition 2)."""
         block, n_blocks = self._n_blocks()
         out = np.empty(n_blocks, dtype=np.int64)
-        _k.count_equal(self.answered_counts, 1, block, out)
+        kernels.count_equal(self.answered_counts, 1, block, out)
         return int(out.sum())
 
     @property
@@ -97,17 +98,15 @@ class Corpus:
     @cached_property
     def missing_mass(self) -> float:
         """``MM = Σ_{c ∈ U} μ(c)·α_c``, the exact missing mass with abstentions, where ``U`` is
-        the set of prompts never answered in training (THEORY §3)."""
+        the set of prompts never answered in training (Section 3.3.1 of the paper)."""
         block, n_blocks = self._n_blocks()
-        alpha, stride = self.world._alpha()
+        alpha, stride = self.world.strided_answer_prob()
         out = np.empty(n_blocks)
-        _k.masked_weight_sums(self.world.weights, alpha, stride, self.answered_counts, 0, block, out)
+        kernels.masked_weight_sums(self.world.weights, alpha, stride, self.answered_counts, 0, block, out)
         return float(np.sum(out))
 
     def frequency_of_frequencies(self):
         """``(r, n_r)``: how many prompts were answered exactly ``r`` times, for ``r >= 1``."""
-        from hallusim.goodturing import frequency_of_frequencies
-
         return frequency_of_frequencies(self.answered_counts)
 
     # -- the realisation -------------------------------------------------------------------------

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from hallusim import _facts_kernels as _k
 from hallusim import _rng
+from hallusim._kernels import facts as kernels
 from hallusim._validation import (
-    fail,
     check_float,
     check_int,
     check_int_array,
     check_probability,
     check_weights,
+    fail,
 )
+from hallusim.corpus import Corpus
+from hallusim.goodturing import expected_missing_mass, expected_singletons
 
-__all__ = ["ArbitraryFacts", "BLOCK_SIZE"]
-
-#: Prompts per block of the sampler and of every reduction. Fixed, so that results never depend
-#: on the number of threads; changing it changes the random streams (and so the samples).
-BLOCK_SIZE = 1 << 14
+__all__ = ["ArbitraryFacts"]
 
 
 def _strided(value, dtype):
@@ -153,7 +151,7 @@ class ArbitraryFacts:
         return self.weights * self.answer_prob
 
     def expected_singleton_rate(self, n_examples) -> float:
-        """Exact expected singleton rate ``E[sr] = Σ_c μ'(c)(1 − μ'(c))^(N−1)`` (THEORY §3).
+        """Exact expected singleton rate ``E[sr] = Σ_c μ'(c)(1 − μ'(c))^(N−1)`` (Section 3.3.1 of the paper).
 
         Parameters
         ----------
@@ -164,13 +162,11 @@ class ArbitraryFacts:
         -------
         float
         """
-        from hallusim.goodturing import expected_singletons
-
         n_examples = check_int("n_examples", n_examples, minimum=1)
         return float(expected_singletons(self.answered_weights, n_examples)) / n_examples
 
     def expected_missing_mass(self, n_examples) -> float:
-        """Exact expected missing mass ``E[MM] = Σ_c μ'(c)(1 − μ'(c))^N`` (THEORY §3).
+        """Exact expected missing mass ``E[MM] = Σ_c μ'(c)(1 − μ'(c))^N`` (Section 3.3.1 of the paper).
 
         Parameters
         ----------
@@ -181,16 +177,26 @@ class ArbitraryFacts:
         -------
         float
         """
-        from hallusim.goodturing import expected_missing_mass
-
         n_examples = check_int("n_examples", n_examples, minimum=1)
         return float(expected_missing_mass(self.answered_weights, n_examples))
 
     # -- kernels' view ------------------------------------------------------------------------
-    def _alpha(self):
+    def strided_answer_prob(self) -> tuple[np.ndarray, int]:
+        """``α_c`` as the kernels read it: an array and its stride (0 when one α serves all prompts).
+
+        Returns
+        -------
+        tuple of (ndarray of float64, int)
+        """
         return _strided(self.answer_prob, np.float64)
 
-    def _n_responses(self):
+    def strided_n_responses(self) -> tuple[np.ndarray, int]:
+        """``|R_c|`` as the kernels read it: an array and its stride (0 when one size serves all prompts).
+
+        Returns
+        -------
+        tuple of (ndarray of int64, int)
+        """
         return _strided(self.n_responses, np.int64)
 
     def answers(self, seed) -> np.ndarray:
@@ -209,9 +215,9 @@ class ArbitraryFacts:
         ndarray of int64, shape (C,)
         """
         key = _rng.counter_key(_rng.as_seed_sequence(seed), _rng.PURPOSE_ANSWERS)
-        n_resp, stride = self._n_responses()
+        n_resp, stride = self.strided_n_responses()
         out = np.empty(self.n_prompts, dtype=np.int64)
-        _k.fill_answers(key, n_resp, stride, out)
+        kernels.fill_answers(key, n_resp, stride, out)
         return out
 
     # -- sampling -----------------------------------------------------------------------------
@@ -236,8 +242,6 @@ class ArbitraryFacts:
         -------
         Corpus
         """
-        from hallusim.corpus import Corpus
-
         n_examples = check_int("n_examples", n_examples, minimum=1)
         seq = _rng.as_seed_sequence(seed)
         answer_seq = seq if answer_seed is None else _rng.as_seed_sequence(answer_seed, "answer_seed")
@@ -245,18 +249,18 @@ class ArbitraryFacts:
         dtype = np.int32 if n_examples < 2**31 - 1 and not poissonize else np.int64
         answered = np.empty(self.n_prompts, dtype=dtype)
         idk = np.empty(self.n_prompts, dtype=dtype)
-        alpha, stride = self._alpha()
-        n_blocks = -(-self.n_prompts // BLOCK_SIZE)
+        alpha, stride = self.strided_answer_prob()
+        n_blocks = -(-self.n_prompts // _rng.BLOCK_SIZE)
         states = _rng.block_states(seq, _rng.PURPOSE_BLOCKS, n_blocks)
         if poissonize:
-            _k.sample_poisson(self.weights, alpha, stride, float(n_examples), BLOCK_SIZE, states, answered, idk)
+            kernels.sample_poisson(self.weights, alpha, stride, float(n_examples), _rng.BLOCK_SIZE, states, answered, idk)
         else:
             masses = np.empty(n_blocks)
-            _k.block_masses(self.weights, BLOCK_SIZE, masses)
+            kernels.block_masses(self.weights, _rng.BLOCK_SIZE, masses)
             totals = np.empty(n_blocks, dtype=np.int64)
             total_state = _rng.block_states(seq, _rng.PURPOSE_BLOCK_TOTALS, 1)[0]
-            _k.block_totals(masses, n_examples, total_state, totals)
-            _k.sample_exact(self.weights, alpha, stride, BLOCK_SIZE, totals, states, answered, idk)
+            kernels.block_totals(masses, n_examples, total_state, totals)
+            kernels.sample_exact(self.weights, alpha, stride, _rng.BLOCK_SIZE, totals, states, answered, idk)
         return Corpus(self, answered, idk, seed=seq, answer_seed=answer_seq, poissonized=bool(poissonize))
 
     def __repr__(self) -> str:

@@ -3,7 +3,7 @@
 :func:`evaluate` scores a model of an arbitrary-facts world against its corpus; :func:`dense_metrics`
 scores dense arrays ``μ, p, p̂`` for any small finite ``X`` (with the nonsense extension of
 Section 5). Both return exact sums, not Monte Carlo estimates, and both go through the one
-accumulator :func:`hallusim._iiv_kernels.add_class`.
+accumulator :func:`hallusim._kernels.iiv.add_class`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,16 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from hallusim import _iiv_kernels as _k
-from hallusim import bounds
-from hallusim._validation import check_weights, fail
+from hallusim import _rng, bounds
+from hallusim._kernels import iiv as kernels
+from hallusim._validation import (
+    SUM_TOLERANCE,
+    NotFittedError,
+    check_float,
+    check_weights,
+    fail,
+)
+from hallusim.corpus import Corpus
 from hallusim.models import CompactModel, rescale_factor
 
 __all__ = [
@@ -27,8 +34,6 @@ __all__ = [
     "dense_threshold_curve",
     "rescale_dense",
 ]
-
-_ROW_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class IIVMetrics:
         Calibration gap ``δ = |p̂(A) − p(A)|`` at that threshold.
     dL_ds : float
         ``d/ds L(p̂_s)`` at ``s = 1`` for the rescaled family; equals ``p̂(A) − p(A)``, so
-        ``δ = |dL/ds|`` (THEORY §2).
+        ``δ = |dL/ds|`` (Section 3.1 of the paper).
     p_hat_above, p_above : float
         ``p̂(A)`` and ``p(A)``.
     cross_entropy : float
@@ -78,7 +83,7 @@ class IIVMetrics:
     delta_at: np.ndarray = field(repr=False)
     curve: "ThresholdCurve | None" = field(default=None, repr=False)
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         """The scalar metrics as a flat dict (arrays left out), for results rows."""
         return {k: v for k, v in asdict(self).items() if k != "curve" and np.ndim(v) == 0}
 
@@ -198,7 +203,7 @@ def _thresholds(threshold, extra):
 
 def _metrics_from_sums(sums, thresholds, min_errors, max_valid):
     err, cross_entropy = sums[0], sums[1]
-    per_z = sums[_k.N_FIXED :].reshape(-1, _k.N_PER_THRESHOLD)
+    per_z = sums[kernels.N_FIXED :].reshape(-1, kernels.N_PER_THRESHOLD)
     err_iiv, p_hat_above, p_above = per_z[:, 0], per_z[:, 1], per_z[:, 2]
     delta = np.abs(p_hat_above - p_above)
     return dict(
@@ -226,25 +231,21 @@ def _as_model(model) -> CompactModel:
     if isinstance(fitted, CompactModel):
         return fitted
     if hasattr(model, "fit") and fitted is None:
-        from hallusim.learners import NotFittedError
-
         raise NotFittedError(f"{type(model).__name__} is not fitted yet; call fit(corpus) first.")
     fail("model", "a CompactModel or a fitted learner", f"<{type(model).__name__}>", error=TypeError)
 
 
 def _compact_args(model, corpus):
-    from hallusim.corpus import Corpus
-
     if not isinstance(corpus, Corpus):
         fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
     model = _as_model(model)
     world = corpus.world
     if model.n_prompts != world.n_prompts:
         fail("model", f"a model of the corpus's {world.n_prompts} prompts", f"<a model of {model.n_prompts} prompts>")
-    n_resp, nr_stride = world._n_responses()
+    n_resp, nr_stride = world.strided_n_responses()
     if not np.array_equal(np.broadcast_to(model.n_responses, (world.n_prompts,)), np.broadcast_to(n_resp, (world.n_prompts,))):
         fail("model", "a model with the world's response-set sizes |R_c|", "<different n_responses>")
-    alpha, al_stride = world._alpha()
+    alpha, al_stride = world.strided_answer_prob()
     _, idk_stride, rest_stride = model.strides()
     return (world.weights, n_resp, nr_stride, alpha, al_stride, model.responses, model.probs, model.idk,
             idk_stride, model.rest, rest_stride, corpus.answer_key)
@@ -270,15 +271,13 @@ def evaluate(model, corpus, *, thresholds=None, curve=False) -> Evaluation:
     -------
     Evaluation
     """
-    from hallusim.facts import BLOCK_SIZE
-
     args = _compact_args(model, corpus)
     world = corpus.world
     min_errors = world.min_errors
     zs = _thresholds(1.0 / min_errors, thresholds)
-    n_blocks = -(-world.n_prompts // BLOCK_SIZE)
-    block_sums = np.zeros((n_blocks, _k.N_FIXED + _k.N_PER_THRESHOLD * zs.shape[0]))
-    _k.compact_sums(*args, zs, BLOCK_SIZE, block_sums)
+    n_blocks = -(-world.n_prompts // _rng.BLOCK_SIZE)
+    block_sums = np.zeros((n_blocks, kernels.N_FIXED + kernels.N_PER_THRESHOLD * zs.shape[0]))
+    kernels.compact_sums(*args, zs, _rng.BLOCK_SIZE, block_sums)
     metrics = _metrics_from_sums(block_sums.sum(axis=0), zs, min_errors, world.max_valid)
     sr = corpus.singleton_rate
     n = corpus.n_examples
@@ -326,13 +325,11 @@ def threshold_curve(model, corpus) -> ThresholdCurve:
     -------
     ThresholdCurve
     """
-    from hallusim.facts import BLOCK_SIZE
-
     args = _compact_args(model, corpus)
     width = args[5].shape[1] + 2
     records = np.zeros((corpus.world.n_prompts, width, 5))
     counts = np.zeros(corpus.world.n_prompts, dtype=np.int64)
-    _k.compact_class_records(*args, BLOCK_SIZE, records, counts)
+    kernels.compact_class_records(*args, _rng.BLOCK_SIZE, records, counts)
     used = np.arange(width)[None, :] < counts[:, None]
     return _curve_from_records(records[used])
 
@@ -368,7 +365,7 @@ def _dense_inputs(mu, p, p_hat, valid, nonsense):
         if not (np.isfinite(arr).all() and (arr >= 0).all()):
             fail(name, "finite, non-negative probabilities", "<a negative or non-finite entry>")
         rows = arr[support].sum(axis=1)
-        if rows.size and np.abs(rows - 1.0).max() > _ROW_TOLERANCE:
+        if rows.size and np.abs(rows - 1.0).max() > SUM_TOLERANCE:
             fail(name, "rows summing to 1 on prompts with mu > 0", f"<a row summing to {rows[np.abs(rows - 1).argmax()]!r}>")
     if (p[~valid] > 0).any():
         fail("p", "zero outside the valid responses (p(V) = 1, noiseless data)", "<mass on an invalid response>")
@@ -405,8 +402,8 @@ def dense_metrics(mu, p, p_hat, valid, nonsense=None, *, thresholds=None, curve=
     """
     mu, p, p_hat, valid, nonsense, min_errors, max_valid = _dense_inputs(mu, p, p_hat, valid, nonsense)
     zs = _thresholds(1.0 / min_errors, thresholds)
-    sums = np.zeros(_k.N_FIXED + _k.N_PER_THRESHOLD * zs.shape[0])
-    _k.dense_sums(mu, p, p_hat, valid, nonsense, zs, sums)
+    sums = np.zeros(kernels.N_FIXED + kernels.N_PER_THRESHOLD * zs.shape[0])
+    kernels.dense_sums(mu, p, p_hat, valid, nonsense, zs, sums)
     curves = _dense_curve(mu, p, p_hat, valid, nonsense) if curve else None
     return IIVMetrics(**_metrics_from_sums(sums, zs, min_errors, max_valid), curve=curves)
 
@@ -439,7 +436,7 @@ def _dense_curve(mu, p, p_hat, valid, nonsense):
 
 
 def rescale_dense(p_hat, threshold, scale) -> np.ndarray:
-    """The rescaled model ``p̂_s`` of THEORY §2 for dense ``p̂`` (rows are prompts).
+    """The rescaled model ``p̂_s`` of Section 3.1 of the paper for dense ``p̂`` (rows are prompts).
 
     Parameters
     ----------
@@ -453,8 +450,6 @@ def rescale_dense(p_hat, threshold, scale) -> np.ndarray:
     -------
     ndarray, shape (C, R)
     """
-    from hallusim._validation import check_float
-
     scale = check_float("scale", scale, low=0.0, low_open=True)
     threshold = check_float("threshold", threshold)
     p_hat = np.asarray(p_hat, dtype=np.float64)

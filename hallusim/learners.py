@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hallusim._validation import check_float, fail
+from hallusim._validation import NotFittedError, check_float, check_weights, fail
+from hallusim.corpus import Corpus
 from hallusim.models import CompactModel, rescale_factor
 
 __all__ = [
@@ -24,13 +25,7 @@ __all__ = [
 ]
 
 
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a learner's fitted state is used before :meth:`fit`."""
-
-
 def _check_corpus(corpus):
-    from hallusim.corpus import Corpus
-
     if not isinstance(corpus, Corpus):
         fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
     return corpus
@@ -168,7 +163,7 @@ class AbstainingLearner(_Learner):
 
 class UniformLearner(_Learner):
     """Uniform over the plausible responses: ``p̂(r|c) = 1/(|R_c| + 1)`` on ``R_c ∪ {IDK}``
-    (or ``1/|R_c|`` on ``R_c`` with ``include_idk=False``). Its δ is 0 (THEORY §2).
+    (or ``1/|R_c|`` on ``R_c`` with ``include_idk=False``). Its δ is 0 (Section 3.1 of the paper).
 
     Parameters
     ----------
@@ -208,7 +203,7 @@ def _above_mass(model, threshold):
 
 
 class RescaledLearner(_Learner):
-    """The rescaled family ``p̂_s`` of THEORY §2 around a base learner.
+    """The rescaled family ``p̂_s`` of Section 3.1 of the paper around a base learner.
 
     On each prompt the probabilities above the threshold are multiplied by ``s`` and the prompt
     is renormalised. ``s = 1`` is the base model; ``d/ds L(p̂_s)`` at ``s = 1`` is ``±δ``, so a
@@ -286,8 +281,6 @@ class MixtureLearner(_Learner):
         -------
         self
         """
-        from hallusim._validation import check_weights
-
         corpus = _check_corpus(corpus)
         weights = check_weights("weights", self.weights)
         if len(self.learners) != weights.shape[0]:

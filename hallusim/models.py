@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hallusim import _model_kernels as _mk
-from hallusim._validation import check_int, check_int_array, fail
+from hallusim._kernels import models as kernels
+from hallusim._validation import SUM_TOLERANCE, check_int, check_int_array, fail
 
 __all__ = ["CompactModel", "rescale_factor"]
 
-_SUM_TOLERANCE = 1e-9
 
 
 def _float_1d(name, value, size):
@@ -104,20 +103,20 @@ class CompactModel:
 
     def _validate(self):
         nr_stride, idk_stride, rest_stride = self.strides()
-        code, prompt, value = _mk.first_violation(
+        code, prompt, value = kernels.first_violation(
             self.n_responses, nr_stride, self.responses, self.probs, self.idk, idk_stride, self.rest, rest_stride,
-            _SUM_TOLERANCE,
+            SUM_TOLERANCE,
         )
-        if code == _mk.OK:
+        if code == kernels.OK:
             return
         name, allowed = {
-            _mk.BAD_PROB: ("probs", "probabilities in [0, 1]"),
-            _mk.BAD_IDK: ("idk", "probabilities in [0, 1]"),
-            _mk.BAD_REST: ("rest", "probabilities in [0, 1], and 0 when every response of R_c is explicit"),
-            _mk.BAD_RESPONSE: ("responses", "ids in [0, |R_c|) or -1 for an unused slot"),
-            _mk.UNUSED_SLOT_MASS: ("probs", "0 in the unused slots (responses == -1)"),
-            _mk.REPEATED_RESPONSE: ("responses", "distinct ids within each prompt"),
-            _mk.ROW_NOT_ONE: ("probs", "rows where idk + Σ probs + rest = 1"),
+            kernels.BAD_PROB: ("probs", "probabilities in [0, 1]"),
+            kernels.BAD_IDK: ("idk", "probabilities in [0, 1]"),
+            kernels.BAD_REST: ("rest", "probabilities in [0, 1], and 0 when every response of R_c is explicit"),
+            kernels.BAD_RESPONSE: ("responses", "ids in [0, |R_c|) or -1 for an unused slot"),
+            kernels.UNUSED_SLOT_MASS: ("probs", "0 in the unused slots (responses == -1)"),
+            kernels.REPEATED_RESPONSE: ("responses", "distinct ids within each prompt"),
+            kernels.ROW_NOT_ONE: ("probs", "rows where idk + Σ probs + rest = 1"),
         }[code]
         fail(name, allowed, f"<{value!r} at prompt {prompt}>")
 
@@ -199,7 +198,7 @@ class CompactModel:
 
 
 def rescale_factor(values, above_mass, threshold, scale):
-    """Factor that maps ``p̂`` to the rescaled model ``p̂_s`` (THEORY §2).
+    """Factor that maps ``p̂`` to the rescaled model ``p̂_s`` (Section 3.1 of the paper).
 
     ``p̂_s(r|c) = s·p̂(r|c)/Z_c`` where ``p̂(r|c) > threshold`` and ``p̂(r|c)/Z_c`` elsewhere,
     with ``Z_c = 1 + (s − 1)·p̂(A_c | c)``, ``p̂(A_c | c)`` the prompt's mass above the threshold.

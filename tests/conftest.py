@@ -1,8 +1,7 @@
-"""Shared pytest configuration: hypothesis profiles and the ``slow`` marker."""
+"""Shared pytest configuration: the hypothesis profiles."""
 
 import os
 
-import pytest
 from hypothesis import HealthCheck, settings
 
 # "default": reproducible (derandomize), no deadline (the first call of a kernel compiles it).
@@ -25,15 +24,3 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HALLUSIM_HYPOTHESIS_PROFILE", "default"))
 
-
-def pytest_addoption(parser):
-    parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("--runslow"):
-        return
-    skip_slow = pytest.mark.skip(reason="slow: run with --runslow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip_slow)

@@ -1,4 +1,4 @@
-"""The bounds: values from the formulas of THEORY.md written out by hand, and their stated
+"""The bounds: values from the formulas of the paper written out by hand, and their stated
 relations (the 99% forms dominate the γ forms at γ = 0.01)."""
 
 import math

@@ -13,10 +13,9 @@ import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
-# Every numbered item of THEORY.md (the paper's numbering), which the theory-to-code page maps,
-# with the experiments whose figures draw it (an empty set: "no figure"), as read from the plotting
-# functions in hallusim/plotting/*.py. THEORY.md itself lives outside the clone, so the list is kept
-# here; test_theory_page_maps_every_numbered_item checks the page against it.
+# Every numbered item of the paper, which the theory-to-code page maps, with the experiments whose
+# figures draw it (an empty set: "no figure"), as read from the plotting functions in
+# hallusim/plotting/*.py; test_theory_page_maps_every_numbered_item checks the page against it.
 THEORY_ITEMS = {
     "Definition 1": {"singleton_floor"},
     "Definition 2": {"singleton_floor", "floor_estimation"},
@@ -161,7 +160,7 @@ def test_docs_build_without_warnings(tmp_path):
     for page in ("index", "quickstart", "theory", "experiments", "sweeps", "cli", "api"):
         assert (tmp_path / "html" / f"{page}.html").exists()
     api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
-    assert "hallusim.sweep.sweep" in api and "hallusim.bounds.theorem2_lower" in api
+    assert "hallusim.runs.sweep" in api and "hallusim.bounds.theorem2_lower" in api
     # every experiment's figures are on the experiments page, as images copied into the build
     page = (tmp_path / "html" / "experiments.html").read_text(encoding="utf-8")
     shown = set(re.findall(r'<img[^>]*src="_images/([^"]+\.png)"', page))

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import hallusim as hs
-from hallusim import _facts_kernels as fk
-from hallusim import _iiv_kernels as ik
+from hallusim._kernels import facts as fk
+from hallusim._kernels import iiv as ik
 from hallusim import _rng
 
 BLOCK = 8
@@ -25,7 +25,7 @@ def _world():
 
 def test_sampling_kernels_match_python():
     world = _world()
-    alpha, stride = world._alpha()
+    alpha, stride = world.strided_answer_prob()
     n_blocks = 4
     states = _rng.block_states(np.random.SeedSequence(3), 1, n_blocks)
     masses = [np.empty(n_blocks), np.empty(n_blocks)]
@@ -52,7 +52,7 @@ def test_sampling_kernels_match_python():
 
 def test_counting_kernels_match_python():
     world = _world()
-    alpha, stride = world._alpha()
+    alpha, stride = world.strided_answer_prob()
     counts = np.array([0, 1, 2, 1, 0, 5] * 5)
     for target in (0, 1):
         a, b = np.empty(4), np.empty(4)
@@ -64,7 +64,7 @@ def test_counting_kernels_match_python():
         fk.count_equal.py_func(counts, target, BLOCK, b)
         assert np.array_equal(a, b) and a.sum() == (counts == target).sum()
     key = _rng.counter_key(np.random.SeedSequence(4), _rng.PURPOSE_ANSWERS)
-    n_resp, nr_stride = world._n_responses()
+    n_resp, nr_stride = world.strided_n_responses()
     a, b = np.empty(30, np.int64), np.empty(30, np.int64)
     fk.fill_answers(key, n_resp, nr_stride, a)
     fk.fill_answers.py_func(key, n_resp, nr_stride, b)
@@ -99,7 +99,7 @@ def test_iiv_kernels_match_python():
 
 
 def test_model_validation_kernel_matches_python():
-    from hallusim import _model_kernels as mk
+    from hallusim._kernels import models as mk
 
     n_resp = np.array([3, 3, 2, 4])
     responses = np.array([[0, -1], [1, 2], [1, 0], [3, -1]])

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallusim.multiple_choice import TOLERANCE, err_iiv_curve, ngram_opt, theorem4_check
+from hallusim.multiple_choice import TOLERANCE, err_iiv_curve, theorem4_check
+from hallusim.ngram import ngram_opt
 from hallusim.ngram import SMOOTHINGS, AgreementWorld, NgramModel
 
 

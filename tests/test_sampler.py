@@ -20,17 +20,17 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 import hallusim as hs
-from hallusim import facts, goodturing
+from hallusim import _rng, goodturing
 from tests._stats import chisquare_gof, z_score
 
 ALPHA = 1e-4
 Z_CRIT = stats.norm.isf(ALPHA / 2)
 
 
-@pytest.fixture(params=[32, facts.BLOCK_SIZE], ids=["small-blocks", "default-blocks"])
+@pytest.fixture(params=[32, _rng.BLOCK_SIZE], ids=["small-blocks", "default-blocks"])
 def block_size(request, monkeypatch):
     """Run a test with many tiny blocks too, so that block totals and boundaries are exercised."""
-    monkeypatch.setattr(facts, "BLOCK_SIZE", request.param)
+    monkeypatch.setattr(_rng, "BLOCK_SIZE", request.param)
     return request.param
 
 
@@ -96,7 +96,7 @@ def test_poissonised_cells_are_independent_poissons():
 
 
 def test_prompts_and_blocks_without_mass_get_no_examples(monkeypatch):
-    monkeypatch.setattr(facts, "BLOCK_SIZE", 4)
+    monkeypatch.setattr(_rng, "BLOCK_SIZE", 4)
     weights = np.r_[np.zeros(8), np.ones(3), 0.0, np.zeros(4), 2.0]  # blocks 0, 1 and 3 are empty
     world = hs.ArbitraryFacts(weights, answer_prob=0.0)
     for poissonize in (False, True):
@@ -177,12 +177,12 @@ def test_constructors():
     assert np.array_equal(p.weights, hs.ArbitraryFacts.pareto_repetition(n_prompts=20_000, shape=1.5, seed=0).weights)
 
 
-@pytest.mark.parametrize("block", [1, facts.BLOCK_SIZE], ids=["one-prompt-blocks", "one-block"])
+@pytest.mark.parametrize("block", [1, _rng.BLOCK_SIZE], ids=["one-prompt-blocks", "one-block"])
 @pytest.mark.parametrize("n,alpha", [(4, 0.5), (12, 1.0), (40, 1.0)])
 def test_joint_law_is_exactly_multinomial(n, alpha, block, monkeypatch):
     # small n exercises the categorical top-up, larger n the conditioned Poisson counts; one
     # prompt per block tests the conditional binomials over blocks jointly
-    monkeypatch.setattr(facts, "BLOCK_SIZE", block)
+    monkeypatch.setattr(_rng, "BLOCK_SIZE", block)
     mu = np.array([0.5, 0.3, 0.2])
     world = hs.ArbitraryFacts(mu, n_responses=5, answer_prob=alpha)
     reps = 20_000
@@ -206,7 +206,7 @@ def test_joint_law_is_exactly_multinomial(n, alpha, block, monkeypatch):
     st.integers(1, 10**9),
 )
 def test_expected_singleton_rate_exceeds_expected_missing_mass_by_at_most_one_over_n(weights, alpha, n):
-    # McAllester & Schapire (2000), THEORY §3: E[GT] − E[M] ∈ [0, 1/N]
+    # McAllester & Schapire (2000), Appendix B of the paper: E[GT] − E[M] ∈ [0, 1/N]
     assume(weights.sum() > 0)
     world = hs.ArbitraryFacts(weights, answer_prob=alpha)
     gap = world.expected_singleton_rate(n) - world.expected_missing_mass(n)

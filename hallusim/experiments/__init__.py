@@ -23,9 +23,12 @@ Experiments are found on this package's ``__path__``, so a folder appended to
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import pkgutil
 import re
+import time
 from pathlib import Path
 
 try:
@@ -34,8 +37,25 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from hallusim._validation import fail
+from hallusim.runs import (
+    TABLE_SUFFIXES,
+    environment,
+    provenance_path,
+    read_provenance,
+    utc_timestamp,
+    write_json_atomic,
+)
 
-__all__ = ["available", "load", "load_config", "parse_override", "preset_path", "main_for", "PRESETS"]
+__all__ = [
+    "PRESETS",
+    "ExperimentError",
+    "available",
+    "load",
+    "load_config",
+    "parse_override",
+    "preset_path",
+    "run_experiment",
+]
 
 PRESETS = ("quick", "paper")
 
@@ -263,21 +283,85 @@ def _coerce(old, new):
     raise TypeError(f"cannot use {new!r} for {old!r}")
 
 
-def main_for(name: str, argv=None) -> int:
-    """Command-line entry of ``experiments/<name>.py``; the options of ``hallusim run NAME``.
+# --------------------------------------------------------------------------------------------
+# Running one experiment
+
+
+class ExperimentError(RuntimeError):
+    """An experiment broke its contract (e.g. did not write a file it declares in ``OUTPUTS``)."""
+
+
+def _config_digest(config: dict) -> str:
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_experiment(name: str, config: dict, out, *, preset: str = "quick", sweep_options=None) -> list[dict]:
+    """Run experiment ``name`` with ``config``, writing its outputs and a provenance record.
+
+    What ``hallusim run`` and ``hallusim reproduce`` call.
 
     Parameters
     ----------
     name : str
         The experiment.
-    argv : list of str, optional
-        Arguments (default: ``sys.argv[1:]``).
+    config : dict
+        Its configuration (see :func:`load_config`).
+    out : str or Path
+        Output folder: figures go to ``out/figures``, tables to ``out/results``.
+    preset : str
+        Name of the preset the configuration came from (recorded only).
+    sweep_options : dict, optional
+        Backend options for :func:`hallusim.runs.sweep` (``n_jobs``, ``scheduler``, ``resume``,
+        ``progress``). ``results`` defaults to ``out/results/sweeps/<name>-<config digest>``, so
+        that running the same configuration again resumes it.
 
     Returns
     -------
-    int
-        Exit status: 0 on success, 2 after a one-line error message.
-    """
-    from hallusim.cli import experiment_main
+    list of dict
+        The experiment's rows.
 
-    return experiment_main(name, argv)
+    Raises
+    ------
+    ExperimentError
+        If the experiment did not write every output it declares.
+
+    Notes
+    -----
+    Adds the experiment, preset, configuration, declared outputs, start and end times to the
+    provenance sidecar of every table it declares (``out/results/<table>.provenance.json``,
+    beside the versions, git commit and command line that :func:`hallusim.runs.write_table`
+    records), so each table has one sidecar. An experiment that declares no ``.csv`` or
+    ``.jsonl`` table gets ``out/results/<name>.provenance.json`` instead.
+    """
+    module = load(name)
+    out = Path(out)
+    for folder in ("figures", "results"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    options = dict(sweep_options or {})
+    options.setdefault("results", out / "results" / "sweeps" / f"{name}-{_config_digest(config)}")
+    start, clock = utc_timestamp(), time.monotonic()
+    rows = module.run(dict(config), out, sweep_options=options)
+    outputs = list(getattr(module, "OUTPUTS", ()))
+    missing = [item for item in outputs if not (out / item).exists()]
+    if missing:
+        raise ExperimentError(f"experiment {name!r} did not write its declared outputs: {', '.join(missing)}")
+    record = {
+        **environment(),
+        "experiment": name,
+        "summary": getattr(module, "SUMMARY", ""),
+        "preset": preset,
+        "config": config,
+        "outputs": outputs,
+        "sweeps": str(options["results"]),
+        "start_time": start,
+        "end_time": utc_timestamp(),
+        "seconds": round(time.monotonic() - clock, 3),
+    }
+    tables = [out / item for item in outputs if Path(item).suffix.lower() in TABLE_SUFFIXES]
+    for table in tables:
+        write_json_atomic(provenance_path(table), {**read_provenance(table), **record})
+    if not tables:
+        record["rows"] = len(rows) if rows is not None else None
+        write_json_atomic(out / "results" / f"{name}.provenance.json", record)
+    return rows

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hallusim.calibration import reliability_diagram
+from hallusim._validation import check_choice, check_float, check_int
 from hallusim.iiv import dense_metrics
 from hallusim.multiple_choice import multiple_choice_arrays, theorem4_check
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim.plotting.posttraining import plot_calibration_histograms
+from hallusim.posttraining.calibration import reliability_diagram
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure 2 in simulation: calibration histograms (ECE) of a calibrated pretrained-like model and a 0-1-sharpened post-trained model, with err and δ."
 OUTPUTS = (
@@ -112,8 +113,6 @@ def check_config(config):
     config : dict
         A preset with its overrides.
     """
-    from hallusim._validation import check_choice, check_float, check_int
-
     check_int("n_questions", config["n_questions"], minimum=1)
     check_int("n_choices", config["n_choices"], minimum=2)
     check_float("logit_scale", config["logit_scale"], low=0.0)
@@ -138,7 +137,5 @@ def run(config, out_dir, *, sweep_options=None):
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "calibration_histograms.csv",
                 provenance={"experiment": "calibration_histograms", "config": dict(config)})
-    from hallusim.plotting.posttraining import plot_calibration_histograms
-
     plot_calibration_histograms(rows, out_dir / "figures" / "calibration_histograms")
     return rows

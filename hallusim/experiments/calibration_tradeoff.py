@@ -1,6 +1,6 @@
 """The trade-off at the heart of the paper: fewer hallucinations only by giving up calibration.
 
-On an arbitrary-facts world (Definition 1), the rescaled family ``p̂_s`` (THEORY §2: the
+On an arbitrary-facts world (Definition 1), the rescaled family ``p̂_s`` (Section 3.1 of the paper: the
 probabilities above ``1/min|E_c|`` multiplied by ``s``, each prompt renormalised) of
 
 * the calibrated learner of Appendix B (``s = 1`` is calibrated: δ = 0 there), and
@@ -34,8 +34,8 @@ from hallusim.learners import (
     MixtureLearner,
     RescaledLearner,
 )
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim.plotting.posttraining import plot_calibration_tradeoff
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: err, δ = |dL/ds|, cross-entropy and the Theorem 1/2 bounds of the rescaled calibrated (and memorizing-mixed) learner against s, with IDK-heavy policies marked."
 OUTPUTS = (
@@ -156,7 +156,5 @@ def run(config, out_dir, *, sweep_options=None):
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "calibration_tradeoff.csv",
                 provenance={"experiment": "calibration_tradeoff", "config": dict(config)})
-    from hallusim.plotting.posttraining import plot_calibration_tradeoff
-
     plot_calibration_tradeoff(rows, out_dir / "figures" / "calibration_tradeoff")
     return rows

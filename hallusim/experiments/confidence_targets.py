@@ -6,7 +6,7 @@ calibrated (answer iff ``p > t``: Model A), over- and under-confident versions o
 confidence's log-odds shifted), and a fixed abstention rate. For each stated target ``t``:
 expected scores under binary grading and under the target grader ``t``, and sampled tests
 (answers' correctness drawn per question) as replicates, all from
-:func:`hallusim.grading.simulate_test_takers`. A replicate is one sampled test shared by every
+:func:`hallusim.posttraining.grading.simulate_test_takers`. A replicate is one sampled test shared by every
 policy and target (paired draws: the model's answers are the same, only whether each is
 submitted differs), so differences between policies are not blurred by independent noise. The
 second figure is the behavioral-calibration audit of every policy across ``t``.
@@ -20,9 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from hallusim._validation import check_float, check_int, fail
-from hallusim.grading import Policy, behavioral_audit, midpoint_targets, simulate_test_takers
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim.plotting.posttraining import (
+    plot_behavioral_audit,
+    plot_confidence_targets,
+)
+from hallusim.posttraining.grading import (
+    Policy,
+    behavioral_audit,
+    midpoint_targets,
+    simulate_test_takers,
+)
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figures: score against the confidence target t per policy (binary vs target grading), and the behavioral-calibration audit."
 OUTPUTS = (
@@ -141,8 +149,6 @@ def run(config, out_dir, *, sweep_options=None):
     provenance = {"experiment": "confidence_targets", "config": dict(config)}
     write_table(rows, out_dir / "results" / "confidence_targets.csv", provenance=provenance)
     write_table(audit_rows, out_dir / "results" / "behavioral_audit.csv", provenance=provenance)
-    from hallusim.plotting.posttraining import plot_behavioral_audit, plot_confidence_targets
-
     plot_confidence_targets(rows, out_dir / "figures" / "confidence_targets")
     plot_behavioral_audit(audit_rows, out_dir / "figures" / "behavioral_audit")
     return rows

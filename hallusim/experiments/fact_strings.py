@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-import hallusim as hs
 from hallusim import bounds
 from hallusim._validation import check_choice, fail
+from hallusim.facts import ArbitraryFacts
+from hallusim.iiv import dense_metrics
 from hallusim.ngram import SMOOTHINGS, NgramModel
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim.plotting.ngram import plot_fact_strings
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: hallucination rate of n-gram models on birthday strings against the singleton rate (Theorem 2)."
 OUTPUTS = ("figures/fact_strings.png", "figures/fact_strings.pdf", "results/fact_strings.csv")
@@ -117,8 +118,8 @@ def make_world(prompt_weights: str, n_prompts: int, exponent: float, n_responses
     hallusim.ArbitraryFacts
     """
     if prompt_weights == "uniform":
-        return hs.ArbitraryFacts.uniform(n_prompts, n_responses, answer_prob)
-    return hs.ArbitraryFacts.zipf(n_prompts, exponent, n_responses, answer_prob)
+        return ArbitraryFacts.uniform(n_prompts, n_responses, answer_prob)
+    return ArbitraryFacts.zipf(n_prompts, exponent, n_responses, answer_prob)
 
 
 def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, smoothing, discount, generations,
@@ -143,7 +144,7 @@ def replicate(params, seed, *, n_prompts, exponent, n_responses, answer_prob, sm
     valid[:, n_responses] = True
     nonsense = np.zeros_like(valid)
     nonsense[:, n_responses + 1] = True
-    metrics = hs.dense_metrics(world.weights, p, dense_hat, valid, nonsense)
+    metrics = dense_metrics(world.weights, p, dense_hat, valid, nonsense)
     # sampled generations: prompts from μ, every generation counted (repeats included)
     gen_rng = np.random.default_rng(gen_seed)
     drawn = gen_rng.choice(n_prompts, size=generations, p=world.weights)
@@ -194,7 +195,7 @@ def run(config, out_dir, *, sweep_options=None):
     out_dir : str or Path
         ``figures/`` and ``results/`` are written below it.
     sweep_options : dict, optional
-        Passed to :func:`hallusim.sweep.sweep`.
+        Passed to :func:`hallusim.runs.sweep`.
 
     Returns
     -------
@@ -216,13 +217,6 @@ def run(config, out_dir, *, sweep_options=None):
     rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "fact_strings.csv", provenance={"config": config})
-    from hallusim.plotting.ngram import plot_fact_strings
-
     plot_fact_strings(rows, out_dir / "figures" / "fact_strings")
     return rows
 
-
-if __name__ == "__main__":  # pragma: no cover
-    from hallusim.experiments import main_for
-
-    raise SystemExit(main_for("fact_strings"))

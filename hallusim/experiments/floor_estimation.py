@@ -12,10 +12,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import hallusim as hs
+from hallusim import learners
+from hallusim.facts import ArbitraryFacts
 from hallusim.floor import floor_report
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim.iiv import evaluate
+from hallusim.plotting.floors import plot_floor_estimation
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: floor estimated from counts (sr, Lemma 1 interval, Theorem 2 bounds) against the true MM and calibrated err, across N."
 OUTPUTS = ("figures/floor_estimation.png", "figures/floor_estimation.pdf", "results/floor_estimation.csv")
@@ -39,8 +41,8 @@ def make_world(spec: str, *, n_prompts: int, n_responses: int, answer_prob: floa
     """The world named by ``spec`` (a Pareto world's repetitions are drawn from ``world_seed``)."""
     kind, value = parse_world(spec)
     if kind == "zipf":
-        return hs.ArbitraryFacts.zipf(n_prompts, value, n_responses, answer_prob)
-    return hs.ArbitraryFacts.pareto_repetition(n_prompts, value, n_responses, answer_prob, seed=world_seed)
+        return ArbitraryFacts.zipf(n_prompts, value, n_responses, answer_prob)
+    return ArbitraryFacts.pareto_repetition(n_prompts, value, n_responses, answer_prob, seed=world_seed)
 
 
 def replicate(params, seed, *, n_prompts, prompts_per_example, n_responses, answer_prob, gamma, world_seed):
@@ -56,7 +58,7 @@ def replicate(params, seed, *, n_prompts, prompts_per_example, n_responses, answ
     corpus = world.sample(params["n_examples"], seed=seed)
     report = floor_report(corpus.answered_counts, n_examples=corpus.n_examples, min_errors=world.min_errors,
                           max_errors=world.max_errors, gamma=gamma)
-    err = hs.evaluate(hs.learners.CalibratedLearner().fit(corpus), corpus).err
+    err = evaluate(learners.CalibratedLearner().fit(corpus), corpus).err
     mm = report.missing_mass
     true_mm = corpus.missing_mass
     return {
@@ -92,7 +94,5 @@ def run(config, out_dir, *, sweep_options=None):
     rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "floor_estimation.csv", provenance={"config": config})
-    from hallusim.plotting.floors import plot_floor_estimation
-
     plot_floor_estimation(rows, out_dir / "figures" / "floor_estimation")
     return rows

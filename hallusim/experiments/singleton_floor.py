@@ -10,19 +10,22 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import hallusim as hs
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim import learners
+from hallusim._validation import check_float, check_int, check_probability, fail
+from hallusim.facts import ArbitraryFacts
+from hallusim.iiv import evaluate
+from hallusim.plotting.facts import plot_singleton_floor
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
 OUTPUTS = ("figures/singleton_floor.png", "figures/singleton_floor.pdf", "results/singleton_floor.csv")
 
 LEARNERS = {
-    "calibrated": hs.learners.CalibratedLearner,
-    "empirical": hs.learners.EmpiricalCalibratedLearner,
-    "memorizing": hs.learners.MemorizingLearner,
-    "abstaining": hs.learners.AbstainingLearner,
-    "uniform": hs.learners.UniformLearner,
+    "calibrated": learners.CalibratedLearner,
+    "empirical": learners.EmpiricalCalibratedLearner,
+    "memorizing": learners.MemorizingLearner,
+    "abstaining": learners.AbstainingLearner,
+    "uniform": learners.UniformLearner,
 }
 
 
@@ -33,7 +36,7 @@ def replicate(params, seed, *, learners, prompts_per_example, n_responses, answe
     across ``N`` while the Theorem 2 slack shrinks.
     """
     n_prompts = max(1, round(prompts_per_example * params["n_examples"]))
-    world = hs.ArbitraryFacts.zipf(n_prompts, params["exponent"], n_responses, answer_prob)
+    world = ArbitraryFacts.zipf(n_prompts, params["exponent"], n_responses, answer_prob)
     corpus = world.sample(params["n_examples"], seed=seed)
     row = {
         "n_prompts": n_prompts,
@@ -44,7 +47,7 @@ def replicate(params, seed, *, learners, prompts_per_example, n_responses, answe
         "max_errors": world.max_errors,
     }
     for name in learners:
-        ev = hs.evaluate(LEARNERS[name]().fit(corpus), corpus)
+        ev = evaluate(LEARNERS[name]().fit(corpus), corpus)
         for key in ("err", "err_iiv", "delta", "theorem1_lower", "theorem2_lower", "theorem2_upper"):
             row[f"{name}_{key}"] = getattr(ev, key)
     return row
@@ -58,8 +61,6 @@ def check_config(config):
     config : dict
         A preset with its overrides.
     """
-    from hallusim._validation import check_float, check_int, check_probability, fail
-
     unknown = sorted(set(config["learners"]) - set(LEARNERS))
     if unknown:
         fail("learners", "names among " + ", ".join(LEARNERS), ", ".join(unknown))
@@ -83,7 +84,7 @@ def run(config, out_dir, *, sweep_options=None):
     out_dir : str or Path
         Figures go to ``out_dir/figures``, the table to ``out_dir/results``.
     sweep_options : dict, optional
-        Passed to :func:`hallusim.sweep.sweep` (workers, scheduler, results file, progress).
+        Passed to :func:`hallusim.runs.sweep` (workers, scheduler, results file, progress).
 
     Returns
     -------
@@ -101,13 +102,6 @@ def run(config, out_dir, *, sweep_options=None):
     rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "singleton_floor.csv", provenance={"config": config})
-    from hallusim.plotting.facts import plot_singleton_floor
-
     plot_singleton_floor(rows, tuple(config["learners"]), out_dir / "figures" / "singleton_floor")
     return rows
 
-
-if __name__ == "__main__":  # pragma: no cover
-    from hallusim.experiments import main_for
-
-    raise SystemExit(main_for("singleton_floor"))

@@ -1,17 +1,23 @@
 """The paper's Table 2 (Section 4.1): how ten influential benchmarks treat abstentions.
 
-Renders :data:`hallusim.table2.TABLE2` as Markdown and LaTeX, and writes it as a CSV. Every file
+Renders :data:`hallusim.posttraining.table2.TABLE2` as Markdown and LaTeX, and writes it as a CSV. Every file
 is written atomically (temporary file, fsync, rename) with a provenance sidecar
-``<file>.provenance.json``, through :mod:`hallusim.results`.
+``<file>.provenance.json``, through :mod:`hallusim.runs`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hallusim import results
 from hallusim._validation import fail
-from hallusim.table2 import table2_latex, table2_markdown, table2_rows
+from hallusim.posttraining.table2 import table2_latex, table2_markdown, table2_rows
+from hallusim.runs import (
+    environment,
+    provenance_path,
+    write_json_atomic,
+    write_table,
+    write_text_atomic,
+)
 
 SUMMARY = "Table 2: binary grading and IDK credit of ten leaderboard benchmarks, as Markdown, LaTeX and CSV."
 OUTPUTS = ("results/table2.md", "results/table2.tex", "results/table2.csv")
@@ -19,8 +25,8 @@ OUTPUTS = ("results/table2.md", "results/table2.tex", "results/table2.csv")
 
 def _write_text(path: Path, text: str, provenance: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text_atomic(path, text)
-    results.write_json_atomic(results.provenance_path(path), {**results.environment(), **provenance})
+    write_text_atomic(path, text)
+    write_json_atomic(provenance_path(path), {**environment(), **provenance})
 
 
 def check_config(config):
@@ -45,5 +51,5 @@ def run(config, out_dir, *, sweep_options=None):
     _write_text(folder / "table2.md", table2_markdown(**options), {**provenance, "format": "markdown"})
     _write_text(folder / "table2.tex", table2_latex(**options), {**provenance, "format": "latex"})
     rows = table2_rows()
-    results.write_table(rows, folder / "table2.csv", provenance=provenance)
+    write_table(rows, folder / "table2.csv", provenance=provenance)
     return rows

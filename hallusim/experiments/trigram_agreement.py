@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from hallusim._validation import check_choice, fail
-from hallusim.multiple_choice import ngram_opt, theorem4_check
-from hallusim.ngram import SMOOTHINGS, AgreementWorld, NgramModel
-from hallusim.results import write_table
-from hallusim.sweep import sweep
+from hallusim.multiple_choice import theorem4_check
+from hallusim.ngram import SMOOTHINGS, AgreementWorld, NgramModel, ngram_opt
+from hallusim.plotting.ngram import plot_agreement_by_order, plot_agreement_by_size
+from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figures: n-gram completion error against order and distance (Corollary 2 floor), and against training size."
 OUTPUTS = (
@@ -103,7 +103,7 @@ def run(config, out_dir, *, sweep_options=None):
     out_dir : str or Path
         ``figures/`` and ``results/`` are written below it.
     sweep_options : dict, optional
-        Passed to :func:`hallusim.sweep.sweep` (backend, results file, ...).
+        Passed to :func:`hallusim.runs.sweep` (backend, results file, ...).
 
     Returns
     -------
@@ -125,14 +125,7 @@ def run(config, out_dir, *, sweep_options=None):
     rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "trigram_agreement.csv", provenance={"config": config})
-    from hallusim.plotting.ngram import plot_agreement_by_order, plot_agreement_by_size
-
     plot_agreement_by_order(rows, out_dir / "figures" / "trigram_agreement_order")
     plot_agreement_by_size(rows, out_dir / "figures" / "trigram_agreement_size")
     return rows
 
-
-if __name__ == "__main__":  # pragma: no cover
-    from hallusim.experiments import main_for
-
-    raise SystemExit(main_for("trigram_agreement"))

@@ -1,4 +1,4 @@
-"""n-gram language models (THEORY §4): vocabulary, counting, smoothing, scoring, ARPA files.
+"""n-gram language models (Section 3.3.2 of the paper): vocabulary, counting, smoothing, scoring, ARPA files.
 
 ``NgramModel(order, smoothing=...)`` follows ``nltk.lm`` (``fit``, ``score``, ``logscore``,
 ``perplexity``, ``generate``) and adds vectorised scoring of many (context, word) pairs and of whole
@@ -7,15 +7,18 @@ Counting runs in Numba kernels over int arrays (a radix-sorted trie, no Python d
 """
 
 from hallusim.ngram._agreement import AgreementWorld
-from hallusim.ngram._arpa import read_arpa, write_arpa
+from hallusim.ngram._arpa import write_arpa
 from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams
-from hallusim.ngram._model import NgramModel
+from hallusim.ngram._model import NgramModel, read_arpa
+from hallusim.ngram._opt import NgramOpt, ngram_opt
 from hallusim.ngram._smoothing import SMOOTHINGS, modified_kn_discounts
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
 
 __all__ = [
     "NgramModel",
     "AgreementWorld",
+    "NgramOpt",
+    "ngram_opt",
     "Vocabulary",
     "NgramCounts",
     "count_ngrams",

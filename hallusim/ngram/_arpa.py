@@ -23,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hallusim._validation import check_choice, fail
-from hallusim.ngram._counts import PADDINGS
+from hallusim._validation import fail
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
 
-__all__ = ["write_arpa", "read_arpa", "LOG_ZERO"]
+__all__ = ["write_arpa", "read_arpa_tables", "LOG_ZERO"]
 
 LOG_ZERO = -99.0
 _NGRAM_LINE = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
@@ -131,31 +130,24 @@ class _Reader:
         return line
 
 
-def read_arpa(path, *, padding="sentence"):
-    """Read an ARPA file into a fitted ``NgramModel`` (``smoothing == "arpa"``).
+def read_arpa_tables(path):
+    """Parse an ARPA file into its vocabulary and backoff tables.
 
     Parameters
     ----------
     path : str or Path
-    padding : {"sentence", "nltk", "none"}, optional
-        The sentence padding the model was trained with (see :class:`NgramModel`); an ARPA file
-        does not record it, and it decides the start padding of :meth:`NgramModel.prompt_contexts`,
-        :meth:`NgramModel.score_responses` and :meth:`NgramModel.perplexity`. Default
-        ``"sentence"`` (SRILM, KenLM); pass ``model.padding`` when reading back a file written by
-        :func:`write_arpa`.
 
     Returns
     -------
-    NgramModel
+    order : int
+    vocabulary : Vocabulary
+    tables : Tables
 
     Raises
     ------
     ValueError
         For a malformed file, naming the file and the line.
     """
-    from hallusim.ngram._model import NgramModel
-
-    check_choice("padding", padding, PADDINGS)
     r = _Reader(path)
     while r.i < len(r.lines) and r.lines[r.i].strip() != "\\data\\":
         r.i += 1
@@ -203,10 +195,10 @@ def read_arpa(path, *, padding="sentence"):
     tail = r.next_nonblank("'\\end\\'")
     if tail != "\\end\\":
         r.error(f"expected '\\end\\' after {declared[-1]} {order}-grams as declared; got {tail!r}", r.i)
-    return _build(r, entries, order, NgramModel, padding)
+    return (order, *_build(r, entries, order))
 
 
-def _build(r: _Reader, entries, order, model_cls, padding):
+def _build(r: _Reader, entries, order):
     unigram_words = [row[0][0] for row in entries[0]]
     vocab = Vocabulary(w for w in unigram_words if w not in (UNK, BOS, EOS))
     v = len(vocab)
@@ -263,7 +255,4 @@ def _build(r: _Reader, entries, order, model_cls, padding):
     in_events = prob[:v] > 0
     tables = Tables(offsets, np.concatenate(word_parts), child_lo, child_hi, prob, np.concatenate(bow_parts),
                     np.zeros(offsets[-1]), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()))
-    model = model_cls(order, "arpa", padding=padding)
-    model.vocabulary_, model.counts_, model.tables_ = vocab, None, tables
-    model.discounts_, model.n_events_, model.gamma_ = None, tables.n_events, 0.0
-    return model
+    return vocab, tables

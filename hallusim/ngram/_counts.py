@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hallusim.ngram import _kernels as K
+from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
 
 __all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "n_padding", "PADDINGS"]
@@ -109,7 +109,7 @@ def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str
     size = tokens.size + 2 * n_pad * n_sent
     out_tokens = np.empty(size, dtype=_index_dtype(size))
     out_offsets = np.empty(n_sent + 1, dtype=np.int64)
-    K.pad_sentences(tokens, offsets, n_pad, n_pad, BOS_ID, EOS_ID, out_tokens, out_offsets)
+    kernels.pad_sentences(tokens, offsets, n_pad, n_pad, BOS_ID, EOS_ID, out_tokens, out_offsets)
     return out_tokens, out_offsets
 
 
@@ -149,14 +149,14 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
     starts = np.empty(n_tokens, dtype=index)
     work_keys = np.empty(n_tokens, dtype=np.int64)
     work_starts = np.empty(n_tokens, dtype=index)
-    chunk_starts = np.empty(K._N_CHUNKS + 1, dtype=np.int64)
+    chunk_starts = np.empty(kernels._N_CHUNKS + 1, dtype=np.int64)
     spare_ids = None
     for k in range(2, order + 1):
         last = k == order
-        m = K.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, last, keys, starts)
+        m = kernels.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, last, keys, starts)
         n_bits = int(max(int(keys[:m].max()) if m else 0, 1)).bit_length()
-        K.radix_sort_pairs(keys[:m], starts[:m], n_bits, work_keys[:m], work_starts[:m])
-        K.count_runs(keys[:m], chunk_starts)
+        kernels.radix_sort_pairs(keys[:m], starts[:m], n_bits, work_keys[:m], work_starts[:m])
+        kernels.count_runs(keys[:m], chunk_starts)
         u = int(chunk_starts[-1])
         # every position a (k+1)-gram can start at gets its k-gram id; no other is ever read
         if last:
@@ -167,7 +167,7 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
         word = np.empty(u, dtype=np.int64)
         suffix = np.empty(u, dtype=np.int64)
         first = np.empty(u + 1, dtype=np.int64)
-        K.unique_ngrams(keys[:m], starts[:m], last, prev_ids, vocab_size, chunk_starts, ids, prefix, word, suffix, first)
+        kernels.unique_ngrams(keys[:m], starts[:m], last, prev_ids, vocab_size, chunk_starts, ids, prefix, word, suffix, first)
         first[u] = m
         prefixes.append(prefix)
         words.append(word)

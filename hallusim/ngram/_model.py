@@ -7,13 +7,20 @@ import numbers
 import numpy as np
 
 from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
-from hallusim._validation import check_choice, check_float, check_int, fail
-from hallusim.ngram import _kernels as K
+from hallusim._validation import (
+    NotFittedError,
+    check_choice,
+    check_float,
+    check_int,
+    fail,
+)
+from hallusim.ngram import _kernels as kernels
+from hallusim.ngram._arpa import read_arpa_tables, write_arpa
 from hallusim.ngram._counts import PADDINGS, count_ngrams, n_padding
 from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, build_tables
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
 
-__all__ = ["NgramModel"]
+__all__ = ["NgramModel", "read_arpa"]
 
 _BLOCK = 256  # rows per random stream in batch generation (fixed: thread-count independent)
 
@@ -183,7 +190,7 @@ class NgramModel:
 
     def _fitted(self):
         if not hasattr(self, "tables_"):
-            raise ValueError(f"This {type(self).__name__} is not fitted yet; call fit(sentences) first.")
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit(sentences) first.")
         return self.tables_
 
     # ------------------------------------------------------------------ encoding
@@ -229,9 +236,9 @@ class NgramModel:
         if ctx.shape[0] != words.size:
             fail("contexts", f"as many contexts as words ({words.size})", f"<{ctx.shape[0]} contexts>")
         if self.smoothing in BACKOFF_FORM:
-            K.score_backoff(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, out)
+            kernels.score_backoff(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, out)
         else:
-            K.score_additive(ctx, words, t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total,
+            kernels.score_additive(ctx, words, t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total,
                              self.gamma_, t.n_events, t.in_events, out)
         return out
 
@@ -306,7 +313,7 @@ class NgramModel:
         ctx = np.empty((n_q, self._width), dtype=np.int64)
         words = np.empty(n_q, dtype=np.int64)
         owner = np.empty(n_q, dtype=np.int64)
-        K.prediction_windows(tokens, offsets, starts, self._width, ctx, words, owner)
+        kernels.prediction_windows(tokens, offsets, starts, self._width, ctx, words, owner)
         return ctx, words, owner
 
     def logscore_responses(self, prompts, responses, *, bos=True, eos=False) -> np.ndarray:
@@ -412,7 +419,7 @@ class NgramModel:
         t = self._fitted()
         ctx = self._encode_contexts([context])[0]
         out = np.empty(len(self.vocabulary_), dtype=np.float64)
-        K.fill_distribution(ctx, self.smoothing in BACKOFF_FORM, False, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow,
+        kernels.fill_distribution(ctx, self.smoothing in BACKOFF_FORM, False, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow,
                             t.count, t.total, t.root_total, self.gamma_, t.n_events, t.in_events, out)
         return out
 
@@ -432,7 +439,7 @@ class NgramModel:
         ids = self.vocabulary_.encode(list(ngram))
         if not 1 <= ids.size <= self.order:
             fail("ngram", f"a sequence of 1 to {self.order} tokens", ngram)
-        g = K.find_context(t.word_of, t.child_lo, t.child_hi, ids, 0, ids.size)
+        g = kernels.find_context(t.word_of, t.child_lo, t.child_hi, ids, 0, ids.size)
         return int(t.count[g]) if g >= 0 else 0
 
     # ------------------------------------------------------------------ generation
@@ -461,7 +468,7 @@ class NgramModel:
         n_blocks = max(1, -(-rows.shape[0] // _BLOCK))
         states = block_states(as_seed_sequence(seed), PURPOSE_STREAM, n_blocks)
         out = np.empty((rows.shape[0], num_words), dtype=np.int64)
-        K.generate_tokens(rows, num_words, _BLOCK, states, self.smoothing in BACKOFF_FORM, t.word_of, t.child_lo,
+        kernels.generate_tokens(rows, num_words, _BLOCK, states, self.smoothing in BACKOFF_FORM, t.word_of, t.child_lo,
                           t.child_hi, t.prob, t.bow, t.count, t.total, t.root_total, self.gamma_, t.n_events,
                           t.in_events, len(self.vocabulary_), out)
         return out.reshape(ctx.shape[0], n_samples, num_words)
@@ -513,8 +520,6 @@ class NgramModel:
         ----------
         path : str or Path
         """
-        from hallusim.ngram._arpa import write_arpa
-
         write_arpa(self, path)
 
     @classmethod
@@ -532,12 +537,40 @@ class NgramModel:
         -------
         NgramModel
         """
-        from hallusim.ngram._arpa import read_arpa
-
         return read_arpa(path, padding=padding)
 
     def __repr__(self) -> str:
         return f"NgramModel(order={self.order}, smoothing={self.smoothing!r}, padding={self.padding!r})"
+
+
+def read_arpa(path, *, padding="sentence"):
+    """Read an ARPA file into a fitted ``NgramModel`` (``smoothing == "arpa"``).
+
+    Parameters
+    ----------
+    path : str or Path
+    padding : {"sentence", "nltk", "none"}, optional
+        The sentence padding the model was trained with (see :class:`NgramModel`); an ARPA file
+        does not record it, and it decides the start padding of :meth:`NgramModel.prompt_contexts`,
+        :meth:`NgramModel.score_responses` and :meth:`NgramModel.perplexity`. Default
+        ``"sentence"`` (SRILM, KenLM); pass ``model.padding`` when reading back a file written by
+        :func:`write_arpa`.
+
+    Returns
+    -------
+    NgramModel
+
+    Raises
+    ------
+    ValueError
+        For a malformed file, naming the file and the line.
+    """
+    check_choice("padding", padding, PADDINGS)
+    order, vocabulary, tables = read_arpa_tables(path)
+    model = NgramModel(order, "arpa", padding=padding)
+    model.vocabulary_, model.counts_, model.tables_ = vocabulary, None, tables
+    model.discounts_, model.n_events_, model.gamma_ = None, tables.n_events, 0.0
+    return model
 
 
 def _log2(p):

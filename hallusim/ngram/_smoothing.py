@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hallusim.ngram import _kernels as K
+from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._counts import NgramCounts
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
 
@@ -198,10 +198,10 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
 
 
 _METHOD = {
-    "witten_bell": K.WITTEN_BELL,
-    "absolute_discounting": K.DISCOUNTED,
-    "kneser_ney": K.DISCOUNTED,
-    "modified_kneser_ney": K.MODIFIED,
+    "witten_bell": kernels.WITTEN_BELL,
+    "absolute_discounting": kernels.DISCOUNTED,
+    "kneser_ney": kernels.DISCOUNTED,
+    "modified_kneser_ney": kernels.MODIFIED,
 }
 
 
@@ -210,14 +210,14 @@ def _interpolate(counts, children, levels, smoothing, discounts, uniform_base, i
     v = counts.vocab_size
     if uniform_base:  # the unigram level: the empty context, whose lower level is uniform over the events
         uniform = np.where(in_events, 1.0 / n_events, 0.0)
-        K.interpolate_level(levels[0], np.zeros(1, dtype=np.int64), np.full(1, v, dtype=np.int64), np.arange(v), uniform,
+        kernels.interpolate_level(levels[0], np.zeros(1, dtype=np.int64), np.full(1, v, dtype=np.int64), np.arange(v), uniform,
                             _METHOD[smoothing], *map(float, d[0]), prob[:v], np.empty(1))
     else:
         total = float(levels[0].sum())
         prob[:v] = levels[0] / total if total > 0 else np.where(in_events, 1.0 / n_events, 0.0)
     for k in range(2, counts.order + 1):
         lo, hi = children[k - 2]
-        K.interpolate_level(
+        kernels.interpolate_level(
             levels[k - 1], lo, hi, counts.suffix[k - 1], prob[offsets[k - 2]:offsets[k - 1]],
             _METHOD[smoothing], *map(float, d[k - 1]), prob[offsets[k - 1]:offsets[k]], bow[offsets[k - 2]:offsets[k - 1]],
         )

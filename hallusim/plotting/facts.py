@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hallusim import bounds
-from hallusim.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, paper_style, save_figure
 
 __all__ = ["plot_singleton_floor"]
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from hallusim.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, paper_style, save_figure
 
 __all__ = ["plot_agreement_by_order", "plot_agreement_by_size", "plot_fact_strings"]
 

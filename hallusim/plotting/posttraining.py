@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hallusim.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, paper_style, save_figure
 
 __all__ = [
     "plot_calibration_histograms",
@@ -132,7 +132,7 @@ def plot_behavioral_audit(rows, path):
 
     The behaviorally calibrated reference is drawn in black; the accuracy panel shows the line
     ``accuracy = t`` that a behaviorally calibrated model's accuracy must exceed. The legend
-    gives each policy's deviation (mean over the targets of :class:`hallusim.grading.BehavioralAudit`).
+    gives each policy's deviation (mean over the targets of :class:`hallusim.posttraining.grading.BehavioralAudit`).
 
     Parameters
     ----------

@@ -1,0 +1,90 @@
+"""The ``hallusim`` command.
+
+``hallusim list``
+    The experiments, one per line, with the figure or table each produces.
+``hallusim run NAME [--preset quick|paper] [--jobs N] [--scheduler ADDRESS] [--out DIR] [--set KEY=VALUE ...]``
+    One experiment: figures into ``DIR/figures``, tables into ``DIR/results``.
+``hallusim reproduce [--preset quick|paper] [--jobs N] [--out DIR]``
+    Every experiment.
+``hallusim score FILE ...``
+    Score graded evaluation results (see :mod:`hallusim.evallogs`).
+``hallusim floor ...``
+    Theorem 2's error floor of a training set (see :mod:`hallusim.floor`).
+
+Every sweep's rows are also appended, as they complete, to a JSON Lines file under
+``DIR/results/sweeps/`` (one folder per experiment and configuration); running the same command
+again resumes from it (``--fresh`` recomputes everything). Bad input ends with a one-line
+``hallusim: error: ...`` on standard error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hallusim.cli import _experiments, _floor, _score
+from hallusim.cli._common import ENVIRONMENT_HELP, Parser, one_line
+from hallusim.experiments import ExperimentError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hallusim`` argument parser with every subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = Parser(
+        prog="hallusim",
+        description="Simulate and measure why language models hallucinate: run the experiments "
+        "that regenerate the figures and tables of Kalai, Nachum, Vempala & Zhang (2025).",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    _experiments.add_parsers(commands)
+    _score.add_parser(commands)
+    _floor.add_parser(commands)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+
+
+def _dispatch(parser, argv) -> int:
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported in one line
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError) as exc:
+        print(f"hallusim: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except ExperimentError as exc:
+        print(f"hallusim: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hallusim: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``hallusim`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 after a one-line error message (bad arguments, presets,
+        files), 130 when interrupted.
+    """
+    return _dispatch(build_parser(), argv)

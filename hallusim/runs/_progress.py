@@ -1,0 +1,156 @@
+"""Progress reporting for sweeps: a tqdm bar on a terminal, plain lines in a log."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from hallusim._validation import fail
+
+__all__ = ["PROGRESS_MODES", "Progress", "format_duration"]
+
+PROGRESS_MODES = ("auto", "bar", "log", "off")
+LOG_INTERVAL = 5.0  # seconds between plain lines in a log
+
+
+def _resolve_mode(mode, stream) -> str:
+    if mode is True:
+        mode = "auto"
+    elif mode is False or mode is None:
+        mode = "off"
+    if mode not in PROGRESS_MODES:
+        fail("progress", "one of " + ", ".join(repr(m) for m in PROGRESS_MODES) + ", True or False", mode)
+    if mode == "auto":
+        interactive = getattr(stream, "isatty", lambda: False)()
+        mode = "bar" if interactive else "log"
+    if mode == "bar":
+        try:
+            import tqdm  # noqa: F401
+        except ImportError:  # pragma: no cover - tqdm is optional
+            mode = "log"
+    return mode
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as a person writes it: ``42 s``, ``3 min 05 s``, ``2 h 07 min``.
+
+    Parameters
+    ----------
+    seconds : float
+
+    Returns
+    -------
+    str
+    """
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class Progress:
+    """Count completed rows of a sweep and report them.
+
+    Parameters
+    ----------
+    total : int
+        Rows in the sweep.
+    description : str
+        Label of the sweep.
+    mode : {"auto", "bar", "log", "off"} or bool
+        ``"bar"``: a tqdm progress bar; ``"log"``: a plain line every ``interval`` seconds while
+        rows are in flight (for CI logs, no carriage returns), from a timer thread, so that a
+        long row still shows the sweep is alive; ``"auto"``: a bar when ``stream`` is a
+        terminal, plain lines otherwise; ``"off"`` (or ``False``): silent.
+    done : int
+        Rows already complete at the start (resumed from a results file).
+    interval : float, optional
+        Seconds between plain lines (default ``LOG_INTERVAL``, 5 s).
+    stream : file, optional
+        Where to report; standard error by default.
+
+    Notes
+    -----
+    The timer thread needs Python's global interpreter lock: during a long Numba kernel that
+    holds it, the next line waits until the kernel returns. Call :meth:`close` to stop it.
+    """
+
+    def __init__(self, total: int, description: str, *, mode="auto", done: int = 0, interval=None, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.mode = _resolve_mode(mode, self.stream)
+        self.interval = LOG_INTERVAL if interval is None else float(interval)
+        self.total, self.done, self.description = total, done, description
+        self._start = self._last = time.monotonic()
+        self._printed = False
+        self._first = None  # when the first fresh row completed (the rate after it excludes JIT warm-up)
+        self._bar = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer = None
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, initial=done, desc=description, unit="row", file=self.stream, leave=False)
+        elif self.mode == "log":
+            if done:
+                self._line(f"resuming, {done}/{total} rows already done")
+            if done < total and self.interval > 0:
+                self._timer = threading.Thread(target=self._tick, name="hallusim-progress", daemon=True)
+                self._timer.start()
+
+    def _line(self, text: str) -> None:
+        print(f"{self.description}: {text}", file=self.stream, flush=True)
+        self._printed = True
+
+    def _tick(self) -> None:
+        """Timer thread: a status line whenever ``interval`` passed without one."""
+        while not self._stop.wait(max(0.01, self.interval - (time.monotonic() - self._last))):
+            with self._lock:
+                now = time.monotonic()
+                if now - self._last >= self.interval and self.done < self.total:
+                    self._last = now
+                    self._line(self._status(now))
+
+    def update(self, n: int = 1) -> None:
+        """Record ``n`` more completed rows.
+
+        Parameters
+        ----------
+        n : int
+        """
+        with self._lock:
+            if self._first is None:
+                self._first = (time.monotonic(), self.done + n)
+            self.done += n
+            if self._bar is not None:
+                self._bar.update(n)
+            elif self.mode == "log":
+                now = time.monotonic()
+                if now - self._last >= self.interval:
+                    self._last = now
+                    self._line(self._status(now))
+
+    def _status(self, now: float) -> str:
+        elapsed = now - self._start
+        text = f"{self.done}/{self.total} rows ({100.0 * self.done / max(self.total, 1):.0f}%), {format_duration(elapsed)}"
+        if self._first is not None and self.done > self._first[1] and self.done < self.total:
+            rate = (self.done - self._first[1]) / max(now - self._first[0], 1e-9)
+            text += f", about {format_duration((self.total - self.done) / rate)} left"
+        return text
+
+    def close(self) -> None:
+        """Stop the timer, and finish the bar or print a last line if plain lines were printed."""
+        if self._timer is not None:
+            self._stop.set()
+            self._timer.join()
+            self._timer = None
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        elif self.mode == "log" and self._printed:
+            self._line(self._status(time.monotonic()))

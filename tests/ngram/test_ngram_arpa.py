@@ -1,0 +1,166 @@
+"""ARPA files: a hand-written file of known values, round trips, malformed files, and (when the
+``kenlm`` module is installed) KenLM reading our files and scoring the same."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hallusim.ngram import NgramModel, read_arpa
+
+DATA = Path(__file__).parents[1] / "data"
+HANDWRITTEN = DATA / "ngram_handwritten.arpa"
+
+
+def _zipf_corpus(seed=0, n_tokens=40_000, vocab=2000):
+    rng = np.random.default_rng(seed)
+    words = np.minimum(rng.zipf(1.2, n_tokens), vocab)
+    return [[f"w{int(x)}" for x in words[i:i + 15]] for i in range(0, n_tokens, 15)]
+
+
+# Expected log10 probabilities, derived by hand from the file with the ARPA rule
+# p(w | h) = 10^lp(h w) if "h w" is listed, else 10^bow(h) · p(w | h minus its first word).
+HAND_CASES = [
+    (["<s>"], "a", -0.25),
+    (["<s>"], "b", -0.5 - 0.75),
+    (["<s>", "a"], "b", -0.0625),
+    (["<s>", "a"], "</s>", -0.5 + (-0.25 - 0.5)),  # bow(<s> a) · bow(a) · p(</s>)
+    (["<s>", "a"], "a", -0.5 - 1.5),  # bow(<s> a) · p(a | a)
+    (["a", "b"], "</s>", -2.0),
+    (["a", "b"], "a", -1.0 + (-0.125 - 0.5)),  # bow(a b) · bow(b) · p(a)
+    (["b"], "zebra", -0.125 - 1.0),  # unknown word -> <unk>
+    (["</s>"], "b", -0.75),  # </s> has no backoff weight: log 0
+    (["zebra", "a"], "b", -0.5),  # context "<unk> a" not listed -> p(b | a)
+    ([], "a", -0.5),
+]
+
+
+def test_handwritten_file_gives_the_values_by_hand():
+    lm = read_arpa(HANDWRITTEN)
+    assert lm.order == 3 and lm.smoothing == "arpa"
+    for context, word, expected in HAND_CASES:
+        assert math.log10(lm.score(word, context)) == pytest.approx(expected, abs=1e-12), (context, word)
+    assert lm.score("<s>", ["a"]) == 0.0  # -99 stands for log10 0
+    assert lm.logscore("<s>", ["a"]) == -math.inf
+
+
+@pytest.mark.parametrize(
+    "smoothing,kwargs",
+    [
+        ("witten_bell", {}),
+        ("absolute_discounting", {"discount": 0.8}),
+        ("kneser_ney", {"uniform_base": False}),
+        ("modified_kneser_ney", {}),
+    ],
+)
+def test_round_trip_gives_the_same_scores(tmp_path, smoothing, kwargs):
+    sents = _zipf_corpus()
+    lm = NgramModel(3, smoothing, **kwargs).fit(sents)
+    path = tmp_path / "model.arpa"
+    lm.to_arpa(path)
+    back = NgramModel.from_arpa(path)
+    rng = np.random.default_rng(1)
+    words = lm.vocabulary_.words + ["never-seen"]
+    contexts = [[str(rng.choice(words)) for _ in range(2)] for _ in range(500)] + [s[:2] for s in sents[:300]]
+    targets = [str(rng.choice(words)) for _ in range(len(contexts) - 300)] + [s[2] for s in sents[:300]]
+    np.testing.assert_allclose(back.score_pairs(contexts, targets), lm.score_pairs(contexts, targets), rtol=1e-12, atol=0)
+    for context in (["<s>"], ["w1", "w2"], ["nope"]):
+        np.testing.assert_allclose(back.distribution(context), lm.distribution(context), rtol=1e-12, atol=1e-300)
+    assert back.perplexity(sents[:50]) == pytest.approx(lm.perplexity(sents[:50]), rel=1e-12)
+    again = tmp_path / "again.arpa"
+    back.to_arpa(again)
+    assert again.read_text() == path.read_text()  # reading and writing is lossless
+
+
+@pytest.mark.parametrize("padding", ["sentence", "nltk", "none"])
+def test_round_trip_keeps_the_padding(tmp_path, padding):
+    sents = _zipf_corpus(n_tokens=6000, vocab=300)
+    lm = NgramModel(3, "kneser_ney", padding=padding).fit(sents)
+    path = tmp_path / "model.arpa"
+    lm.to_arpa(path)
+    back = read_arpa(path, padding=padding)
+    assert back.padding == padding == NgramModel.from_arpa(path, padding=padding).padding
+    prompts = [s[:3] for s in sents[:40]]
+    # the start padding enters here: "nltk" pads with two <s>, "sentence" with one, "none" with none
+    np.testing.assert_array_equal(back.prompt_contexts(prompts), lm.prompt_contexts(prompts))
+    responses = [s[3:5] for s in sents[:40]]
+    np.testing.assert_allclose(back.score_responses(prompts, responses), lm.score_responses(prompts, responses), rtol=1e-12)
+    assert back.perplexity(sents[:30]) == pytest.approx(lm.perplexity(sents[:30]), rel=1e-12)
+    with pytest.raises(ValueError, match="`padding` must be one of 'sentence', 'nltk', 'none'; got 'both'"):
+        read_arpa(path, padding="both")
+
+
+@pytest.mark.parametrize("word", ["new york", "", "tab\there", "nbsp\u00a0x", "line\nbreak"])
+def test_words_that_arpa_cannot_hold_are_rejected(tmp_path, word):
+    lm = NgramModel(2, "witten_bell").fit([["a", word, "b"], ["a", "b"]])
+    with pytest.raises(ValueError, match="`model` must be a model whose words are non-empty and contain no whitespace"):
+        lm.to_arpa(tmp_path / "x.arpa")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_models_without_backoff_form_cannot_be_written(tmp_path):
+    lm = NgramModel(2, "mle").fit([["a", "b"]])
+    with pytest.raises(ValueError, match="`smoothing` must be a backoff-form model .*; got 'mle'"):
+        lm.to_arpa(tmp_path / "x.arpa")
+    assert not (tmp_path / "x.arpa").exists()
+
+
+GOOD_HEAD = "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1 <unk>\n-99 <s> -0.5\n-0.5 a -0.1\n\n\\2-grams:\n"
+
+
+@pytest.mark.parametrize(
+    "text,line,fragment",
+    [
+        ("hello\nworld\n", 1, "no '\\\\data\\\\' header"),
+        ("\\data\\\nngram 1=2\nngram two=3\n", 3, "expected 'ngram <order>=<count>'"),
+        ("\\data\\\nngram 2=1\n", 2, "expected 'ngram 1=<count>'"),
+        ("\\data\\\nngram 1=1\n\n\\2-grams:\n-1 a\n", 4, "expected '\\\\1-grams:'"),
+        ("\\data\\\nngram 1=3\n\n\\1-grams:\n-1 <unk>\n-1 a\n\n\\end\\\n", 8, "the header declares 3 1-grams"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-x a\n\\end\\\n", 5, "not a number"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n0.5 a\n\\end\\\n", 5, "must be finite and <= 0"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 a b c\n\\end\\\n", 5, "expected '<log10 p> <1 words>"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 a -0.5\n\\end\\\n", 5, "backoff weight on a 1-gram of the highest order"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 a\n", 5, "unexpected end of file; expected '\\\\end\\\\'"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 a\nfoo\n", 6, "expected '\\\\end\\\\'"),
+        ("\\data\\\nngram 1=2\n\n\\1-grams:\n-1 a\n-1 a\n\\end\\\n", 6, "duplicate 1-gram 'a'"),
+        (GOOD_HEAD + "-0.2 a zebra\n\n\\end\\\n", 11, "word 'zebra' of this 2-gram is not listed among the 1-grams"),
+        (GOOD_HEAD.replace("ngram 2=1", "ngram 2=1\nngram 3=1") + "-0.2 <s> a\n\n\\3-grams:\n-0.1 a a a\n\\end\\\n",
+         15, "the context 'a a' of this 3-gram is not listed as a 2-gram"),
+    ],
+)
+def test_malformed_files_name_the_line(tmp_path, text, line, fragment):
+    path = tmp_path / "bad.arpa"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=rf"bad\.arpa, line {line}: .*{fragment}"):
+        read_arpa(path)
+
+
+def test_text_before_the_data_section_is_skipped(tmp_path):
+    path = tmp_path / "with_header.arpa"
+    path.write_text("Written by SRILM ngram-count\nanother line\n" + HANDWRITTEN.read_text())
+    assert read_arpa(path).score("b", ["<s>", "a"]) == read_arpa(HANDWRITTEN).score("b", ["<s>", "a"])
+
+
+def test_missing_file_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="no such ARPA file"):
+        read_arpa(tmp_path / "absent.arpa")
+
+
+# ---------------------------------------------------------------------------- KenLM
+def test_kenlm_scores_our_files_and_the_handwritten_one_as_we_do(tmp_path):
+    kenlm = pytest.importorskip("kenlm")
+    sents = _zipf_corpus(seed=3)
+    lm = NgramModel(3, "modified_kneser_ney").fit(sents)
+    path = tmp_path / "ours.arpa"
+    lm.to_arpa(path)
+    cases = [(lm, kenlm.Model(str(path)), sents[:40] + [["w1", "never-seen", "w2"]])]
+    hand = read_arpa(HANDWRITTEN)
+    cases.append((hand, kenlm.Model(str(HANDWRITTEN)), [["a", "b"], ["a", "a", "b", "a"], ["b", "zebra", "a", "b"]]))
+    for ours, theirs, test in cases:
+        for sent in test:
+            full = [p for p, _, _ in theirs.full_scores(" ".join(sent), bos=True, eos=True)]
+            seq = ["<s>"] + sent + ["</s>"]
+            mine = [math.log10(ours.score(seq[j], seq[max(0, j - 2):j])) for j in range(1, len(seq))]
+            # KenLM stores probabilities as float32: agreement to its precision
+            np.testing.assert_allclose(mine, full, rtol=1e-5, atol=1e-5)

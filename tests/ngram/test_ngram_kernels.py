@@ -1,0 +1,203 @@
+"""The n-gram kernels against plain-Python references (py_func and dict-based counting)."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from hallusim.ngram import _kernels as kernels
+from hallusim.ngram import count_ngrams
+from hallusim.ngram._counts import pad_corpus
+from hallusim.ngram._smoothing import build_tables
+
+
+def _random_corpus(rng, n_sent, vocab_size, max_len):
+    lengths = rng.integers(0, max_len + 1, n_sent)
+    lengths[0] = max(lengths[0], 1)
+    tokens = rng.integers(3, vocab_size, int(lengths.sum())).astype(np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    return tokens, offsets
+
+
+def test_radix_sort_matches_a_stable_argsort_and_its_py_func():
+    rng = np.random.default_rng(1)
+    for bits, size in ((1, 3000), (11, 3000), (12, 5), (13, 3000), (23, 3001), (40, 3000), (62, 3000), (5, 0)):
+        keys = rng.integers(0, 2**bits, size, dtype=np.int64)
+        keys[: size // 3] = keys[0] if size else 0  # ties
+        expected = np.argsort(keys, kind="stable")
+        for kernel in (kernels.radix_sort_pairs, kernels.radix_sort_pairs.py_func):
+            k = keys.copy()
+            payload = np.arange(k.size, dtype=np.int64)
+            kernel(k, payload, bits, np.empty_like(k), np.empty_like(k))
+            np.testing.assert_array_equal(payload, expected)
+            np.testing.assert_array_equal(k, keys[expected])
+
+
+def _dict_counts(tokens, offsets, order):
+    counts = Counter()
+    for s in range(offsets.size - 1):
+        sent = tuple(tokens[offsets[s]:offsets[s + 1]].tolist())
+        for k in range(1, order + 1):
+            for i in range(len(sent) - k + 1):
+                counts[sent[i:i + k]] += 1
+    return counts
+
+
+def _trie_counts(counts):
+    """Reconstruct {ngram tuple: count} from the trie (via prefixes) and check suffix links."""
+    out = {}
+    tuples = [[(w,) for w in counts.word[0]]]
+    for w, c in zip(counts.word[0], counts.count[0]):
+        if c:
+            out[(int(w),)] = int(c)
+    for k in range(2, counts.order + 1):
+        level = []
+        for p, w, s, c in zip(counts.prefix[k - 1], counts.word[k - 1], counts.suffix[k - 1], counts.count[k - 1]):
+            t = tuples[-1][p] + (int(w),)
+            assert tuples[-1][s] == t[1:], "suffix link"
+            level.append(t)
+            out[t] = int(c)
+        keys = [(p, w) for p, w in zip(counts.prefix[k - 1], counts.word[k - 1])]
+        assert keys == sorted(keys), "n-grams sorted by (prefix, word)"
+        tuples.append(level)
+    return out
+
+
+@pytest.mark.parametrize("padding", ["none", "nltk", "sentence"])
+def test_counting_matches_a_dict_of_everygrams(padding):
+    rng = np.random.default_rng(2)
+    tokens, offsets = _random_corpus(rng, 60, 9, 7)
+    order = 5
+    counts = count_ngrams(tokens, offsets, order, 9, padding)
+    padded, poffsets = pad_corpus(tokens, offsets, order, padding)
+    expected = _dict_counts(padded, poffsets, order)
+    if padding == "sentence":  # the leading <s> is a context, not a unigram event
+        expected[(1,)] -= offsets.size - 1
+        if expected[(1,)] == 0:
+            del expected[(1,)]
+    assert _trie_counts(counts) == dict(expected)
+
+
+def test_pad_sentences_py_func_agrees():
+    tokens = np.array([5, 6, 7, 8], dtype=np.int64)
+    offsets = np.array([0, 1, 1, 4], dtype=np.int64)
+    results = []
+    for kernel in (kernels.pad_sentences, kernels.pad_sentences.py_func):
+        out = np.empty(4 + 3 * 4, dtype=np.int64)
+        out_off = np.empty(4, dtype=np.int64)
+        kernel(tokens, offsets, 2, 2, 1, 2, out, out_off)
+        results.append((out.tolist(), out_off.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == [1, 1, 5, 2, 2, 1, 1, 2, 2, 1, 1, 6, 7, 8, 2, 2]
+
+
+def _tables_for(smoothing, seed=3):
+    rng = np.random.default_rng(seed)
+    tokens, offsets = _random_corpus(rng, 80, 8, 6)
+    counts = count_ngrams(tokens, offsets, 3, 8, "sentence")
+    tables, _ = build_tables(counts, smoothing, gamma=0.5, discount=0.7)
+    return tables
+
+
+def test_scoring_kernels_match_their_py_func():
+    rng = np.random.default_rng(4)
+    ctx = rng.integers(-1, 8, (400, 2)).astype(np.int64)
+    ctx[ctx[:, 1] < 0, 0] = -1  # right-aligned: no hole after a token
+    ctx[:, 1] = np.where(ctx[:, 1] < 0, 3, ctx[:, 1])
+    words = rng.integers(0, 8, 400).astype(np.int64)
+    t = _tables_for("kneser_ney")
+    a, b = np.empty(400), np.empty(400)
+    kernels.score_backoff(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, a)
+    kernels.score_backoff.py_func(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, b)
+    np.testing.assert_array_equal(a, b)
+    t = _tables_for("lidstone")
+    args = (t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total, 0.5, t.n_events, t.in_events)
+    kernels.score_additive(ctx, words, *args, a)
+    kernels.score_additive.py_func(ctx, words, *args, b)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("smoothing,gamma", [("kneser_ney", 0.0), ("lidstone", 0.5), ("mle", 0.0)])
+def test_distribution_kernel_matches_its_py_func_and_the_scoring_kernels(smoothing, gamma):
+    t = _tables_for(smoothing)
+    backoff = smoothing == "kneser_ney"
+    words = np.arange(8, dtype=np.int64)
+    contexts = [[-1, -1], [-1, 3], [4, 5], [7, 7], [1, 3], [6, 0]]
+    for row in contexts:
+        ctx = np.array(row, dtype=np.int64)
+        for shorten in (False, True):
+            a, b = np.empty(8), np.empty(8)
+            args = (ctx, backoff, shorten, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, t.count, t.total,
+                    t.root_total, gamma, t.n_events, t.in_events)
+            kernels.fill_distribution(*args, a)
+            kernels.fill_distribution.py_func(*args, b)
+            np.testing.assert_array_equal(a, b)
+            scores = np.empty(8)
+            if backoff:
+                kernels.score_backoff(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, scores)
+            else:
+                kernels.score_additive(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.count, t.total,
+                                 t.root_total, gamma, t.n_events, t.in_events, scores)
+            if not shorten or gamma > 0 or backoff or scores.sum() > 0:
+                np.testing.assert_allclose(a, scores, rtol=1e-14, atol=0)  # only MLE after an unseen context shortens
+            else:
+                assert a.sum() == pytest.approx(1.0)
+
+
+def test_generation_kernel_matches_py_func_and_thread_count():
+    t = _tables_for("witten_bell")
+    prompts = np.tile(np.array([[1, 3]], dtype=np.int64), (300, 1))
+    states = np.arange(2 * 4, dtype=np.uint64).reshape(2, 4) + np.uint64(1)
+    outs = []
+    for kernel in (kernels.generate_tokens, kernels.generate_tokens.py_func):
+        out = np.empty((300, 5), dtype=np.int64)
+        kernel(prompts, 5, 256, states.copy(), True, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, t.count,
+               t.total, t.root_total, 0.0, t.n_events, t.in_events, 8, out)
+        outs.append(out)
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_key_and_run_length_kernels_match_their_py_func():
+    rng = np.random.default_rng(6)
+    tokens, offsets = _random_corpus(rng, 50, 7, 6)
+    outs = []
+    for keys_k, unique_k in ((kernels.ngram_keys, kernels.unique_ngrams), (kernels.ngram_keys.py_func, kernels.unique_ngrams.py_func)):
+        keys = np.empty(tokens.size, dtype=np.int64)
+        payload = np.empty(tokens.size, dtype=np.int64)
+        m = keys_k(tokens, offsets, tokens, 2, 7, False, keys, payload)
+        order = np.argsort(keys[:m], kind="stable")
+        keys, payload = keys[:m][order], payload[:m][order]
+        chunk_starts = np.empty(kernels._N_CHUNKS + 1, dtype=np.int64)
+        (kernels.count_runs if unique_k is kernels.unique_ngrams else kernels.count_runs.py_func)(keys, chunk_starts)
+        u = int(chunk_starts[-1])
+        arrays = [np.full(tokens.size, -1, dtype=np.int64)] + [np.empty(u + 1, dtype=np.int64) for _ in range(4)]
+        unique_k(keys, payload, False, tokens, 7, chunk_starts, *arrays)
+        outs.append([u] + [a.tolist() for a in arrays[:1]] + [a[:u].tolist() for a in arrays[1:]])
+    assert outs[0] == outs[1]
+
+
+def test_window_and_interpolation_kernels_match_their_py_func():
+    tokens = np.array([1, 5, 6, 7, 2, 1, 6, 2], dtype=np.int64)
+    offsets = np.array([0, 5, 8], dtype=np.int64)
+    starts = np.array([1, 6], dtype=np.int64)
+    results = []
+    for kernel in (kernels.prediction_windows, kernels.prediction_windows.py_func):
+        ctx, word, owner = np.empty((6, 2), dtype=np.int64), np.empty(6, dtype=np.int64), np.empty(6, dtype=np.int64)
+        q = kernel(tokens, offsets, starts, 2, ctx, word, owner)
+        results.append((q, ctx.tolist(), word.tolist(), owner.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == 6 and results[0][1][0] == [-1, 1] and results[0][1][4] == [-1, 1]
+    assert results[0][2] == [5, 6, 7, 2, 6, 2] and results[0][3] == [0, 0, 0, 0, 1, 1]
+    t = _tables_for("kneser_ney")  # fills every order through interpolate_level
+    counts = count_ngrams(*_random_corpus(np.random.default_rng(3), 80, 8, 6), 3, 8, "sentence")
+    lo, hi = counts.children(2)
+    a = counts.count[2]
+    lower = t.prob[t.offsets[1]:t.offsets[2]]
+    outs = []
+    for method in (kernels.WITTEN_BELL, kernels.DISCOUNTED, kernels.MODIFIED):
+        for kernel in (kernels.interpolate_level, kernels.interpolate_level.py_func):
+            prob, bow = np.empty(a.size), np.empty(lo.size)
+            kernel(a, lo, hi, counts.suffix[2], lower, method, 0.5, 1.0, 1.5, prob, bow)
+            outs.append((prob, bow))
+        np.testing.assert_array_equal(outs[-2][0], outs[-1][0])
+        np.testing.assert_array_equal(outs[-2][1], outs[-1][1])
