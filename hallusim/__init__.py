@@ -31,7 +31,14 @@ from hallusim._validation import NotFittedError
 from hallusim._version import __version__
 from hallusim.corpus import Corpus
 from hallusim.facts import ArbitraryFacts
-from hallusim.iiv import Evaluation, IIVMetrics, ThresholdCurve, dense_metrics, evaluate, threshold_curve
+from hallusim.iiv import (
+    Evaluation,
+    IIVMetrics,
+    ThresholdCurve,
+    dense_metrics,
+    evaluate,
+    threshold_curve,
+)
 from hallusim.models import CompactModel
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from hallusim import bounds
@@ -34,8 +35,6 @@ def plot_singleton_floor(rows, learners, path):
     """
     sizes = sorted({int(r["n_examples"]) for r in rows})
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, axes = plt.subplots(1, len(sizes), figsize=(3.4 * len(sizes), 3.6), squeeze=False)
         for ax, n in zip(axes[0], sizes):
             sub = [r for r in rows if int(r["n_examples"]) == n]

@@ -3,6 +3,7 @@ estimated against true floors across sample sizes."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from hallusim.plotting.style import PALETTE, paper_style, save_figure
@@ -30,8 +31,6 @@ def plot_frequency_of_frequencies(fit: dict, path, *, title: str | None = None):
     r = np.asarray(fit["r"], np.float64)
     n_r = np.asarray(fit["n_r"], np.float64)
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, ax = plt.subplots()
         ax.loglog(r, n_r, "o", ms=3.5, color=PALETTE[7], alpha=0.5, label="$n_r$ (prompts seen $r$ times)")
         if fit.get("slope") is not None:
@@ -74,8 +73,6 @@ def plot_floor_estimation(rows, path):
     """
     worlds = list(dict.fromkeys(r["world"] for r in rows))
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, axes = plt.subplots(1, len(worlds), figsize=(3.6 * len(worlds), 3.6), squeeze=False, sharey=True)
         top = 0.0
         for ax, world in zip(axes[0], worlds):

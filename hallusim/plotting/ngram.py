@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from hallusim.plotting.style import PALETTE, paper_style, save_figure
@@ -42,8 +43,6 @@ def plot_agreement_by_order(rows, path):
     distances = sorted({int(r["distance"]) for r in sub})
     orders = sorted({int(r["order"]) for r in sub})
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, ax = plt.subplots()
         for i, d in enumerate(distances):
             color = PALETTE[i % len(PALETTE)]
@@ -81,8 +80,6 @@ def plot_agreement_by_size(rows, path):
     orders = {int(r["order"]) for r in rows}
     sizes = sorted({int(r["n_train"]) for r in rows})
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, ax = plt.subplots()
         for i, d in enumerate(distances):
             color = PALETTE[i % len(PALETTE)]
@@ -117,8 +114,6 @@ def plot_fact_strings(rows, path):
     list of Path
     """
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, ax = plt.subplots()
         sr = np.array([float(r["singleton_rate"]) for r in rows])
         grid = np.linspace(0.0, max(float(sr.max()), 1e-3) * 1.05, 50)

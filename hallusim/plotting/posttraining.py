@@ -6,6 +6,7 @@ a destination path without suffix; none recomputes a metric.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from hallusim.plotting.style import PALETTE, paper_style, save_figure
@@ -45,8 +46,6 @@ def plot_calibration_histograms(rows, path):
     first = rows[0]
     labels = {"pretrained": "pretrained-like (calibrated)", "posttrained": f"post-trained (T = {first['post_temperature']:g})"}
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.7), layout="constrained")
         for ax, (name, color) in zip(axes[:2], (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1]))):
             lower = np.array(first[f"{name}_bin_lower"])
@@ -101,8 +100,6 @@ def plot_confidence_targets(rows, path):
     """
     policies = list(dict.fromkeys(r["policy"] for r in rows))
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0), layout="constrained")
         panels = (("score_binary", "binary (0-1) grading: score = accuracy"),
                   ("score_target", "explicit target t: correct 1, wrong −t/(1−t), IDK 0"))
@@ -146,8 +143,6 @@ def plot_behavioral_audit(rows, path):
     """
     policies = list(dict.fromkeys(r["policy"] for r in rows))
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
         panels = (("answer_rate", "answer rate"), ("accuracy_answered", "accuracy among answered"), ("error_rate", "error rate (hallucinations)"))
         reference = [r for r in rows if r["policy"] == policies[0]]
@@ -202,8 +197,6 @@ def plot_calibration_tradeoff(rows, path):
     keys = ("err", "delta", "dL_dlog_s", "cross_entropy", "theorem1_lower", "theorem2_lower")
     marked = False
     with paper_style():
-        import matplotlib.pyplot as plt
-
         fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.6), layout="constrained")
         ax_err, ax_delta, ax_loss, ax_plane = axes.ravel()
         sr = _mean(rows, "singleton_rate")

@@ -6,6 +6,8 @@ import sys
 import threading
 import time
 
+from tqdm import tqdm
+
 from hallusim._validation import fail
 
 __all__ = ["PROGRESS_MODES", "Progress", "format_duration"]
@@ -24,11 +26,6 @@ def _resolve_mode(mode, stream) -> str:
     if mode == "auto":
         interactive = getattr(stream, "isatty", lambda: False)()
         mode = "bar" if interactive else "log"
-    if mode == "bar":
-        try:
-            import tqdm  # noqa: F401
-        except ImportError:  # pragma: no cover - tqdm is optional
-            mode = "log"
     return mode
 
 
@@ -93,8 +90,6 @@ class Progress:
         self._stop = threading.Event()
         self._timer = None
         if self.mode == "bar":
-            from tqdm import tqdm
-
             self._bar = tqdm(total=total, initial=done, desc=description, unit="row", file=self.stream, leave=False)
         elif self.mode == "log":
             if done:

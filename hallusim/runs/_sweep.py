@@ -41,7 +41,10 @@ import re
 import warnings
 from pathlib import Path
 
+import cloudpickle
+import numba
 import numpy as np
+from joblib import Parallel, delayed, parallel_config
 
 from hallusim._validation import check_int, fail
 from hallusim.runs._progress import Progress
@@ -179,8 +182,6 @@ def _set_numba_threads(threads) -> int | None:
     """Set Numba's thread count for this thread (capped by its pool); return the previous one."""
     if threads is None:
         return None
-    import numba
-
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     return previous
@@ -206,7 +207,7 @@ def _run_task(func, index: int, params: dict, replicate: int, root_seed: int, th
 
 
 def _run_dask_task(func, index, params, replicate, root_seed, threads_by_worker):
-    from distributed import get_worker
+    from distributed import get_worker  # deferred: dask is an optional extra
 
     threads = threads_by_worker.get(get_worker().address, 1)
     return _run_task(func, index, params, replicate, root_seed, threads)
@@ -226,8 +227,6 @@ def _serial(func, tasks, root_seed, numba_threads):
 
 
 def _processes(func, tasks, root_seed, n_workers, numba_threads):
-    from joblib import Parallel, delayed, parallel_config
-
     threads = numba_threads or max(1, available_cores() // n_workers)
     with parallel_config(backend="loky", inner_max_num_threads=threads):
         parallel = Parallel(n_jobs=n_workers, return_as="generator_unordered")
@@ -278,7 +277,7 @@ def dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
         Closes the client and cluster this call created (nothing for a given client).
     """
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # deferred: dask is an optional extra
     except ImportError:
         raise ValueError(
             "`scheduler` needs dask.distributed, which is not installed: run "
@@ -337,7 +336,7 @@ def _dask_threads(client, numba_threads) -> dict:
 def _dask(func, tasks, root_seed, scheduler, n_jobs, numba_threads):
     client, cleanup = dask_client(scheduler, n_jobs, numba_threads)  # first: it explains a missing dask
     try:
-        from distributed import as_completed
+        from distributed import as_completed  # deferred: dask is an optional extra
 
         threads = _dask_threads(client, numba_threads)
         [remote_func] = client.scatter([func], broadcast=True, hash=False)
@@ -390,8 +389,6 @@ def _fingerprint(func) -> str:
     if code is not None:
         digest.update(marshal.dumps(code))
     try:
-        import cloudpickle
-
         writer = _HashWriter()
         cloudpickle.dump(func, writer, protocol=5)
         digest.update(writer.hash.digest())
