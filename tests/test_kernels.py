@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import hallusim as hs
+from hallusim import _rng
 from hallusim._kernels import facts as fk
 from hallusim._kernels import iiv as ik
-from hallusim import _rng
 
 BLOCK = 8
 

@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallusim.multiple_choice import TOLERANCE, err_iiv_curve, theorem4_check
-from hallusim.ngram import ngram_opt
-from hallusim.ngram import SMOOTHINGS, AgreementWorld, NgramModel
+from hallusim.ngram import SMOOTHINGS, AgreementWorld, NgramModel, ngram_opt
 
 
 def _brute_err_iiv(p_hat, valid, mu, t):

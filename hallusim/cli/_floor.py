@@ -102,7 +102,8 @@ def run(args) -> int:
 
 def _plot(report, path, title) -> None:
     """Write the frequency-of-frequencies plot; its errors start with ``--plot PATH:``."""
-    from hallusim.plotting.floors import plot_frequency_of_frequencies  # deferred: matplotlib only for --plot
+    # deferred: matplotlib only for --plot
+    from hallusim.plotting.floors import plot_frequency_of_frequencies
 
     sgt = report.sgt
     fit = {"r": report.counts.r, "n_r": report.counts.n_r}

@@ -290,7 +290,8 @@ class ResultTable:
         pandas.DataFrame
         """
         try:
-            import pandas as pd  # deferred: pandas is optional
+            # deferred: pandas is optional
+            import pandas as pd
         except ImportError:  # pragma: no cover - depends on the environment
             raise ImportError("ResultTable.to_pandas needs pandas: python -m pip install pandas") from None
         return pd.DataFrame.from_records(self.rows, columns=self.columns)

@@ -207,7 +207,8 @@ def _run_task(func, index: int, params: dict, replicate: int, root_seed: int, th
 
 
 def _run_dask_task(func, index, params, replicate, root_seed, threads_by_worker):
-    from distributed import get_worker  # deferred: dask is an optional extra
+    # deferred: dask is an optional extra
+    from distributed import get_worker
 
     threads = threads_by_worker.get(get_worker().address, 1)
     return _run_task(func, index, params, replicate, root_seed, threads)
@@ -277,7 +278,8 @@ def dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
         Closes the client and cluster this call created (nothing for a given client).
     """
     try:
-        from distributed import Client, LocalCluster  # deferred: dask is an optional extra
+        # deferred: dask is an optional extra
+        from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError(
             "`scheduler` needs dask.distributed, which is not installed: run "
@@ -336,7 +338,8 @@ def _dask_threads(client, numba_threads) -> dict:
 def _dask(func, tasks, root_seed, scheduler, n_jobs, numba_threads):
     client, cleanup = dask_client(scheduler, n_jobs, numba_threads)  # first: it explains a missing dask
     try:
-        from distributed import as_completed  # deferred: dask is an optional extra
+        # deferred: dask is an optional extra
+        from distributed import as_completed
 
         threads = _dask_threads(client, numba_threads)
         [remote_func] = client.scatter([func], broadcast=True, hash=False)

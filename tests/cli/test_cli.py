@@ -7,7 +7,6 @@ experiments exist.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap

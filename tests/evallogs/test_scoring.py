@@ -11,9 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallusim.cli._score import add_parser, parse_targets
 from hallusim.cli import main
-from hallusim.evallogs import ResultsFileError, read_results, risk_coverage_curve, score_results
+from hallusim.cli._score import add_parser, parse_targets
+from hallusim.evallogs import (
+    ResultsFileError,
+    read_results,
+    risk_coverage_curve,
+    score_results,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 FIXTURE = DATA / "scoring_fixture.csv"

@@ -19,10 +19,15 @@ from hypothesis import strategies as st
 
 from hallusim import cli
 from hallusim.cli import _floor as cli_floor
+from hallusim.floor import (
+    FloorFileError,
+    floor_from_file,
+    floor_report,
+    read_floor_counts,
+)
 from hallusim.floor import _counts as aggregates
-from hallusim.floor import _read as read
 from hallusim.floor import _kernels as kernels
-from hallusim.floor import FloorFileError, floor_from_file, floor_report, read_floor_counts
+from hallusim.floor import _read as read
 
 DATA = Path(__file__).parents[1] / "data" / "floor"
 

@@ -5,7 +5,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallusim.posttraining.calibration import delta_z_curve, expected_calibration_error, reliability_diagram, top_label
+from hallusim.posttraining.calibration import (
+    delta_z_curve,
+    expected_calibration_error,
+    reliability_diagram,
+    top_label,
+)
 
 
 @pytest.mark.parametrize("closed, ece", [("right", 0.375), ("left", 0.475)])
@@ -234,7 +239,11 @@ def test_delta_z_curve_arguments():
 
 # -- the calibration_histograms experiment (Figure 2 in simulation) ---------------------------
 def test_figure2_simulation_claims():
-    from hallusim.experiments.calibration_histograms import _softmax, question_population, replicate
+    from hallusim.experiments.calibration_histograms import (
+        _softmax,
+        question_population,
+        replicate,
+    )
 
     n, temperature = 20_000, 0.4
     seed = np.random.SeedSequence(5)

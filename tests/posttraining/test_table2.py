@@ -5,8 +5,15 @@ import csv
 import pytest
 
 from hallusim.experiments import load, load_config
+from hallusim.posttraining.table2 import (
+    LEADERBOARDS,
+    TABLE2,
+    _latex_escape,
+    table2_latex,
+    table2_markdown,
+    table2_rows,
+)
 from hallusim.runs import read_provenance
-from hallusim.posttraining.table2 import LEADERBOARDS, TABLE2, _latex_escape, table2_latex, table2_markdown, table2_rows
 
 # As printed in the paper (v1): benchmark, binary grading, IDK credit, LM-graded (asterisk).
 PRINTED = [

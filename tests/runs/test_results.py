@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import hallusim.runs._provenance as provenance_module
-
 from hallusim.runs import (
     ResultStore,
     environment,

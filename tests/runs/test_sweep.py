@@ -14,9 +14,17 @@ import time
 import numpy as np
 import pytest
 
+from hallusim.runs import (
+    ResultStore,
+    available_cores,
+    config_hash,
+    config_seed,
+    expand_grid,
+    read_provenance,
+    read_rows,
+    sweep,
+)
 from hallusim.runs._progress import Progress
-from hallusim.runs import ResultStore, read_provenance, read_rows
-from hallusim.runs import available_cores, config_hash, config_seed, expand_grid, sweep
 
 GRID = {"n": [1, 2, 3], "scale": [0.5, 2.0], "kind": ["a", "b"]}
 
