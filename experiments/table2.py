@@ -1,6 +1,8 @@
-"""The paper's Table 2 (see hallusim/experiments/table2.py)."""
+"""The paper's Table 2: how ten influential benchmarks grade "I don't know".
 
-from hallusim.experiments import main_for
+The experiment writes it as Markdown, LaTeX and CSV: ``hallusim run table2``.
+"""
 
-if __name__ == "__main__":
-    raise SystemExit(main_for("table2"))
+from hallusim.posttraining.table2 import table2_markdown
+
+print(table2_markdown(with_leaderboards=True, with_notes=False))

@@ -15,7 +15,9 @@ Each experiment is a module ``hallusim.experiments.<name>`` with
 
 and a preset file ``hallusim/experiments/<name>.toml`` with one table per preset (``[quick]``,
 ``[paper]``), each holding every key the experiment reads (the same keys in every table).
-``experiments/<name>.py`` at the top of the repository is the same experiment as a plain script.
+The repository's top-level ``experiments/<name>.py`` is a short worked example of the same
+question on the public API, to read and edit; :func:`run_experiment` is the one runner that
+``hallusim run``, ``hallusim reproduce`` and any script call.
 
 Experiments are found on this package's ``__path__``, so a folder appended to
 ``hallusim.experiments.__path__`` adds experiments (the tests use this for throwaway ones).
