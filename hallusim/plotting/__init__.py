@@ -1,1 +1,12 @@
-"""One plotting function per figure; each takes result rows and never recomputes metrics."""
+"""The figures: one plotting function per figure, taking result rows and never recomputing metrics.
+
+* :mod:`~hallusim.plotting.facts`: Theorem 2 on arbitrary facts (``singleton_floor``);
+* :mod:`~hallusim.plotting.floors`: the floor from counts (frequency of frequencies,
+  ``floor_estimation``);
+* :mod:`~hallusim.plotting.ngram`: n-gram models (Corollary 2's agreement task, ``fact_strings``);
+* :mod:`~hallusim.plotting.posttraining`: calibration against error (Section 3.1, Appendix B),
+  Figure 2's histograms, confidence targets and the behavioral-calibration audit (Section 4);
+* :mod:`~hallusim.plotting.style`: the one shared style (sizes, fonts, palette) and saving.
+
+Importing this package imports matplotlib and selects the Agg backend unless another was chosen first.
+"""
