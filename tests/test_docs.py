@@ -221,3 +221,13 @@ def test_python_snippets_define_every_name_they_use(page):
     blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(encoding="utf-8"), flags=re.S)
     missing = undefined_names("\n".join(blocks))
     assert not missing, f"docs/{page}: Python snippets use undefined names {sorted(missing)}"
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/quickstart.md"])
+def test_first_snippets_print_what_they_claim(page, capsys):
+    """The README's "A first look" and the quickstart's library snippet run as scripts and print."""
+    text = (DOCS.parent / page).read_text(encoding="utf-8")
+    first = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    exec(compile(first, page, "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert "err" in out and re.search(r"\d\.\d{3}", out), f"{page}: the first snippet printed {out!r}"
