@@ -1,0 +1,81 @@
+"""Figures of the replications (Kalai & Vempala 2024, the student replication, Miao & Kearns 2025)
+and of the paper's remaining factors (Observation 2, distribution shift, garbage in)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from hallusim.plotting.style import PALETTE, paper_style, save_figure
+
+__all__ = [
+    "plot_kalai_vempala",
+]
+
+
+def _mean_by(rows, keys, value):
+    groups = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in keys), []).append(float(r[value]))
+    return {k: float(np.mean(v)) for k, v in sorted(groups.items())}
+
+
+def plot_kalai_vempala(rows, student, path):
+    """Kalai & Vempala's bound beside Theorem 2 against ``N`` (one panel per ``|R_c|``), and the
+    student replication's settings on the (``n``, ``Mis``) plane.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Simulation rows of the ``kalai_vempala`` experiment.
+    student : list of dict
+        :func:`hallusim.experiments.kalai_vempala.student_rows`.
+    path : str or Path
+        Destination without suffix.
+
+    Returns
+    -------
+    list of Path
+    """
+    sizes = sorted({int(r["n_responses"]) for r in rows})
+    with paper_style():
+        fig, axes = plt.subplots(1, len(sizes) + 1, figsize=(3.8 * (len(sizes) + 1), 3.6), squeeze=False)
+        fig.subplots_adjust(wspace=0.4)
+        for ax, size in zip(axes[0], sizes):
+            sub = [r for r in rows if int(r["n_responses"]) == size]
+            ns = np.array(sorted({int(r["n_examples"]) for r in sub}))
+            series = [
+                ("err", "err (calibrated learner)", PALETTE[0], "-", "o"),
+                ("singleton_rate", "sr = MF̂", "0.5", ":", "x"),
+                ("theorem2_lower", "Thm 2 lower (own δ)", PALETTE[1], "-", "s"),
+                ("kalai_vempala_lower", "K&V 2024 lower (Mis = δ)", PALETTE[2], "--", "D"),
+            ]
+            for key, label, color, ls, marker in series:
+                means = _mean_by(sub, ["n_examples"], key)
+                ax.plot(ns, [means[(n,)] for n in ns], color=color, ls=ls, marker=marker, ms=4, lw=1.2, label=label)
+            ax.axhline(0.0, color="0.2", lw=0.6)
+            ax.set_xscale("log")
+            ax.set_ylim(-0.6, 0.6)
+            ax.set_xlabel("training examples N")
+            ax.set_title(f"|R_c| = {size}, 300|F|/|H| = {300 / (size - 1):.2g}", fontsize=9)
+        axes[0, 0].set_ylabel("rate / lower bound (negative = vacuous)")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        # the student replication: its bound per setting, with its published Mis and with Mis = 0
+        ax = axes[0, -1]
+        for i, n in enumerate(sorted({r["n"] for r in student})):
+            sub = [r for r in student if r["n"] == n and r["food_list"] == "small"]
+            alphas = [r["zipf_alpha"] for r in sub]
+            ax.plot(alphas, [r["their_bound"] for r in sub], marker="*", ms=9, ls="none", color=PALETTE[3 + i],
+                    label=f"published bound, n = {n}")
+            ax.plot(alphas, [r["our_bound"] for r in sub], marker="o", ms=4, ls="-", lw=0.8, color=PALETTE[3 + i],
+                    label=f"ours from their inputs, n = {n}")
+            ax.plot(alphas, [r["bound_if_calibrated"] for r in sub], marker="o", ms=5, ls="--", lw=0.8,
+                    mfc="none", color=PALETTE[3 + i], label=f"ours with Mis = 0, n = {n}")
+        ax.axhline(0.0, color="0.2", lw=0.6)
+        ax.set_xlabel("student's Zipf exponent α")
+        ax.set_ylabel("K&V 2024 lower bound")
+        ax.set_title("Student replication (small food list)")
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.38, 0.0), ncol=2, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize=7, ncol=2)
+        fig.suptitle("Kalai & Vempala (2024) against Theorem 2 on the same corpora", y=1.02)
+        return save_figure(fig, path)
