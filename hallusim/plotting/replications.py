@@ -10,6 +10,7 @@ from hallusim.plotting.style import PALETTE, paper_style, save_figure
 
 __all__ = [
     "plot_kalai_vempala",
+    "plot_miao_kearns",
 ]
 
 
@@ -78,4 +79,64 @@ def plot_kalai_vempala(rows, student, path):
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.38, 0.0), ncol=2, frameon=False)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize=7, ncol=2)
         fig.suptitle("Kalai & Vempala (2024) against Theorem 2 on the same corpora", y=1.02)
+        return save_figure(fig, path)
+
+
+def plot_miao_kearns(rows, published, totals, trend, path):
+    """Miao & Kearns's n-gram experiment: ours (circles, mean over replicates) beside their
+    published values (stars) against the Pareto shape γ.
+
+    Panels: monofact rate; hallucination rate before and after upweighting; miscalibration;
+    KL regret.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``miao_kearns`` experiment.
+    published : dict
+        γ -> (monofact rate, hallucination, miscalibration, hallucination after upweighting).
+    totals : dict
+        γ -> (total miscalibration, total KL regret) printed in their notebook.
+    trend : dict
+        γ -> monofact rate of their main sweep (read off their figure).
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    shapes = sorted({float(r["shape"]) for r in rows})
+    mean = lambda key: [_mean_by(rows, ["shape"], key)[(s,)] for s in shapes]  # noqa: E731
+    pub = sorted(published)
+    with paper_style():
+        fig, axes = plt.subplots(1, 4, figsize=(14.5, 3.4))
+        fig.subplots_adjust(wspace=0.35)
+        ax = axes[0]
+        ax.plot(shapes, mean("monofact_rate"), "o-", color=PALETTE[0], label="ours")
+        ax.plot(pub, [published[s][0] for s in pub], "*", ms=10, color=PALETTE[1], label="published (upweighting fig. titles)")
+        tr = sorted(trend)
+        ax.plot(tr, [trend[s] for s in tr], "P", ms=8, color=PALETTE[3], label="published (main sweep, read off)")
+        ax.set_ylabel("monofact rate")
+        ax = axes[1]
+        ax.plot(shapes, mean("hallucination_rate"), "o-", color=PALETTE[0], label="ours, before")
+        ax.plot(shapes, mean("hallucination_rate_upweighted"), "o--", mfc="none", color=PALETTE[0], label="ours, upweighted")
+        ax.plot(pub, [published[s][1] for s in pub], "*", ms=10, color=PALETTE[1], label="published, before")
+        ax.plot(pub, [published[s][3] for s in pub], "*", ms=10, mfc="none", color=PALETTE[1], label="published, upweighted")
+        ax.set_ylabel("hallucination rate")
+        ax = axes[2]
+        ax.plot(shapes, mean("miscalibration"), "o-", color=PALETTE[0], label="ours (as coded)")
+        ax.plot(shapes, mean("miscalibration_per_fact"), "s:", color=PALETTE[2], label="ours (per fact)")
+        ax.plot(shapes, mean("miscalibration_upweighted"), "o--", mfc="none", color=PALETTE[0], label="ours, upweighted")
+        ax.plot(pub, [published[s][2] for s in pub], "*", ms=10, color=PALETTE[1], label="published (upweighting fig.)")
+        ts = sorted(totals)
+        ax.plot(ts, [totals[s][0] for s in ts], "P", ms=8, color=PALETTE[3], label="published (printed table)")
+        ax.set_ylabel("miscalibration (ε = 0.1 bins)")
+        ax = axes[3]
+        ax.plot(shapes, mean("kl_regret"), "o-", color=PALETTE[0], label="ours")
+        ax.plot(ts, [totals[s][1] for s in ts], "P", ms=8, color=PALETTE[3], label="published (printed table)")
+        ax.set_ylabel("KL regret (ε = 0.1 bins)")
+        for ax in axes:
+            ax.set_xlabel("Pareto shape γ")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=7)
+        fig.suptitle("Miao & Kearns (2025), n-gram experiment: ours on synthetic facts against their notebooks", y=1.03)
         return save_figure(fig, path)

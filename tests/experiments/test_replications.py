@@ -1,10 +1,12 @@
 """The replications (Kalai & Vempala 2024, the student replication, Miao & Kearns 2025) and the
 paper's remaining factors: small runs end to end, and the published arithmetic redone."""
 
+import numpy as np
 import pytest
 
 from hallusim.experiments import load, load_config
 from hallusim.experiments.kalai_vempala import student_rows
+from hallusim.experiments.miao_kearns import binned_miscalibration, binned_regret
 
 
 def test_kalai_vempala_small_run_holds_both_bounds(tmp_path):
@@ -40,3 +42,35 @@ def test_student_arithmetic_is_reproduced_from_their_inputs():
 def test_kalai_vempala_rejects_bad_config():
     with pytest.raises(ValueError, match="`n_responses`"):
         load_config("kalai_vempala", "quick", ["n_responses=[1]"])
+
+
+def test_miao_kearns_binned_measures_by_hand():
+    p = np.array([0.5, 0.3, 0.2])
+    g = np.array([0.5, 0.25, 0.25])
+    # ε = 0.5: bins [0.5, 1), [0.25, 0.5), [0.125, 0.25) …; all three g fall in the first two bins
+    # bin 0 = {0.5}: p 0.5, g 0.5; bin 1 = {0.25, 0.25}: p 0.5, g 0.5 -> miscalibration 0
+    assert binned_miscalibration(p, g, 0.5) == pytest.approx(0.0, abs=1e-15)
+    g2 = np.array([0.7, 0.2, 0.1])
+    # bin 0 = {0.7}: p 0.5; bin 2 = {0.2} ([0.125, 0.25)): p 0.3; bin 3 = {0.1}: p 0.2 -> ½(0.2 + 0.1 + 0.1)
+    assert binned_miscalibration(p, g2, 0.5) == pytest.approx(0.5 * (0.2 + 0.1 + 0.1))
+    assert binned_regret(p, g2, 0.5) == pytest.approx(0.5 * np.log(0.5 / 0.7) + 0.3 * np.log(0.3 / 0.2) + 0.2 * np.log(2.0))
+    # a bin with data and no model mass: their code returns inf
+    assert binned_regret(p, np.array([0.6, 0.4, 0.0]), 0.5) == float("inf")
+    # their bins are half-open below 1, so g = 1 joins the last bin with g = 0: one bin, regret 0
+    assert binned_regret(p, np.array([1.0, 0.0, 0.0]), 0.5) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_miao_kearns_small_run(tmp_path):
+    config = load_config("miao_kearns", "quick")
+    config.update(shapes=[1.5, 4.0], n_facts=600, n_train=200, generations=200, replicates=1)
+    rows = load("miao_kearns").run(config, tmp_path)
+    assert len(rows) == 2
+    by_shape = {r["shape"]: r for r in rows}
+    # a lighter tail (larger γ) repeats facts less: more monofacts, in the population exactly
+    assert by_shape[4.0]["monofact_rate_population"] > by_shape[1.5]["monofact_rate_population"]
+    for row in rows:
+        assert 0.0 <= row["monofact_rate"] <= 1.0
+        assert 0.0 <= row["hallucination_rate"] <= row["hallucination_rate_occurrences"] <= 1.0
+        assert 0.0 <= row["miscalibration"] <= 1.0
+    for name in load("miao_kearns").OUTPUTS:
+        assert (tmp_path / name).exists(), name
