@@ -11,6 +11,7 @@ from hallusim.plotting.style import PALETTE, paper_style, save_figure
 __all__ = [
     "plot_kalai_vempala",
     "plot_miao_kearns",
+    "plot_observation2",
 ]
 
 
@@ -139,4 +140,45 @@ def plot_miao_kearns(rows, published, totals, trend, path):
             ax.set_xlabel("Pareto shape γ")
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=7)
         fig.suptitle("Miao & Kearns (2025), n-gram experiment: ours on synthetic facts against their notebooks", y=1.03)
+        return save_figure(fig, path)
+
+
+def plot_observation2(rows, path):
+    """Observation 2: ``err``, ``β̂`` and the bound ``1 − β̂ − 2/(|M| − 1) − δ`` against ``N``, one
+    panel per cipher.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``observation2`` experiment.
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    ciphers = sorted({r["cipher"] for r in rows})
+    names = {"aes": "AES-128 (cannot be broken)", "xor": "fixed-key XOR (weak)"}
+    with paper_style():
+        fig, axes = plt.subplots(1, len(ciphers), figsize=(4.2 * len(ciphers), 3.6), squeeze=False, sharey=True)
+        for ax, cipher in zip(axes[0], ciphers):
+            sub = [r for r in rows if r["cipher"] == cipher]
+            ns = sorted({int(r["n_examples"]) for r in sub})
+            for key, label, color, ls, marker in (
+                ("err", "err", PALETTE[0], "-", "o"),
+                ("observation2_lower", "Obs. 2 lower bound", PALETTE[1], "--", "s"),
+                ("beta", "β̂ = 1 − 2·err_iiv", PALETTE[2], ":", "^"),
+                ("delta", "δ", PALETTE[3], ":", "v"),
+                ("memorised_fraction", "memorised test prompts", "0.5", "-.", "x"),
+            ):
+                means = _mean_by(sub, ["n_examples"], key)
+                ax.plot(ns, [means[(n,)] for n in ns], color=color, ls=ls, marker=marker, ms=4, label=label)
+            ax.axhline(0.0, color="0.2", lw=0.6)
+            ax.set_xscale("log")
+            ax.set_xlabel("training pairs N")
+            ax.set_title(f"{names.get(cipher, cipher)}, |M| = {sub[0]['n_messages']}", fontsize=9)
+        axes[0, 0].set_ylabel("rate")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
+        fig.suptitle("Observation 2: the bound needs a scheme the learner cannot break", y=1.02)
         return save_figure(fig, path)

@@ -7,6 +7,7 @@ import pytest
 from hallusim.experiments import load, load_config
 from hallusim.experiments.kalai_vempala import student_rows
 from hallusim.experiments.miao_kearns import binned_miscalibration, binned_regret
+from hallusim.experiments.observation2 import encrypt
 
 
 def test_kalai_vempala_small_run_holds_both_bounds(tmp_path):
@@ -73,4 +74,33 @@ def test_miao_kearns_small_run(tmp_path):
         assert 0.0 <= row["hallucination_rate"] <= row["hallucination_rate_occurrences"] <= 1.0
         assert 0.0 <= row["miscalibration"] <= 1.0
     for name in load("miao_kearns").OUTPUTS:
+        assert (tmp_path / name).exists(), name
+
+
+def test_observation2_ciphers_are_permutations_of_the_messages():
+    messages = np.arange(256 * 4)
+    for cipher in ("aes", "xor"):
+        blocks = encrypt(cipher, bytes(range(16)), messages, 2)
+        assert len({b.tobytes() for b in blocks}) == messages.size  # injective, so decryption is defined
+        assert np.array_equal(encrypt(cipher, bytes(range(16)), messages, 2), blocks)  # deterministic
+    # XOR leaves each byte a function of the same byte of the message; AES does not
+    xor = encrypt("xor", bytes(range(16)), messages, 2)
+    assert np.all(xor[:, 1] == ((messages & 0xFF) ^ 1))
+
+
+def test_observation2_small_run(tmp_path):
+    config = load_config("observation2", "quick")
+    config.update(n_examples=[2000], n_test=64, replicates=1)
+    rows = load("observation2").run(config, tmp_path)
+    by = {r["cipher"]: r for r in rows}
+    for row in rows:
+        # Theorem 1 on the empirical distribution of the test ciphertexts: exact, no sampling slack
+        assert row["err"] >= row["observation2_lower"] - 1e-12
+        assert row["observation2_lower"] == pytest.approx(row["theorem1_lower"], abs=1e-12)
+    # the byte tables break XOR; against AES only memorised pairs help. β̂ over 64 test prompts has
+    # standard deviation about 0.5/8 = 0.06 beyond the memorised share (~3%): 0.3 is > 4 sd away
+    assert by["xor"]["beta"] > 0.9
+    assert by["aes"]["beta"] < 0.3
+    assert by["aes"]["observation2_lower"] > 0.3 > by["xor"]["observation2_lower"]
+    for name in load("observation2").OUTPUTS:
         assert (tmp_path / name).exists(), name
