@@ -96,7 +96,10 @@ def test_observation2_small_run(tmp_path):
     for row in rows:
         # Theorem 1 on the empirical distribution of the test ciphertexts: exact, no sampling slack
         assert row["err"] >= row["observation2_lower"] - 1e-12
-        assert row["observation2_lower"] == pytest.approx(row["theorem1_lower"], abs=1e-12)
+        # β̂ = 1 − 2·err_iiv makes Observation 2 Theorem 1; clipping β̂ at 0 only loosens it
+        assert row["observation2_lower"] <= row["theorem1_lower"] + 1e-12
+        if row["beta"] > 0:
+            assert row["observation2_lower"] == pytest.approx(row["theorem1_lower"], abs=1e-12)
     # the byte tables break XOR; against AES only memorised pairs help. β̂ over 64 test prompts has
     # standard deviation about 0.5/8 = 0.06 beyond the memorised share (~3%): 0.3 is > 4 sd away
     assert by["xor"]["beta"] > 0.9
