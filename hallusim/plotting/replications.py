@@ -12,6 +12,8 @@ __all__ = [
     "plot_kalai_vempala",
     "plot_miao_kearns",
     "plot_observation2",
+    "plot_distribution_shift",
+    "plot_garbage_in",
 ]
 
 
@@ -181,4 +183,75 @@ def plot_observation2(rows, path):
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
         fig.suptitle("Observation 2: the bound needs a scheme the learner cannot break", y=1.02)
+        return save_figure(fig, path)
+
+
+def plot_distribution_shift(rows, learners, train_exponent, path):
+    """Distribution shift: ``err`` under ``μ_test`` against the test Zipf exponent, beside the
+    training singleton rate, its Theorem 2 bound and the floor of a matched corpus.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``distribution_shift`` experiment.
+    learners : sequence of str
+    train_exponent : float
+        Exponent of ``μ_train`` (marked by a vertical line).
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    xs = sorted({float(r["test_exponent"]) for r in rows})
+    mean = lambda key: [_mean_by(rows, ["test_exponent"], key)[(x,)] for x in xs]  # noqa: E731
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        for i, name in enumerate(learners):
+            ax.plot(xs, mean(f"{name}_err_test"), marker="o", color=PALETTE[i], label=f"err under μ_test ({name})")
+        ax.plot(xs, mean("missing_mass_test"), marker="x", ls=":", color="0.4", label="MM_test (test-weighted missing mass)")
+        ax.plot(xs, mean("singleton_rate"), ls="--", color="0.1", label="sr of the training corpus (μ_train)")
+        ax.plot(xs, mean("calibrated_theorem2_lower"), ls="-.", color=PALETTE[2], label="Thm 2 lower from training sr (δ = 0)")
+        ax.plot(xs, mean("calibrated_matched_theorem2_lower"), marker="s", ls="-", lw=0.8, mfc="none", color=PALETTE[3],
+                label="Thm 2 lower had training used μ_test")
+        ax.axvline(train_exponent, color="0.6", lw=0.8, ls=":")
+        ax.text(train_exponent, 0.98, " μ_test = μ_train", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="0.4")
+        ax.set_xlabel("Zipf exponent of the test prompt distribution μ_test")
+        ax.set_ylabel("rate / lower bound")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        ax.set_title("Distribution shift: the floor describes μ_train, not μ_test")
+        return save_figure(fig, path)
+
+
+def plot_garbage_in(rows, path):
+    """Garbage in: ``err`` of both learners against the fraction ε of wrong training answers,
+    beside Theorem 2's bound and the expected error (the clean error plus ε times the mass each
+    learner answers on seen prompts).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``garbage_in`` experiment.
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    xs = sorted({float(r["epsilon"]) for r in rows})
+    mean = lambda key: np.array([_mean_by(rows, ["epsilon"], key)[(x,)] for x in xs])  # noqa: E731
+    masses = {"calibrated": (mean("seen_answered_mass"), "Σ_seen μ(c)α_c"), "memorizing": (mean("seen_mass"), "Σ_seen μ(c)")}
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        for i, name in enumerate(("calibrated", "memorizing")):
+            err = mean(f"{name}_err")
+            mass, text = masses[name]
+            ax.plot(xs, err, marker="o", color=PALETTE[i], label=f"err ({name})")
+            ax.plot(xs, err[0] + np.array(xs) * mass, ls=":", lw=2, color=PALETTE[i], label=f"expected: err(ε = 0) + ε·{text}")
+        ax.plot(xs, mean("calibrated_theorem2_lower"), ls="-.", color=PALETTE[2], label="Thm 2 lower (calibrated, own δ)")
+        ax.plot(xs, mean("singleton_rate"), ls="--", color="0.1", label="sr")
+        ax.set_xlabel("fraction ε of wrong training answers")
+        ax.set_ylabel("generative error err / bound")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        ax.set_title("Garbage in, garbage out: err grows with ε above the floor")
         return save_figure(fig, path)

@@ -4,10 +4,14 @@ paper's remaining factors: small runs end to end, and the published arithmetic r
 import numpy as np
 import pytest
 
+from hallusim import learners
 from hallusim.experiments import load, load_config
+from hallusim.experiments.garbage_in import noisy_models
 from hallusim.experiments.kalai_vempala import student_rows
 from hallusim.experiments.miao_kearns import binned_miscalibration, binned_regret
 from hallusim.experiments.observation2 import encrypt
+from hallusim.facts import ArbitraryFacts
+from hallusim.iiv import evaluate
 
 
 def test_kalai_vempala_small_run_holds_both_bounds(tmp_path):
@@ -106,4 +110,43 @@ def test_observation2_small_run(tmp_path):
     assert by["aes"]["beta"] < 0.3
     assert by["aes"]["observation2_lower"] > 0.3 > by["xor"]["observation2_lower"]
     for name in load("observation2").OUTPUTS:
+        assert (tmp_path / name).exists(), name
+
+
+def test_garbage_in_at_zero_noise_is_the_package_learners():
+    world = ArbitraryFacts.uniform(3000, 365, 0.9)
+    corpus = world.sample(3000, seed=7)
+    models = noisy_models(corpus, 0.0, seed=1)
+    for name, learner in (("calibrated", learners.CalibratedLearner()), ("memorizing", learners.MemorizingLearner())):
+        ours, theirs = evaluate(models[name], corpus), evaluate(learner.fit(corpus), corpus)
+        assert ours.err == pytest.approx(theirs.err, abs=1e-12)
+        assert ours.delta == pytest.approx(theirs.delta, abs=1e-12)
+
+
+def test_garbage_in_error_grows_as_expected(tmp_path):
+    config = load_config("garbage_in", "quick")
+    config.update(n_prompts=20000, n_examples=20000, epsilons=[0.0, 0.3], replicates=1)
+    rows = load("garbage_in").run(config, tmp_path)
+    clean, noisy = sorted(rows, key=lambda r: r["epsilon"])
+    # memorizing: err = Σ_seen μ(c)·w_c/k_c with w_c ~ Bin(k_c, ε): mean ε·Σ_seen μ(c) and variance
+    # <= Σ_seen μ(c)²·ε(1−ε) = ε(1−ε)/C for uniform μ; 5 standard deviations (significance ~6e-7)
+    sd = np.sqrt(0.3 * 0.7 / 20000)
+    assert noisy["memorizing_err"] == pytest.approx(0.3 * noisy["seen_mass"], abs=5 * sd)
+    assert noisy["calibrated_err"] > clean["calibrated_err"]
+    for name in load("garbage_in").OUTPUTS:
+        assert (tmp_path / name).exists(), name
+
+
+def test_distribution_shift_small_run(tmp_path):
+    config = load_config("distribution_shift", "quick")
+    config.update(n_prompts=20000, n_examples=20000, test_exponents=[0.0, 1.0, 2.0], replicates=1)
+    rows = {r["test_exponent"]: r for r in load("distribution_shift").run(config, tmp_path)}
+    # no shift: the shifted evaluation is the ordinary one
+    assert rows[1.0]["calibrated_err_test"] == pytest.approx(rows[1.0]["calibrated_err_train"], abs=1e-12)
+    # the calibrated learner errs exactly on the test-weighted missing mass, times (|R| − 1)/|R|
+    for row in rows.values():
+        assert row["calibrated_err_test"] == pytest.approx(row["missing_mass_test"] * 364 / 365, rel=1e-9, abs=1e-12)
+        assert row["memorizing_err_test"] == 0.0
+    assert rows[0.0]["calibrated_err_test"] > rows[1.0]["singleton_rate"] > rows[2.0]["calibrated_err_test"]
+    for name in load("distribution_shift").OUTPUTS:
         assert (tmp_path / name).exists(), name
