@@ -23,7 +23,9 @@ of theirs (``actor, costar, movie, director, genre, year``; their IMDb strings a
 * **upweighting**: the first ``k`` training examples get extra weight. Their ``upweight_train`` adds
   the raw counts of those facts to the already normalised transition probabilities and
   renormalises; an :class:`~hallusim.ngram.NgramModel` is fitted on counts, so here the ``k`` facts
-  are repeated ``upweight_repeats`` times in the training text instead (see the docs' table).
+  are repeated ``upweight_repeats`` times in the training text instead. Their rule is, per state
+  ``h``, repeating the upweighted n-grams ``C(h)`` times (the state's training count), so it is strongest
+  on the shared contexts where the chain splices facts; 1000 copies come closest (see the docs' table).
 """
 
 from __future__ import annotations
