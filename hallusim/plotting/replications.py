@@ -1,5 +1,5 @@
 """Figures of the replications (Kalai & Vempala 2024, the student replication, Miao & Kearns 2025)
-and of the paper's remaining factors (Observation 2, distribution shift, garbage in)."""
+and of the paper's remaining factors (Observation 2, distribution shift, garbage in, letter counting)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ __all__ = [
     "plot_observation2",
     "plot_distribution_shift",
     "plot_garbage_in",
+    "plot_letter_counting",
 ]
 
 
@@ -254,4 +255,41 @@ def plot_garbage_in(rows, path):
         ax.set_ylabel("generative error err / bound")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
         ax.set_title("Garbage in, garbage out: err grows with ε above the floor")
+        return save_figure(fig, path)
+
+
+def plot_letter_counting(rows, letter, path):
+    """Letter counting: held-out ``err`` and ``opt`` (the family's least-squares member fitted on the
+    test words, an estimate of the in-family optimum) of the additive counter against its unit
+    budget ``V``, for characters and BPE tokens.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of the ``letter_counting`` experiment.
+    letter : str
+        The letter counted.
+    path : str or Path
+
+    Returns
+    -------
+    list of Path
+    """
+    reps = sorted({r["representation"] for r in rows})
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        for i, rep in enumerate(reps):
+            sub = [r for r in rows if r["representation"] == rep]
+            budgets = sorted({int(r["budget"]) for r in sub})
+            err = _mean_by(sub, ["budget"], "err")
+            opt = _mean_by(sub, ["budget"], "opt")
+            units = int(np.mean([r["n_units"] for r in sub]))
+            ax.plot(budgets, [err[(b,)] for b in budgets], marker="o", color=PALETTE[i], label=f"err, held out ({rep}, {units} units)")
+            ax.plot(budgets, [opt[(b,)] for b in budgets], marker="s", ls="--", mfc="none", color=PALETTE[i], label=f"opt, least squares on the test words ({rep})")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("unit budget V of the additive counter")
+        ax.set_ylabel(f"error counting '{letter}'")
+        ax.set_ylim(-0.02, 1.0)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        ax.set_title(f"How many {letter}'s? The same learner over letters and over BPE tokens")
         return save_figure(fig, path)

@@ -8,6 +8,7 @@ from hallusim import learners
 from hallusim.experiments import load, load_config
 from hallusim.experiments.garbage_in import noisy_models
 from hallusim.experiments.kalai_vempala import student_rows
+from hallusim.experiments.letter_counting import apply_bpe, train_bpe
 from hallusim.experiments.miao_kearns import binned_miscalibration, binned_regret
 from hallusim.experiments.observation2 import encrypt
 from hallusim.facts import ArbitraryFacts
@@ -149,4 +150,30 @@ def test_distribution_shift_small_run(tmp_path):
         assert row["memorizing_err_test"] == 0.0
     assert rows[0.0]["calibrated_err_test"] > rows[1.0]["singleton_rate"] > rows[2.0]["calibrated_err_test"]
     for name in load("distribution_shift").OUTPUTS:
+        assert (tmp_path / name).exists(), name
+
+
+def test_bpe_merges_and_round_trip():
+    merges = train_bpe(["abab", "ab", "abc"], 2)
+    assert merges[0] == ("a", "b")  # 4 occurrences; next are "b</w>" (2) and "ba", "bc", "c</w>" (1)
+    assert merges[1] == ("ab", "</w>")  # after the merge: "ab</w>" twice
+    assert apply_bpe("abab", merges) == ["ab", "ab</w>"]
+    for word in ("abab", "ba", "zzz"):
+        tokens = apply_bpe(word, merges)
+        assert "".join(tokens) == word + "</w>"  # BPE only groups characters
+
+
+def test_letter_counting_small_run(tmp_path):
+    config = load_config("letter_counting", "quick")
+    config.update(n_words=600, num_merges=100, budgets=[4, 16, 1024], replicates=1)
+    rows = load("letter_counting").run(config, tmp_path)
+    by = {(r["representation"], r["budget"]): r for r in rows}
+    # letters: once 'r' is among the 15 most frequent units it has its own parameter, and the truth
+    # (θ_r = 1, the rest 0) is in the family
+    assert by[("characters", 16)]["opt"] == 0.0 and by[("characters", 16)]["err"] == 0.0
+    # tokens: with 4 units nearly every r-bearing token shares a parameter; with every unit, least
+    # squares on the test words recovers each token's letter count exactly
+    assert by[("bpe", 4)]["opt"] > 0.2
+    assert by[("bpe", 1024)]["opt"] == 0.0
+    for name in load("letter_counting").OUTPUTS:
         assert (tmp_path / name).exists(), name
