@@ -19,6 +19,7 @@ a little). ``err`` is the held-out error; it also counts tokens never seen in tr
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections import Counter
 from pathlib import Path
 
@@ -173,6 +174,8 @@ def check_config(config):
     """
     for r in config["representations"]:
         check_choice("representations", r, REPRESENTATIONS)
+    if importlib.util.find_spec("english_words") is None:
+        fail("letter_counting", "the optional package english-words (pip install 'hallusim[words]')", "<not installed>")
     check_int("n_words", config["n_words"], minimum=10)
     check_float("train_fraction", config["train_fraction"], low=0.0, high=1.0, low_open=True, high_open=True)
     check_int("num_merges", config["num_merges"], minimum=0)

@@ -22,6 +22,7 @@ this prompt distribution: it holds exactly for the empirical distribution of the
 from __future__ import annotations
 
 import functools
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,9 @@ def check_config(config):
     """
     for c in config["ciphers"]:
         check_choice("ciphers", c, CIPHERS)
+    if "aes" in config["ciphers"] and importlib.util.find_spec("cryptography") is None:
+        fail("ciphers", "'xor' only, or install the optional package cryptography (pip install 'hallusim[crypto]') for 'aes'",
+             ", ".join(config["ciphers"]))
     n_bytes = check_int("n_message_bytes", config["n_message_bytes"], minimum=1, maximum=3)
     if n_bytes == 3 and config["n_test"] > 64:
         fail("n_test", "at most 64 with 3 message bytes (each test ciphertext holds 2^24 probabilities)", config["n_test"])
