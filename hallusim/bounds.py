@@ -23,6 +23,7 @@ __all__ = [
     "theorem4_lower",
     "observation2_lower",
     "confidence_penalty",
+    "kalai_vempala_lower",
 ]
 
 
@@ -241,6 +242,46 @@ def observation2_lower(beta, n_messages, delta):
     n_messages = check_number_array("n_messages", n_messages, low=2.0, integer=True)
     delta = check_number_array("delta", delta, low=0.0, high=1.0)
     return _out(1.0 - beta - 2.0 / (n_messages - 1.0) - delta)
+
+
+def kalai_vempala_lower(monofact_rate, miscalibration, facts_per_hallucination, n, gamma=None):
+    """Kalai & Vempala (STOC 2024), the older bound that Theorem 2 refines: hallucination rate
+    ``>= MF̂ − Mis − 300·|F|/|H| − 7/√n`` with probability ``>= 99%``.
+
+    With ``gamma`` the general form ``MF̂ − Mis − 3|F|/(γ|H|) − sqrt(6 ln(6/γ)/n)`` (probability
+    ``>= 1 − γ``) is used; at ``γ = 0.01`` it is at least the 99% form, whose constants round
+    ``3/0.01 = 300`` and ``sqrt(6 ln 600) ≈ 6.2`` up to 7.
+
+    Parameters
+    ----------
+    monofact_rate : float or array in [0, 1]
+        ``MF̂``, the fraction of the ``n`` training examples whose fact occurs exactly once (the
+        singleton rate ``sr`` of Definition 2 when every example states a fact).
+    miscalibration : float or array in [0, 1]
+        ``Mis``, the model's bin-wise miscalibration (total variation between the model's
+        distribution and the truth coarsened on the model's probability bins).
+    facts_per_hallucination : float or array >= 0
+        ``|F|/|H|``: true facts per possible hallucination (``1/min_c |E_c|`` in a world of
+        Definition 1, where each prompt has one fact and ``|E_c|`` plausible falsehoods).
+    n : int or array
+        Number of training examples.
+    gamma : float in (0, 1] or None, optional
+        Failure probability; None for the stated 99% form.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    monofact_rate = check_number_array("monofact_rate", monofact_rate, low=0.0, high=1.0)
+    miscalibration = check_number_array("miscalibration", miscalibration, low=0.0, high=1.0)
+    ratio = check_number_array("facts_per_hallucination", facts_per_hallucination, low=0.0)
+    n = check_number_array("n", n, low=1.0, integer=True)
+    if gamma is None:
+        slack = 300.0 * ratio + 7.0 / np.sqrt(n)
+    else:
+        g = _gamma(gamma)
+        slack = 3.0 * ratio / g + np.sqrt(6.0 * np.log(6.0 / g) / n)
+    return _out(monofact_rate - miscalibration - slack)
 
 
 def confidence_penalty(t):

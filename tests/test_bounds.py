@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hallusim import bounds
 
@@ -69,3 +71,46 @@ def test_vectorised_broadcasting():
 def test_bad_arguments(call, name):
     with pytest.raises(ValueError, match=f"`{name}` must be"):
         call()
+
+
+def test_kalai_vempala_stated_form_and_gamma_form():
+    # the 99% form written out: MF̂ − Mis − 300|F|/|H| − 7/√n
+    assert bounds.kalai_vempala_lower(0.6, 0.1, 1e-4, 10**4) == pytest.approx(0.6 - 0.1 - 0.03 - 0.07, abs=1e-15)
+    assert bounds.kalai_vempala_lower(0.6, 0.1, 1e-4, 10**4, gamma=0.05) == pytest.approx(
+        0.6 - 0.1 - 3e-4 / 0.05 - math.sqrt(6 * math.log(120) / 1e4), abs=1e-15
+    )
+
+
+@given(
+    mf=st.floats(0.0, 1.0),
+    mis=st.floats(0.0, 1.0),
+    ratio=st.floats(0.0, 10.0),
+    n=st.integers(1, 10**12),
+)
+def test_kalai_vempala_99_form_is_the_weaker_at_gamma_001_and_never_exceeds_mf(mf, mis, ratio, n):
+    stated = bounds.kalai_vempala_lower(mf, mis, ratio, n)
+    general = bounds.kalai_vempala_lower(mf, mis, ratio, n, gamma=0.01)
+    # 3/0.01 = 300 and sqrt(6 ln 600) ≈ 6.196 <= 7: the rounding only loosens
+    assert stated <= general + 1e-12
+    assert general <= mf - mis + 1e-12
+
+
+@given(mf=st.floats(0.0, 1.0), mis=st.floats(0.0, 0.5), ratio=st.floats(0.0, 1e-2), n=st.integers(1, 10**9))
+def test_kalai_vempala_monotone(mf, mis, ratio, n):
+    base = bounds.kalai_vempala_lower(mf, mis, ratio, n)
+    assert bounds.kalai_vempala_lower(mf, mis + 0.1, ratio, n) <= base
+    assert bounds.kalai_vempala_lower(mf, mis, ratio * 2, n) <= base
+    assert bounds.kalai_vempala_lower(mf, mis, ratio, 4 * n) >= base
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"monofact_rate": 1.5}, "monofact_rate"),
+    ({"miscalibration": -0.1}, "miscalibration"),
+    ({"facts_per_hallucination": -1.0}, "facts_per_hallucination"),
+    ({"n": 0}, "n"),
+    ({"gamma": 0.0}, "gamma"),
+])
+def test_kalai_vempala_rejects_bad_input(kwargs, name):
+    args = {"monofact_rate": 0.5, "miscalibration": 0.0, "facts_per_hallucination": 0.01, "n": 100, **kwargs}
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        bounds.kalai_vempala_lower(**args)

@@ -21,7 +21,8 @@ THEORY_ITEMS = {
     "Definition 2": {"singleton_floor", "floor_estimation"},
     "Theorem 1": {"calibration_tradeoff"},
     "Corollary 1": set(),
-    "Theorem 2": {"singleton_floor", "floor_estimation", "fact_strings", "calibration_tradeoff"},
+    "Theorem 2": {"singleton_floor", "floor_estimation", "fact_strings", "calibration_tradeoff", "kalai_vempala",
+                  "distribution_shift", "garbage_in"},
     "Corollary 3": set(),
     "Lemma 1": {"floor_estimation"},
     "Lemma 2": set(),
@@ -29,7 +30,7 @@ THEORY_ITEMS = {
     "Theorem 4": set(),
     "Corollary 2": {"trigram_agreement"},
     "Observation 1": {"confidence_targets"},
-    "Observation 2": set(),
+    "Observation 2": {"observation2"},
     "Table 2": {"table2"},
     "Figure 2": {"calibration_histograms"},
 }

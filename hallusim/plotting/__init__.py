@@ -6,6 +6,9 @@
 * :mod:`~hallusim.plotting.ngram`: n-gram models (Corollary 2's agreement task, ``fact_strings``);
 * :mod:`~hallusim.plotting.posttraining`: calibration against error (Section 3.1, Appendix B),
   Figure 2's histograms, confidence targets and the behavioral-calibration audit (Section 4);
+* :mod:`~hallusim.plotting.replications`: the replications (Kalai & Vempala 2024 and the student
+  replication, Miao & Kearns 2025) and the remaining factors of Section 3.4 (Observation 2,
+  distribution shift, garbage in);
 * :mod:`~hallusim.plotting.style`: the one shared style (sizes, fonts, palette) and saving.
 
 Importing this package imports matplotlib and selects the Agg backend unless another was chosen first.
