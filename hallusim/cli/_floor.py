@@ -17,6 +17,8 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from hallusim._validation import check_float, check_gamma, check_int
 from hallusim.floor import (
     DEFAULT_MAX_ERROR,
@@ -83,7 +85,8 @@ def add_parser(subparsers) -> None:
                         "forecast's reach (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--plot", metavar="PATH",
-                        help="write the log-log frequency-of-frequencies plot with the SGT line (PATH.png and PATH.pdf)")
+                        help="write the log-log frequency-of-frequencies plot with the SGT line (PATH.png and PATH.pdf); "
+                        "with --forecast or --target-floor also the forecast curve and its band (PATH_forecast.png, .pdf)")
     parser.set_defaults(func=run)
 
 
@@ -164,7 +167,8 @@ def _ratios(text):
 def _plot(report, path, title, forecasts=None) -> None:
     """Write the frequency-of-frequencies plot (and the forecast curve); errors start with ``--plot PATH:``."""
     # deferred: matplotlib only for --plot
-    from hallusim.plotting.floors import plot_forecast, plot_frequency_of_frequencies
+    from hallusim.plotting.floors import plot_frequency_of_frequencies
+    from hallusim.plotting.forecast import plot_forecast
 
     sgt = report.sgt
     fit = {"r": report.counts.r, "n_r": report.counts.n_r}
@@ -174,7 +178,13 @@ def _plot(report, path, title, forecasts=None) -> None:
     try:
         plot_frequency_of_frequencies(fit, path, title=title)
         if forecasts is not None:
-            plot_forecast(forecasts, f"{path}_forecast", title=title, singleton_rate=report.singleton_rate)
+            top = max([forecasts.t_max] + [row.t for row in forecasts.rows if not row.refused])
+            grid = np.unique(np.concatenate([np.geomspace(0.05, 1.0, 60)[:-1],
+                                             np.geomspace(1.0001, top, 60)]))
+            curve = forecast_floor(report.counts, grid.tolist(), min_errors=report.min_errors, gamma=report.gamma,
+                                   max_error=forecasts.max_error).rows
+            plot_forecast(curve, f"{path}_forecast", points=forecasts.rows, title=title,
+                          singleton_rate=report.singleton_rate, t_max=forecasts.t_max)
     except (OSError, ValueError, RuntimeError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ValueError(f"--plot {path}: {reason}") from None

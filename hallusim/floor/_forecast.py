@@ -54,7 +54,8 @@ class FloorForecast:
     n_examples : int
         ``m = round(t·N)``.
     method : str
-        ``"subsample"``, ``"good-toulmin"``, ``"smoothed good-toulmin"``, or ``"refused"``.
+        ``"subsample"``, ``"observed"`` (t = 1), ``"good-toulmin"``, ``"smoothed good-toulmin"``, or
+        ``"refused"``.
     singleton_rate, singleton_rate_se : float
         Estimated ``E[sr]`` at ``m`` (Definition 2) and its standard error.
     missing_mass : float
@@ -167,46 +168,42 @@ def smoothing_reach(n_examples, max_error: float = DEFAULT_MAX_ERROR) -> float:
     return max(2.0, 1.0 + s_max)
 
 
-def _binomial_tail(k: int, q: float, r: np.ndarray) -> np.ndarray:
-    """``P(L >= r)`` for ``L ~ Binomial(k, q)``."""
-    return stats.binom.sf(r - 1, k, q)
-
-
 def _coefficients(r: np.ndarray, n: int, t: float):
     """Coefficients ``(c_r for |S|, d_r for U or None, method, guarantee)`` at ``t``."""
     rf = r.astype(np.float64)
     if t < 1:
         m = max(1, round(t * n))
         return stats.hypergeom.pmf(1, n, r, m), None, "subsample", "exact (unbiased) for iid sampling"
+    if t == 1:
+        return (r == 1).astype(np.float64), np.zeros_like(rf), "observed", "the training set itself"
     s = t - 1.0
-    # (−s)^r = sign · s^r, computed in logs so that large r underflows to 0 instead of overflowing.
-    sign = np.where(r % 2 == 0, 1.0, -1.0)
-    with np.errstate(divide="ignore", over="ignore"):
-        log_s = math.log(s) if s > 0 else -math.inf
-        power = np.exp(rf * log_s) if s > 0 else (r == 0).astype(np.float64)
-        power_minus_one = np.exp((rf - 1) * log_s) if s > 0 else (r == 1).astype(np.float64)
+    # Every coefficient is sign · exp(log-magnitude), so that s^r · P(L >= r) underflows to 0 for
+    # large r instead of overflowing to inf · 0.
+    sign = np.where(r % 2 == 0, 1.0, -1.0)  # (−1)^r
+    log_s = math.log(s)
     # The singleton series t·Σ r(−s)^(r−1) n_r has variance Σ r² s^(2r−2) n_r, unbounded as s → 1, so
     # it is always smoothed, with q = 2/(s + 2) and k_sr = ⌈½ log_3(N s²/(s + 1))⌉ (our choice, close
     # to OSW's k away from s = 1 and finite at s = 1; validated in the floor_forecast experiment).
+    q = 2.0 / (s + 2.0)
     k_sr = max(1, math.ceil(0.5 * math.log(max(3.0, n * s * s / (s + 1.0)), 3)))
-    weights_sr = _binomial_tail(k_sr, 2.0 / (s + 2.0), r)
     if t <= 2:
-        weights = np.ones_like(rf)
+        log_weights = np.zeros_like(rf)
         method = "good-toulmin"
         guarantee = (f"new prompts U: Good-Toulmin, unbiased under Poisson sampling; sr: binomially smoothed "
-                     f"series, k = {k_sr}, q = {2 / (s + 2):.3g}")
+                     f"series, k = {k_sr}, q = {q:.3g}")
     else:
         k = math.ceil(0.5 * math.log(n * s * s / (s - 1.0), 3))
-        weights = _binomial_tail(k, 2.0 / (s + 2.0), r)
+        log_weights = stats.binom.logsf(r - 1, k, q)
         bound = n ** (-0.5 * math.log(1 + 2 / s, 3))
         method = "smoothed good-toulmin"
-        guarantee = (f"new prompts U: binomial smoothing k = {k}, q = {2 / (s + 2):.3g}, normalised RMS error "
+        guarantee = (f"new prompts U: binomial smoothing k = {k}, q = {q:.3g}, normalised RMS error "
                      f"<~ N^(-log3(1+2/s)/2) = {bound:.3g} (Orlitsky, Suresh & Wu 2016); sr: the same smoothing "
                      f"with k = {k_sr}")
-    with np.errstate(invalid="ignore"):
-        c = t * rf * (-sign) * power_minus_one * weights_sr  # t · r · (−s)^(r−1) · P(L_sr >= r)
-        d = -sign * power * weights  # −(−s)^r · P(L >= r)
-    return np.nan_to_num(c), np.nan_to_num(d), method, guarantee
+    with np.errstate(divide="ignore"):
+        log_c = math.log(t) + np.log(rf) + (rf - 1) * log_s + stats.binom.logsf(r - 1, k_sr, q)
+        c = sign * -1.0 * np.exp(log_c)  # t · r · (−s)^(r−1) · P(L_sr >= r)
+        d = -sign * np.exp(rf * log_s + log_weights)  # −(−s)^r · P(L >= r)
+    return c, d, method, guarantee
 
 
 def _forecast_one(counts: FloorCounts, t: float, t_max: float, min_errors: int, gamma: float) -> FloorForecast:
