@@ -167,8 +167,7 @@ def _ratios(text):
 def _plot(report, path, title, forecasts=None) -> None:
     """Write the frequency-of-frequencies plot (and the forecast curve); errors start with ``--plot PATH:``."""
     # deferred: matplotlib only for --plot
-    from hallusim.plotting.floors import plot_frequency_of_frequencies
-    from hallusim.plotting.forecast import plot_forecast
+    from hallusim.plotting.floors import plot_forecast, plot_frequency_of_frequencies
 
     sgt = report.sgt
     fit = {"r": report.counts.r, "n_r": report.counts.n_r}

@@ -44,7 +44,7 @@ def _pyarrow():
     try:
         # deferred: pyarrow is optional (the `columnar` extra), needed only for these files
         import pyarrow as pa
-        import pyarrow.compute as pc
+        import pyarrow.compute as pc  # deferred: optional, as above
     except ModuleNotFoundError:
         raise FloorFileError("reading Parquet or Arrow IPC files needs pyarrow: pip install 'hallusim[columnar]'.") from None
     return pa, pc
