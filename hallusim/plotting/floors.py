@@ -174,7 +174,8 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         Real-data rows (keys ``fraction``, ``forecast``, ``low``, ``high``, ``truth``), the full
         corpus forecast from a fraction of it.
     shakespeare : dict
-        ``t`` (array), ``good_toulmin`` (array of new-word estimates), ``published_t``,
+        ``t`` (array), ``good_toulmin`` and ``good_toulmin_se`` (new-word estimates and their
+        standard errors), ``published_t``,
         ``published`` and ``published_se`` (Efron & Thisted's estimates and standard errors).
     path : str or Path
         Destination without suffix.
@@ -224,8 +225,10 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         ax.set_title("(b) real text (textblob en-spelling)")
 
         ax = axes[2]
-        ax.plot(shakespeare["t"], shakespeare["good_toulmin"], "-", color=PALETTE[1],
-                label="hallusim: new words in $t$ more corpora")
+        gt, gt_se = np.asarray(shakespeare["good_toulmin"]), np.asarray(shakespeare["good_toulmin_se"])
+        ax.fill_between(shakespeare["t"], gt - 1.96 * gt_se, gt + 1.96 * gt_se, color=PALETTE[1], alpha=0.2, lw=0)
+        ax.plot(shakespeare["t"], gt, "-", color=PALETTE[1],
+                label="hallusim Good–Toulmin: new words (95% band)")
         ax.errorbar(shakespeare["published_t"], shakespeare["published"], yerr=shakespeare["published_se"], fmt="s",
                     ms=4, color="k", capsize=2, label="Efron & Thisted (1976) ± s.e.")
         ax.set_xlabel("new corpus size / 884,647 words ($t$)")

@@ -130,3 +130,17 @@ def test_subsample_unbiased_over_replicates():
     values = np.asarray(values)
     exact = facts.expected_singleton_rate(600)
     assert abs(values.mean() - exact) <= 4 * values.std(ddof=1) / math.sqrt(values.size)
+
+
+def test_floor_forecast_experiment_small(tmp_path):
+    from hallusim.experiments import load, load_config
+
+    module = load("floor_forecast")
+    config = load_config("floor_forecast", "quick", ["ts=[0.5, 2.0]", "replicates=1", "fractions=[0.5]",
+                                                    "n_examples=2000", "n_prompts=5000"])
+    rows = module.run(config, tmp_path)
+    assert len(rows) == 4 and all(row["method"] in ("subsample", "good-toulmin") for row in rows)
+    for name in module.OUTPUTS:
+        if "real" in name and module.en_spelling_counts() is None:
+            continue
+        assert (tmp_path / name).stat().st_size > 0
