@@ -40,6 +40,78 @@ def _hash_strings(offsets, data, out):
         out[i] = np.int64(kernels._fnv1a(data, offsets[i], offsets[i + 1], False))
 
 
+_EMPTY_CAPACITY = 1 << 16
+
+
+@jit
+def _hash_insert(table_keys, table_counts, used, keys, counts):
+    """Add ``counts`` at ``keys`` into an open-addressing table (linear probing); return new entries."""
+    mask = np.uint64(table_keys.size - 1)
+    added = 0
+    for i in range(keys.size):
+        key = keys[i]
+        h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+        slot = np.int64((h ^ (h >> np.uint64(29))) & mask)
+        while used[slot] and table_keys[slot] != key:
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        if not used[slot]:
+            used[slot] = True
+            table_keys[slot] = key
+            added += 1
+        table_counts[slot] += counts[i]
+    return added
+
+
+class _HashTally:
+    """Per-prompt totals in an open-addressing hash table (at most half full; 17 bytes a slot).
+
+    For columnar pairs: one pass per batch, no sort, where :class:`hallusim.floor._counts._Tally`
+    sorts each chunk and merges. ``keys`` and ``counts`` give the entries (in table order).
+    """
+
+    def __init__(self):
+        self._alloc(_EMPTY_CAPACITY)
+        self.size = 0
+
+    def _alloc(self, capacity):
+        self.table_keys = np.zeros(capacity, np.int64)
+        self.table_counts = np.zeros(capacity, np.int64)
+        self.used = np.zeros(capacity, np.bool_)
+
+    def add(self, keys: np.ndarray, counts: np.ndarray):
+        """Add ``counts`` to the totals of ``keys`` (int64 arrays of one size)."""
+        if 2 * (self.size + keys.size) > self.table_keys.size:
+            need = 2 * (self.size + keys.size)
+            capacity = self.table_keys.size
+            while capacity < need:
+                capacity *= 2
+            old = (self.table_keys[self.used], self.table_counts[self.used])
+            self._alloc(capacity)
+            _hash_insert(self.table_keys, self.table_counts, self.used, *old)
+        self.size += _hash_insert(self.table_keys, self.table_counts, self.used, keys, counts)
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The distinct keys."""
+        return self.table_keys[self.used]
+
+    @property
+    def counts(self) -> np.ndarray:
+        """The total of each key (in the order of :attr:`keys`)."""
+        return self.table_counts[self.used]
+
+
+class _ColumnarPairs(AGGREGATORS["pairs"]):
+    """The pairs aggregate with its prompts tallied in a hash table (one pass per record batch)."""
+
+    def __init__(self, path, schema):
+        super().__init__(path, schema)
+        self.prompts = _HashTally()
+
+    def _tally_prompts(self, hashes, answered):
+        self.prompts.add(np.ascontiguousarray(hashes, np.int64), np.ascontiguousarray(answered, np.int64))
+
+
 def _pyarrow():
     try:
         # deferred: pyarrow is optional (the `columnar` extra), needed only for these files
@@ -121,6 +193,9 @@ class _Converter:
                 return values
             self._fail(name, base_row, f"must be a boolean column; got type {typ}.")
         if kind == kernels.KIND_TOKEN:
+            if pa.types.is_dictionary(typ):  # compare the dictionary once, then look the codes up
+                equal = self(name, array.dictionary, kind, base_row)
+                return equal[array.indices.to_numpy(zero_copy_only=False)]
             return np.asarray(pc.equal(array.cast(pa.large_string()), self.idk_token).to_numpy(zero_copy_only=False),
                               np.int64)
         # KIND_HASH: a key; integers are their own key, text is hashed.
@@ -176,7 +251,7 @@ def read_columnar_counts(path, kind: str, schema_of, *, idk_token: str = "IDK") 
         names = next(_batches(path, kind, []))
         schema = schema_of(list(names))
         wanted = [slot.names[0] for slot in schema.slots]
-        aggregate = AGGREGATORS[schema.kind](path, schema)
+        aggregate = (_ColumnarPairs if schema.kind == "pairs" else AGGREGATORS[schema.kind])(path, schema)
         batches = _batches(path, kind, list(dict.fromkeys(wanted)))
         next(batches)
         row = 1

@@ -349,7 +349,10 @@ class _PairsAggregate(_Aggregate):
         self.n = _check_total(self.path, self.n + _exact_sum(weights), what)
         self.idk += _exact_sum(weights[idk])
         keep = weights > 0
-        hashes, answered = hashes[keep], np.where(idk, 0, weights)[keep]
+        self._tally_prompts(hashes[keep], np.where(idk, 0, weights)[keep])
+
+    def _tally_prompts(self, hashes, answered):
+        """Add each prompt's answered examples (0 for an IDK example) to the running tally."""
         order = np.argsort(hashes)
         hashes, answered = hashes[order], answered[order]
         if hashes.size:
