@@ -219,12 +219,9 @@ def _forecast_one(counts: FloorCounts, t: float, t_max: float, min_errors: int, 
     singletons = float(np.dot(c, n_r))
     se = math.sqrt(float(np.dot(c * c, n_r)))
     sr = max(0.0, singletons) / m
-    if t < 1:
-        c_next, *_ = _coefficients(r, n, min(1.0 - 1e-12, (m + 1) / n)) if m + 1 < n else (None,)
-        if c_next is None:  # m + 1 = N: E[|S|(N)]/N is the observed singleton rate
-            mm = counts.n_singletons / n
-        else:
-            mm = float(stats.hypergeom.pmf(1, n, r, m + 1) @ n_r) / (m + 1)
+    if t < 1:  # E[MM](m) = E|S|(m + 1)/(m + 1); at m + 1 = N that is the observed singleton rate
+        mm = (float(stats.hypergeom.pmf(1, n, r, m + 1) @ n_r) / (m + 1) if m + 1 < n
+              else counts.n_singletons / n)
     else:
         mm = sr
     truncation = _truncation(counts, t, m, method)
