@@ -108,7 +108,22 @@ class FloorForecast:
 
 @dataclass(frozen=True)
 class Forecasts:
-    """Forecasts at several ``t``, the reach of the estimators and the answer to a target floor."""
+    """Forecasts at several ``t``, the reach of the estimators and the answer to a target floor.
+
+    Attributes
+    ----------
+    n_examples : int
+        ``N`` of the present training set.
+    rows : tuple of FloorForecast
+        One forecast per ``t`` asked for.
+    t_max : float
+        The reach (:func:`smoothing_reach`): forecasts beyond it are refused.
+    max_error : float
+        The normalised RMS error of the new-prompt count the reach guarantees.
+    target, target_t, target_text : float, float, str, or None
+        The target singleton rate asked for, the ``t`` at which the forecast reaches it (None if
+        out of reach), and the answer in words.
+    """
 
     n_examples: int
     rows: tuple
