@@ -10,10 +10,20 @@ answered examples each prompt has, and how many IDK examples there are (when the
 say, the report says which figures assume there were none). This module reads them from a file
 (per-fact counts, a frequency-of-frequencies table or raw (prompt, response) pairs), estimates the
 missing mass (Good–Turing, Simple Good–Turing) with its confidence interval (Corollary 3,
-Lemma 1), and evaluates both bounds.
+Lemma 1), and evaluates both bounds. Files may also be Parquet or Arrow IPC (``_columnar``, with
+pyarrow) or running text read as (context → next token) facts (``_text``; a missing-mass estimate,
+not the theorem). ``_forecast`` forecasts ``sr``, ``MM`` and the floor at ``t·N`` examples
+(hypergeometric subsampling, Good–Toulmin, smoothed Good–Toulmin of Orlitsky, Suresh & Wu 2016).
 """
 
 from hallusim.floor._counts import FloorCounts, FloorFileError
+from hallusim.floor._forecast import (
+    DEFAULT_MAX_ERROR,
+    FloorForecast,
+    Forecasts,
+    forecast_floor,
+    smoothing_reach,
+)
 from hallusim.floor._read import FORMATS, read_floor_counts
 from hallusim.floor._report import (
     DEFAULT_MIN_ERRORS,
@@ -21,6 +31,7 @@ from hallusim.floor._report import (
     floor_from_file,
     floor_report,
 )
+from hallusim.floor._text import TEXT_CAVEAT, read_text_counts
 
 __all__ = [
     "FORMATS",
@@ -31,4 +42,11 @@ __all__ = [
     "read_floor_counts",
     "floor_report",
     "floor_from_file",
+    "read_text_counts",
+    "TEXT_CAVEAT",
+    "FloorForecast",
+    "Forecasts",
+    "forecast_floor",
+    "smoothing_reach",
+    "DEFAULT_MAX_ERROR",
 ]

@@ -50,6 +50,11 @@ class FloorCounts:
     n_prompts_without_examples : int
         Prompts the input lists with no example at all (count and IDK count 0, or a table's
         ``r = 0`` row); 0 for pairs and arrays.
+    omitted_examples : int
+        Answered examples of items a truncated frequency table omits (its most frequent items,
+        known only through the table's total, ``--total-examples``); 0 for complete input.
+    caveat : str or None
+        What the figures mean for this input, when not Theorem 2 on arbitrary facts (running text).
     """
 
     r: np.ndarray
@@ -60,11 +65,18 @@ class FloorCounts:
     source: str | None
     detected: str
     n_prompts_without_examples: int = 0
+    omitted_examples: int = 0
+    caveat: str | None = None
 
     @property
     def n_answered(self) -> int:
-        """Answered examples, ``Σ_r r·n_r`` (exact)."""
-        return total_count(self.r, self.n_r)
+        """Answered examples, ``Σ_r r·n_r`` plus those of omitted items (exact)."""
+        return total_count(self.r, self.n_r) + self.omitted_examples
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the table omits items (known only through their total)."""
+        return self.omitted_examples > 0
 
     @property
     def n_singletons(self) -> int:
@@ -337,7 +349,10 @@ class _PairsAggregate(_Aggregate):
         self.n = _check_total(self.path, self.n + _exact_sum(weights), what)
         self.idk += _exact_sum(weights[idk])
         keep = weights > 0
-        hashes, answered = hashes[keep], np.where(idk, 0, weights)[keep]
+        self._tally_prompts(hashes[keep], np.where(idk, 0, weights)[keep])
+
+    def _tally_prompts(self, hashes, answered):
+        """Add each prompt's answered examples (0 for an IDK example) to the running tally."""
         order = np.argsort(hashes)
         hashes, answered = hashes[order], answered[order]
         if hashes.size:

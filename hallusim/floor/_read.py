@@ -23,6 +23,7 @@ import numpy as np
 
 from hallusim._validation import check_choice
 from hallusim.floor import _kernels as kernels
+from hallusim.floor._columnar import columnar_kind, read_columnar_counts
 from hallusim.floor._counts import AGGREGATORS, FloorCounts, FloorFileError
 
 __all__ = ["FORMATS", "read_floor_counts"]
@@ -348,6 +349,10 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
     """
     check_choice("format", format, FORMATS)
     path = Path(path)
+    columnar = _columnar_kind(path)
+    if columnar is not None:  # Parquet / Arrow IPC: the same column rules, read in record batches
+        return read_columnar_counts(path, columnar, lambda names: _schema(path, names, format, idk_token, check_keys,
+                                                                          False), idk_token=idk_token)
     compressed = False
     try:
         handle, compressed = open_binary(path)
@@ -397,6 +402,15 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _columnar_kind(path: Path) -> str | None:
+    """``"Parquet"`` or ``"Arrow IPC"`` by the file's magic bytes, else None (also if unreadable)."""
+    try:
+        with open(path, "rb") as probe:
+            return columnar_kind(probe.read(8))
+    except OSError:
+        return None
 
 
 def open_binary(path: Path):

@@ -10,6 +10,7 @@ from hallusim import bounds
 from hallusim._validation import check_gamma, check_int, fail
 from hallusim.floor._counts import _MAX_EXAMPLES, FloorCounts
 from hallusim.floor._read import read_floor_counts
+from hallusim.floor._text import read_text_counts
 from hallusim.goodturing import (
     MissingMassInterval,
     SimpleGoodTuringResult,
@@ -70,6 +71,9 @@ class FloorReport:
         never does, i.e. ``sr <= 2/min_c |E_c|``).
     reading : str
         What the numbers mean, in words.
+    warnings : tuple of str
+        Problems with the input that limit what the report can say (no singletons at all; a
+        running-text input, read as (context → next token) facts).
     """
 
     counts: FloorCounts
@@ -85,6 +89,7 @@ class FloorReport:
     upper_bound: float
     n_informative: float | None
     reading: str
+    warnings: tuple = ()
 
     @property
     def vacuous(self) -> bool:
@@ -120,7 +125,8 @@ class FloorReport:
                                "gamma": self.gamma, "vacuous": self.vacuous, "n_informative": self.n_informative,
                                "assumes_no_idk": not c.idk_given},
             "theorem2_upper": {"value": self.upper_bound, "gamma": self.gamma, "assumes_no_idk": not c.idk_given},
-            "reading": self.reading,
+            "reading": self.reading, "warnings": list(self.warnings),
+            "omitted_examples": c.omitted_examples,
         }
 
     def to_text(self) -> str:
@@ -151,7 +157,8 @@ class FloorReport:
                       "Corollary 3: the missing mass of the answered examples, MM/(1 - p(IDK)) >= MM, whatever the IDK examples")
             lines.append(f"                      in [{g.low:.4g}, {g.high:.4g}] w.p. >= {conf} ({covers})")
         if self.sgt is None:
-            lines.append("missing mass (SGT):   not available (fewer than two distinct counts)")
+            why = ("the table omits its most frequent items" if c.truncated else "fewer than two distinct counts")
+            lines.append(f"missing mass (SGT):   not available ({why})")
         else:
             s = self.sgt
             validity = "" if s.slope_valid else "; slope not below -1: SGT not valid here"
@@ -169,6 +176,7 @@ class FloorReport:
             + ("  [vacuous: above 1]" if self.upper_bound >= 1 else "") + (f"  [{assumption[2:]}]" if assumption else ""),
             f"reading:              {self.reading}",
         ]
+        lines += [f"warning:              {text}" for text in self.warnings]
         return "\n".join(lines)
 
 
@@ -252,7 +260,37 @@ def _with_idk(counts: FloorCounts, n_examples, idk_examples) -> FloorCounts:
     return replace(counts, n_examples=answered + idk, n_idk=idk)
 
 
-def floor_report(counts, *, n_examples=None, idk_examples=None, n_prompts=None, min_errors: int = DEFAULT_MIN_ERRORS,
+def _with_total(counts: FloorCounts, total_examples) -> FloorCounts:
+    """``counts`` of a truncated table completed by its total of answered examples."""
+    if total_examples is None:
+        return counts
+    listed = counts.n_answered
+    total = check_int("total_examples", total_examples, minimum=max(1, listed))
+    if total > _MAX_EXAMPLES:
+        fail("total_examples", "at most 2**63 - 1", total_examples)
+    if counts.idk_given:
+        fail("total_examples", "omitted for input that gives its IDK examples (it is not a truncated table)",
+             total_examples)
+    omitted = total - listed
+    return replace(counts, n_examples=counts.n_examples + omitted, omitted_examples=counts.omitted_examples + omitted,
+                   detected=counts.detected + (f"; truncated: {omitted:,} answered examples of items the table omits "
+                                               f"(--total-examples {total:,})" if omitted else ""))
+
+
+def _warnings(counts: FloorCounts) -> tuple:
+    found = []
+    if counts.n_singletons == 0:
+        found.append(
+            "no singletons (n_1 = 0): the singleton rate is 0, which gives no floor. A frequency list cut at a "
+            "minimum count omits its rare items, and with them the singletons the floor is made of; use the full "
+            "counts if you have them (the estimate is a silent 0 otherwise, not a measurement).")
+    if counts.caveat:
+        found.append(counts.caveat)
+    return tuple(found)
+
+
+def floor_report(counts, *, n_examples=None, idk_examples=None, n_prompts=None, total_examples=None,
+                 min_errors: int = DEFAULT_MIN_ERRORS,
                  max_errors: int | None = None, gamma: float = 0.01, confidence: float = 1.96) -> FloorReport:
     """Theorem 2's floor for a training set given by its counts.
 
@@ -270,6 +308,10 @@ def floor_report(counts, *, n_examples=None, idk_examples=None, n_prompts=None, 
         answered examples, and the report says which figures assume there were no IDK examples.
     n_prompts : int, optional
         Distinct prompts (arrays only; default: the prompts with a positive count).
+    total_examples : int, optional
+        For a frequency table that omits its most frequent items: the answered examples of the
+        whole training set, listed or not (``N`` before IDK examples). The singleton count is in the
+        table, so ``sr = n_1/N`` is right with it and wrong without it.
     min_errors : int
         ``min_c |E_c|`` (default 364, birthdays).
     max_errors : int, optional
@@ -303,7 +345,7 @@ def floor_report(counts, *, n_examples=None, idk_examples=None, n_prompts=None, 
         seen = total_count(np.ones_like(n_r), n_r)
         prompts = seen if n_prompts is None else check_int("n_prompts", n_prompts, minimum=seen)
         counts = FloorCounts(r, n_r, total_count(r, n_r), None, prompts, None, "counts given as arrays")
-    counts = _with_idk(counts, n_examples, idk_examples)
+    counts = _with_idk(_with_total(counts, total_examples), n_examples, idk_examples)
     n = counts.n_examples
     if n < 1:
         where = f" (in {counts.source})" if counts.source else ""
@@ -313,9 +355,11 @@ def floor_report(counts, *, n_examples=None, idk_examples=None, n_prompts=None, 
     table = (counts.r, counts.n_r)
     sr = counts.n_singletons / n
     mm = missing_mass_interval(table, n_examples=n, gamma=gamma, bound="lemma1")
-    gt = missing_mass_interval(table, gamma=gamma, bound="corollary3") if not counts.n_idk else None
+    gt = None
+    if not counts.n_idk:
+        gt = missing_mass_interval(table, n_examples=counts.n_answered, gamma=gamma, bound="corollary3")
     sgt = None
-    if counts.r.size >= 2:
+    if counts.r.size >= 2 and not counts.truncated:
         sgt = simple_good_turing(counts.r, counts.n_r, confidence, on_invalid_slope="ignore")
     lower = bounds.theorem2_lower(sr, min_errors, n, delta=0.0, gamma=gamma)
     upper = bounds.theorem2_upper(sr, max_errors, n, gamma=gamma)
@@ -326,26 +370,37 @@ def floor_report(counts, *, n_examples=None, idk_examples=None, n_prompts=None, 
         min_errors=min_errors, max_errors=max_errors, gamma=gamma, lower_bound=lower, lower_slack=slack,
         upper_bound=upper, n_informative=n_needed,
         reading=_reading(counts, sr, lower, slack, upper, gamma, min_errors, max_errors, n_needed, mm, gt),
+        warnings=_warnings(counts),
     )
 
 
 def floor_from_file(path, *, format: str = "auto", idk_token: str = "IDK", check_keys: bool = True,
-                    idk_examples: int | None = None, min_errors: int = DEFAULT_MIN_ERRORS,
+                    idk_examples: int | None = None, total_examples: int | None = None,
+                    context_order: int | None = None, min_errors: int = DEFAULT_MIN_ERRORS,
                     max_errors: int | None = None, gamma: float = 0.01, confidence: float = 1.96) -> FloorReport:
-    """:func:`read_floor_counts` then :func:`floor_report` (what ``hallusim floor FILE`` prints).
+    """:func:`read_floor_counts` (or :func:`read_text_counts`) then :func:`floor_report`.
+
+    What ``hallusim floor FILE`` prints.
 
     Parameters
     ----------
     path, format, idk_token, check_keys
-        As in :func:`read_floor_counts`.
-    idk_examples, min_errors, max_errors, gamma, confidence
+        As in :func:`read_floor_counts` (CSV, TSV, JSON Lines, Parquet or Arrow IPC).
+    idk_examples, total_examples, min_errors, max_errors, gamma, confidence
         As in :func:`floor_report` (``idk_examples`` only for files that do not give their IDK
-        examples).
+        examples, ``total_examples`` for a truncated frequency table).
+    context_order : int, optional
+        Read ``path`` as running text instead, each (context of ``context_order`` tokens → next
+        token) pair a fact (:func:`read_text_counts`); the report then says it is a missing-mass
+        estimate, not Theorem 2's floor on arbitrary facts.
 
     Returns
     -------
     FloorReport
     """
-    counts = read_floor_counts(path, format=format, idk_token=idk_token, check_keys=check_keys)
-    return floor_report(counts, idk_examples=idk_examples, min_errors=min_errors, max_errors=max_errors,
-                        gamma=gamma, confidence=confidence)
+    if context_order is not None:
+        counts = read_text_counts(path, context_order=context_order)
+    else:
+        counts = read_floor_counts(path, format=format, idk_token=idk_token, check_keys=check_keys)
+    return floor_report(counts, idk_examples=idk_examples, total_examples=total_examples, min_errors=min_errors,
+                        max_errors=max_errors, gamma=gamma, confidence=confidence)

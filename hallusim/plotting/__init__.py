@@ -2,7 +2,7 @@
 
 * :mod:`~hallusim.plotting.facts`: Theorem 2 on arbitrary facts (``singleton_floor``);
 * :mod:`~hallusim.plotting.floors`: the floor from counts (frequency of frequencies,
-  ``floor_estimation``);
+  ``floor_estimation``; the forecast at t·N, ``floor_forecast``);
 * :mod:`~hallusim.plotting.ngram`: n-gram models (Corollary 2's agreement task, ``fact_strings``);
 * :mod:`~hallusim.plotting.posttraining`: calibration against error (Section 3.1, Appendix B),
   Figure 2's histograms, confidence targets and the behavioral-calibration audit (Section 4);
