@@ -22,7 +22,7 @@ from hallusim._validation import (
     fail,
 )
 from hallusim.corpus import Corpus
-from hallusim.models import CompactModel, rescale_factor
+from hallusim.models import CompactModel, rescale_masses
 
 __all__ = [
     "IIVMetrics",
@@ -453,5 +453,7 @@ def rescale_dense(p_hat, threshold, scale) -> np.ndarray:
     scale = check_float("scale", scale, low=0.0, low_open=True)
     threshold = check_float("threshold", threshold)
     p_hat = np.asarray(p_hat, dtype=np.float64)
-    above_mass = np.where(p_hat > threshold, p_hat, 0.0).sum(axis=1, keepdims=True)
-    return p_hat * rescale_factor(p_hat, above_mass, threshold, scale)
+    above = p_hat > threshold
+    above_mass = np.where(above, p_hat, 0.0).sum(axis=1, keepdims=True)
+    below_mass = np.where(above, 0.0, p_hat).sum(axis=1, keepdims=True)
+    return rescale_masses(p_hat, above, above_mass, below_mass, scale)
