@@ -152,10 +152,12 @@ def replicate(params, seed, *, orders, n_prompts, exponent, n_responses, answer_
     out = {}
     for order, sample_seed in zip(orders, sample_seeds):
         model = NgramModel(order, smoothing, discount=discount).fit(sentences)
-        p_hat = prompt_matrix(model, n_prompts, text)
-        dense_hat = np.hstack([p_hat, np.clip(1.0 - p_hat.sum(axis=1), 0.0, None)[:, None]])
+        dense_hat = np.empty_like(p)  # (C, R + 2): the responses, IDK, and the nonsense remainder
+        dense_hat[:, :-1] = prompt_matrix(model, n_prompts, text)
+        dense_hat[:, -1] = np.clip(1.0 - dense_hat[:, :-1].sum(axis=1), 0.0, None)
         dense_hat /= dense_hat.sum(axis=1, keepdims=True)  # float rounding only: rows are distributions
         metrics = dense_metrics(world.weights, p, dense_hat, valid, nonsense)
+        del dense_hat  # before the next order's matrix (each is C × (R + 2) floats)
         contexts = model.prompt_contexts([[f"person{c}", *TEMPLATE] for c in drawn])
         tokens = model.vocabulary_.decode(model.sample_ids(contexts, 1, seed=np.random.default_rng(sample_seed))[:, 0, 0])
         generated = np.array([index.get(t, -2 if t != IDK_TOKEN else -1) for t in tokens])
