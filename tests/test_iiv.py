@@ -241,3 +241,16 @@ def test_rescale_dense_stays_a_distribution(scale, kinds, seed):
         one = p_hat == 1.0
         assert (out[one] == 1.0).all()
     assert rescale_dense([[1.0, 0.0]], 0.5, 0.1)[0, 0] == 1.0
+
+
+def test_evaluate_exposes_gamma_of_its_theorem2_fields():
+    corpus = hs.ArbitraryFacts.zipf(500, 1.0, 20, 0.9).sample(2000, seed=3)
+    learner = hs.learners.CalibratedLearner().fit(corpus)
+    default, at = hs.evaluate(learner, corpus), hs.evaluate(learner, corpus, gamma=0.05)
+    sr, n, m = corpus.singleton_rate, corpus.n_examples, corpus.world.min_errors
+    assert default.gamma is None and at.gamma == 0.05
+    assert default.theorem2_lower == bounds.theorem2_lower(sr, m, n, delta=min(default.delta, 1.0))
+    assert at.theorem2_lower == bounds.theorem2_lower(sr, m, n, delta=min(at.delta, 1.0), gamma=0.05)
+    assert at.theorem2_upper == bounds.theorem2_upper(sr, corpus.world.max_errors, n, gamma=0.05)
+    with pytest.raises(ValueError, match="`gamma` must be"):
+        hs.evaluate(learner, corpus, gamma=0.0)

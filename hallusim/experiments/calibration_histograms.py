@@ -37,6 +37,18 @@ OUTPUTS = (
     "figures/calibration_histograms.pdf",
     "results/calibration_histograms.csv",
 )
+
+# Every preset key: (meaning, unit); `hallusim run calibration_histograms --help` lists them with their preset values.
+KEYS = {
+    "n_questions": ("multiple-choice questions", "questions"),
+    "n_choices": ("choices per question (4: A-D)", "choices"),
+    "logit_scale": ("question i's logits are σ_i·N(0, 1), σ_i uniform on [0, logit_scale]", "logit units"),
+    "post_temperature": ("post-trained logits = pretrained logits / T (T < 1 sharpens toward the argmax)", ""),
+    "n_bins": ("bins of the calibration histograms", "bins"),
+    "binning": ("equal_width or equal_mass bins", ""),
+    "replicates": ("independent question sets", "sets"),
+    "seed": ("root seed", ""),
+}
 MODELS = ("pretrained", "posttrained")
 #: Thresholds z at which the exact δ_z curve is tabulated for the figure.
 DELTA_Z_GRID = np.linspace(0.0, 1.0, 201)

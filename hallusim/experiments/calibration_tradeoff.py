@@ -43,6 +43,22 @@ OUTPUTS = (
     "figures/calibration_tradeoff.pdf",
     "results/calibration_tradeoff.csv",
 )
+
+# Every preset key: (meaning, unit); `hallusim run calibration_tradeoff --help` lists them with their preset values.
+KEYS = {
+    "n_prompts": ("prompts C of the Zipf arbitrary-facts world", "prompts"),
+    "exponent": ("Zipf exponent of the prompt weights μ", ""),
+    "n_responses": ("|R_c| (365 birthdays: min |E_c| = 364)", "responses"),
+    "answer_prob": ("α: the probability of the answer in p(·|c); the rest is IDK", "probability"),
+    "n_examples": ("training examples N", "examples"),
+    "log10_scale_min": ("smallest s of the rescaled family p̂_s, as log10 s", "log10"),
+    "log10_scale_max": ("largest s, as log10 s", "log10"),
+    "n_scales": ("values of s, log-spaced (s = 1 is added)", "values"),
+    "families": ("base learners rescaled: calibrated, memorizing_mix", ""),
+    "mix_weight": ("weight of the memorizing learner in memorizing_mix", "weight"),
+    "replicates": ("corpora (each curve uses one corpus for every s)", "corpora"),
+    "seed": ("root seed", ""),
+}
 IDK_HEAVY = {"memorizing": MemorizingLearner, "always IDK": AbstainingLearner}
 METRICS = ("err", "err_iiv", "delta", "dL_ds", "cross_entropy", "theorem1_lower", "theorem2_lower", "theorem2_upper")
 

@@ -42,6 +42,20 @@ OUTPUTS = (
     "results/behavioral_audit.csv",
 )
 
+# Every preset key: (meaning, unit); `hallusim run confidence_targets --help` lists them with their preset values.
+KEYS = {
+    "n_questions": ("questions; each has a true probability p of a correct answer", "questions"),
+    "beta_a": ("p ~ Beta(beta_a, beta_b): first shape", ""),
+    "beta_b": ("second shape", ""),
+    "population_seed": ("seed of the fixed population of p; replicates redraw only the answers' correctness", ""),
+    "targets": ("confidence targets t of the scoring rule (answer iff confidence > t; wrong answers cost t/(1−t))", "probability"),
+    "confidence_shift": ("over/under-confident policies shift the log-odds of p by ± this", "log-odds"),
+    "abstention_rate": ("the fixed-abstention policy abstains on this fraction (least confident)", "fraction"),
+    "audit_targets": ("midpoints of a uniform grid on [0, 1] for the behavioral audit", "targets"),
+    "replicates": ("sampled tests per (policy, target)", "tests"),
+    "seed": ("root seed", ""),
+}
+
 
 def policies(config) -> dict:
     """The policies of the experiment, by name."""

@@ -28,6 +28,22 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: hallucination rate of n-gram models on birthday strings against the singleton rate (Theorem 2)."
 OUTPUTS = ("figures/fact_strings.png", "figures/fact_strings.pdf", "results/fact_strings.csv")
 
+# Every preset key: (meaning, unit); `hallusim run fact_strings --help` lists them with their preset values.
+KEYS = {
+    "n_prompts": ("people C (prompts)", "prompts"),
+    "prompt_weights": ("μ: \"zipf\" (∝ c^(−exponent)) or \"uniform\"", ""),
+    "exponent": ("Zipf exponent (unused with uniform weights)", ""),
+    "n_responses": ("birthdays |R_c|, rendered DD-MM when 365", "responses"),
+    "answer_prob": ("α: probability that a training sentence gives the birthday (the rest say \"unknown\")", "probability"),
+    "n_examples": ("training sentences N", "sentences"),
+    "orders": ("n-gram orders, all trained on the replicate's one corpus (order 5 sees the name, order 3 does not)", ""),
+    "smoothing": ("n-gram smoothing: kneser_ney, witten_bell, laplace, lidstone (not mle)", ""),
+    "discount": ("Kneser-Ney absolute discount", ""),
+    "generations": ("sampled completions per model (prompts drawn from μ)", "completions"),
+    "replicates": ("corpora per N", "corpora"),
+    "seed": ("root seed", ""),
+}
+
 IDK_TOKEN = "unknown"
 TEMPLATE = ("was", "born", "on")
 

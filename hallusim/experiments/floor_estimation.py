@@ -22,6 +22,19 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: floor estimated from counts (sr, Lemma 1 interval, Theorem 2 bounds) against the true MM and calibrated err, across N."
 OUTPUTS = ("figures/floor_estimation.png", "figures/floor_estimation.pdf", "results/floor_estimation.csv")
 
+# Every preset key: (meaning, unit); `hallusim run floor_estimation --help` lists them with their preset values.
+KEYS = {
+    "worlds": ("worlds: \"zipf:<exponent>\" or \"pareto:<tail index>\"", ""),
+    "prompts_per_example": ("C = prompts_per_example × N prompts (0: use n_prompts)", "prompts per example"),
+    "n_prompts": ("fixed C when prompts_per_example = 0", "prompts"),
+    "n_examples": ("training examples N", "examples"),
+    "n_responses": ("|R_c|", "responses"),
+    "answer_prob": ("α: probability that an example answers", "probability"),
+    "gamma": ("γ: failure probability of the Lemma 1 interval and the Theorem 2 bounds", "probability"),
+    "replicates": ("corpora per (world, N)", "corpora"),
+    "seed": ("root seed", ""),
+}
+
 _KINDS = ("zipf", "pareto")
 
 

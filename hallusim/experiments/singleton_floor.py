@@ -20,6 +20,18 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
 OUTPUTS = ("figures/singleton_floor.png", "figures/singleton_floor.pdf", "results/singleton_floor.csv")
 
+# Every preset key: (meaning, unit); `hallusim run singleton_floor --help` lists them with their preset values.
+KEYS = {
+    "prompts_per_example": ("prompts per training example: the world has C = prompts_per_example × N prompts", "prompts per example"),
+    "n_examples": ("training examples N of each corpus", "examples"),
+    "exponents": ("Zipf exponents of the prompt weights μ(c) ∝ c^(−exponent); 0 is uniform", ""),
+    "n_responses": ("|R_c|, responses per prompt (365 birthdays: min |E_c| = 364)", "responses"),
+    "answer_prob": ("α: probability that a training example answers (the rest say IDK)", "probability"),
+    "learners": ("learners fitted on each corpus: calibrated, empirical, memorizing, abstaining, uniform", ""),
+    "replicates": ("independent corpora per (exponent, N)", "corpora"),
+    "seed": ("root seed of the sweep", ""),
+}
+
 LEARNERS = {
     "calibrated": learners.CalibratedLearner,
     "empirical": learners.EmpiricalCalibratedLearner,

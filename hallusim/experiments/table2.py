@@ -22,6 +22,12 @@ from hallusim.runs import (
 SUMMARY = "Table 2: binary grading and IDK credit of ten leaderboard benchmarks, as Markdown, LaTeX and CSV."
 OUTPUTS = ("results/table2.md", "results/table2.tex", "results/table2.csv")
 
+# Every preset key: (meaning, unit); `hallusim run table2 --help` lists them with their preset values.
+KEYS = {
+    "with_leaderboards": ("add a column naming the leaderboards that feature each benchmark", ""),
+    "with_notes": ("add the paraphrased footnotes / Appendix F remarks", ""),
+}
+
 
 def _write_text(path: Path, text: str, provenance: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

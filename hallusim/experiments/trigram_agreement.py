@@ -30,6 +30,19 @@ OUTPUTS = (
     "results/trigram_agreement.csv",
 )
 
+# Every preset key: (meaning, unit); `hallusim run trigram_agreement --help` lists them with their preset values.
+KEYS = {
+    "distances": ("tokens between the pronoun and the completion (>= 2)", "tokens"),
+    "orders": ("n-gram orders", ""),
+    "train_sizes": ("training sentences", "sentences"),
+    "filler_vocab_size": ("distinct filler words; a window of order d + 2 must see filler_vocab_size^(d−2) filler sequences", "words"),
+    "n_test_pairs": ("balanced test set: each filler sequence with both pronouns", "pairs"),
+    "smoothing": ("n-gram smoothing", ""),
+    "discount": ("Kneser-Ney absolute discount", ""),
+    "replicates": ("training sets per (distance, order, size)", "sets"),
+    "seed": ("root seed", ""),
+}
+
 
 def choice_probabilities(model: NgramModel, prompts, responses) -> np.ndarray:
     """``p̂(r | c)`` of every prompt (rows) and candidate response (columns), prompts starting a
