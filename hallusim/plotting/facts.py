@@ -51,7 +51,7 @@ def plot_singleton_floor(rows, learners, path):
             if lower.max() > bottom:
                 ax.plot(grid, lower, color="0.1", lw=1.2, label="Thm 2 lower (δ = 0)")
             else:  # below the axis in this panel: say so here, not by a legend line that is not drawn
-                ax.text(0.97, 0.03, "Thm 2 lower < 0:\nvacuous at this N", transform=ax.transAxes, ha="right",
+                ax.text(0.97, 0.14, "Thm 2 lower < 0:\nvacuous at this N", transform=ax.transAxes, ha="right",
                         va="bottom", fontsize=7, color="0.1")
             for i, name in enumerate(learners):
                 # a model with δ > 0 is not held by the δ = 0 line; say so rather than let it look like a violation
