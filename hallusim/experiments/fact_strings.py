@@ -44,6 +44,23 @@ KEYS = {
     "seed": ("root seed", ""),
 }
 
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/fact_strings.png": (
+        "Arbitrary facts (one birthday of 365 per person, Definition 1) rendered as sentences \"personC was "
+        "born on DD-MM\" (or \"unknown\" with probability 1 − α) and learned by Kneser-Ney n-gram models. One "
+        "point per order n and training-set size N (means over replicates); every order of a replicate is "
+        "trained on the same corpus, so points of equal N share their singleton rate sr (the fraction of "
+        "training sentences about a person mentioned exactly once). Filled: the sampled hallucination rate "
+        "(wrong dates and non-date tokens among completions for prompts drawn from μ); crosses: the exact err "
+        "(p̂ of wrong and nonsense completions, Section 5); each cross is labelled with N and the model's δ "
+        "(its calibration gap at the threshold 1/min_c |E_c|, Section 3.1). Dotted: err = sr. Theorem 2's "
+        "lower bound sr − 2/min_c |E_c| − (35 + 6 ln N)/√N − δ (99% form, with each model's δ) is drawn as "
+        "dashes where positive; the legend says \"vacuous\" (with its largest value) when it is negative at "
+        "every point, as at the quick preset's sizes."
+    ),
+}
+
 IDK_TOKEN = "unknown"
 TEMPLATE = ("was", "born", "on")
 
