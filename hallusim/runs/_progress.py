@@ -78,7 +78,9 @@ class Progress:
 
     Notes
     -----
-    The first fresh row's cost is left out of the rate (it includes the JIT's warm-up).
+    The first fresh row's cost is left out of the rate (it includes the JIT's warm-up). The rate
+    is that of the rows completed so far, taken when the last one completed; the time since then
+    counts the estimate down.
 
     The timer thread needs Python's global interpreter lock: during a long Numba kernel that
     holds it, the next line waits until the kernel returns. Call :meth:`close` to stop it.
@@ -95,6 +97,7 @@ class Progress:
         self._start = self._last = time.monotonic()
         self._printed = False
         self._first = None  # (time, cost done) when the first fresh row completed: the rate after it excludes JIT warm-up
+        self._rate = None  # (cost per second, time) at the last completed row
         self._bar = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -133,8 +136,11 @@ class Progress:
         with self._lock:
             self.done += n
             self.done_cost += float(n if cost is None else cost)
+            now = time.monotonic()
             if self._first is None:
-                self._first = (time.monotonic(), self.done_cost)
+                self._first = (now, self.done_cost)
+            elif self.done_cost > self._first[1]:
+                self._rate = ((self.done_cost - self._first[1]) / max(now - self._first[0], 1e-9), now)
             if self._bar is not None:
                 self._bar.update(n)
             elif self.mode == "log":
@@ -146,9 +152,12 @@ class Progress:
     def _status(self, now: float) -> str:
         elapsed = now - self._start
         text = f"{self.done}/{self.total} rows ({100.0 * self.done / max(self.total, 1):.0f}%), {format_duration(elapsed)}"
-        if self._first is not None and self.done_cost > self._first[1] and self.done < self.total:
-            rate = (self.done_cost - self._first[1]) / max(now - self._first[0], 1e-9)
-            text += f", about {format_duration(max(self.total_cost - self.done_cost, 0.0) / rate)} left"
+        if self._rate is not None and self.done < self.total:
+            # the rate of the rows completed so far; time since the last completion counts down the
+            # estimate, so that it does not grow while a long row is in flight
+            rate, since = self._rate
+            left = max(self.total_cost - self.done_cost, 0.0) / rate - (now - since)
+            text += f", about {format_duration(max(left, 0.0))} left"
         return text
 
     def close(self) -> None:

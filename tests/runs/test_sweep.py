@@ -458,6 +458,9 @@ def test_progress_estimates_time_left_from_the_rows_cost(monkeypatch):
     now[0] = 2.0
     report.update(cost=1.0)
     assert report._status(2.0).endswith("about 20 s left")
+    # while the next (long) row is in flight, the estimate counts down instead of growing
+    assert report._status(7.0).endswith("about 15 s left")
+    assert report._status(30.0).endswith("about 0 s left")
 
 
 def test_sweep_passes_the_rows_cost_to_the_progress(monkeypatch):
