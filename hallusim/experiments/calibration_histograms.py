@@ -50,6 +50,14 @@ KEYS = {
     "seed": ("root seed", ""),
 }
 
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (2.5, 228, "measured, load 1.0"),
+    "medium": (2.6, 228, "measured, load 1.5"),
+    "paper": (19.1, 467, "measured, load 3.6"),
+}
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/calibration_histograms.png": (

@@ -60,6 +60,14 @@ KEYS = {
     "seed": ("root seed", ""),
 }
 
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (4.3, 246, "measured, load 1.0"),
+    "medium": (164, 1929, "measured, load 1.4"),
+    "paper": (300, 1000, "PENDING"),
+}
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/calibration_tradeoff.png": (

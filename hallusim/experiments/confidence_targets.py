@@ -56,6 +56,14 @@ KEYS = {
     "seed": ("root seed", ""),
 }
 
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (2.8, 184, "measured, load 1.0"),
+    "medium": (2.8, 184, "measured, load 1.5"),
+    "paper": (27.2, 188, "measured, load 3.6"),
+}
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/confidence_targets.png": (

@@ -28,6 +28,14 @@ KEYS = {
     "with_notes": ("add the paraphrased footnotes / Appendix F remarks", ""),
 }
 
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (0.6, 107, "measured, load 1.0"),
+    "medium": (0.6, 109, "measured, load 1.4"),
+    "paper": (0.8, 108, "measured, load 3.6"),
+}
+
 
 def _write_text(path: Path, text: str, provenance: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

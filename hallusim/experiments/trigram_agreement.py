@@ -43,6 +43,14 @@ KEYS = {
     "seed": ("root seed", ""),
 }
 
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (13.0, 286, "measured, load 1.0"),
+    "medium": (13.0, 286, "the quick preset's measurement (the same sizes)"),
+    "paper": (600, 400, "PENDING"),
+}
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/trigram_agreement_order.png": (
