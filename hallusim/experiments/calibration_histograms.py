@@ -64,7 +64,7 @@ CAPTIONS = {
         "Figure 2 of the paper in simulation. Left and middle: calibration histograms of a calibrated "
         "pretrained-like model and the post-trained model (logits divided by the temperature T < 1 of the "
         "preset). Every answer choice of every question is binned by the model's probability (equal-width "
-        "bins); a bar is the fraction of choices in the bin that are correct, the number above it the bin's "
+        "bins); a bar is the fraction of choices in the bin that are correct, the number at the top the bin's "
         "count of choices (first replicate); dots are (mean probability, fraction correct) per bin; dashed: "
         "perfect calibration. The title's ECE is this all-choices expected calibration error (bin-weighted "
         "|confidence − accuracy|); the box's top-label ECE bins only each question's most likely choice, so "

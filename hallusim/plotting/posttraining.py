@@ -30,7 +30,7 @@ def plot_calibration_histograms(rows, path):
 
     Left and middle: accuracy per confidence bin, every answer choice binned (as in the GPT-4
     report), against the diagonal, from the first replicate, with each bin's number of answer
-    choices above its bar. The title gives this all-choices ECE; the box gives err, the argmax
+    choices in a row above the data. The title gives this all-choices ECE; the box gives err, the argmax
     error, δ and the top-label ECE (only each question's most likely choice binned), all means
     over replicates. Right: the exact ``δ_z`` against the threshold ``z`` for both models.
 
@@ -60,10 +60,12 @@ def plot_calibration_histograms(rows, path):
             ax.plot(confidence[full], accuracy[full], "o", color="0.15", ms=3, label="bin's mean confidence, accuracy")
             ax.plot([0, 1], [0, 1], color="0.3", ls="--", lw=1, label="perfect calibration")
             for lo, hi, acc, count in zip(lower[full], upper[full], accuracy[full], counts[full]):
-                ax.text((lo + hi) / 2, min(acc, 0.97) + 0.01, f"{count:.0f}", ha="center", va="bottom", fontsize=5,
-                        rotation=90, color="0.25")
+                # the bin's number of answer choices, in a row above the data
+                ax.text((lo + hi) / 2, 1.015, f"{count:.0f}", ha="center", va="bottom", fontsize=5.5, rotation=90,
+                        color="0.25")
             ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1.12)
+            ax.set_ylim(0, 1.16)
+            ax.set_yticks(np.linspace(0.0, 1.0, 6))
             ax.set_xlabel("model probability of an answer choice")
             ax.set_ylabel("fraction correct")
             ax.set_title(f"{labels[name]}\nall-choices ECE = {_mean(rows, f'{name}_ece_all_choices'):.3f}", fontsize=9)
