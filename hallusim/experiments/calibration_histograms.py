@@ -58,6 +58,7 @@ COST = {
     "paper": (19.1, 467, "measured, load 3.6"),
 }
 
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/calibration_histograms.png": (

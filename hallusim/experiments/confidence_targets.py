@@ -64,6 +64,7 @@ COST = {
     "paper": (27.2, 188, "measured, load 3.6"),
 }
 
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/confidence_targets.png": (

@@ -43,6 +43,7 @@ COST = {
     "paper": (270, 7500, "estimated: 9 rows at N = 10^8 of ~27 s and ~7.5 GB each, scaled from the measured N = 10^7 rows"),
 }
 
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/floor_estimation.png": (

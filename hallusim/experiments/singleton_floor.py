@@ -40,6 +40,7 @@ COST = {
     "paper": (540, 6600, "estimated: 10 rows at N = 10^8 of ~48 s and ~6.6 GB each, scaled from the measured N = 10^7 row"),
 }
 
+
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/singleton_floor.png": (

@@ -37,6 +37,7 @@ COST = {
 }
 
 
+
 def _write_text(path: Path, text: str, provenance: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, text)
