@@ -41,3 +41,14 @@ numpydoc_xref_param_type = False
 html_theme = "alabaster"
 html_title = f"hallusim {release}"
 html_static_path = []
+
+# Formulas render offline: MathJax 3 (its single-file SVG build, fonts included) comes from the
+# `django-static-mathjax` package of the docs extra (plain static files; it needs no Django) and is
+# copied into the build's _static folder, instead of being loaded from a CDN.
+try:
+    import mathjax as _mathjax_package
+except ImportError as exc:  # pragma: no cover - the docs extra installs it
+    raise RuntimeError("the docs need MathJax: pip install -e '.[docs]' (django-static-mathjax)") from exc
+_MATHJAX = Path(_mathjax_package.__file__).resolve().parent / "static" / "mathjax" / "es5" / "tex-svg.js"
+html_static_path.append(str(_MATHJAX))
+mathjax_path = "tex-svg.js"  # relative: the copy in _static

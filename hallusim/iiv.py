@@ -18,11 +18,12 @@ from hallusim._validation import (
     SUM_TOLERANCE,
     NotFittedError,
     check_float,
+    check_gamma,
     check_weights,
     fail,
 )
 from hallusim.corpus import Corpus
-from hallusim.models import CompactModel, rescale_factor
+from hallusim.models import CompactModel, rescale_masses
 
 __all__ = [
     "IIVMetrics",
@@ -103,17 +104,25 @@ class Evaluation(IIVMetrics):
         ``N``.
     max_errors : int
         ``L = max_c |E_c|``.
+    gamma : float or None
+        The failure probability ``γ`` of the Theorem 2 fields, or ``None`` for the paper's stated
+        99% form (the default of :func:`evaluate`).
     theorem2_lower : float
-        ``sr − 2/min|E_c| − (35 + 6 ln N)/√N − δ`` (holds w.p. ≥ 99%), with this model's δ.
+        Theorem 2's lower bound with this model's δ: with ``gamma=None`` the paper's 99% form
+        ``sr − 2/min|E_c| − (35 + 6 ln N)/√N − δ``; with a ``γ``, the γ form
+        ``sr − 2/min|E_c| − 6 ln(3N/γ)/√N − δ`` (holds w.p. ≥ 1 − γ). See
+        :func:`hallusim.bounds.theorem2_lower`.
     theorem2_upper : float
-        ``sr − sr/(L + 1) + 13/√N``: what the calibrated learner of Appendix B achieves w.p. ≥ 99%
-        (a reference line for other models, not a bound on them).
+        What the calibrated learner of Appendix B achieves: ``sr − sr/(L + 1) + 13/√N`` w.p. ≥ 99%
+        (``gamma=None``), or ``+ 5·sqrt(ln(5/γ)/N)`` w.p. ≥ 1 − γ (a reference line for other
+        models, not a bound on them). See :func:`hallusim.bounds.theorem2_upper`.
     """
 
     singleton_rate: float = 0.0
     missing_mass: float = 0.0
     n_examples: int = 0
     max_errors: int = 0
+    gamma: float | None = None
     theorem2_lower: float = 0.0
     theorem2_upper: float = 0.0
 
@@ -251,7 +260,7 @@ def _compact_args(model, corpus):
             idk_stride, model.rest, rest_stride, corpus.answer_key)
 
 
-def evaluate(model, corpus, *, thresholds=None, curve=False) -> Evaluation:
+def evaluate(model, corpus, *, thresholds=None, curve=False, gamma=None) -> Evaluation:
     """Exact err, err_iiv, δ, cross-entropy and the bounds of Theorems 1–2 for a model.
 
     Parameters
@@ -266,11 +275,16 @@ def evaluate(model, corpus, *, thresholds=None, curve=False) -> Evaluation:
     curve : bool, optional
         Also compute the exact curves over all thresholds (:func:`threshold_curve`; it sorts
         every class of every prompt, so it costs more than the rest).
+    gamma : float in (0, 1] or None, optional
+        Failure probability ``γ`` of the Theorem 2 fields (the γ form of the theorem); ``None``
+        (default) gives the paper's stated 99% form, ``(35 + 6 ln N)/√N`` and ``13/√N``.
 
     Returns
     -------
     Evaluation
     """
+    if gamma is not None:
+        gamma = check_gamma("gamma", gamma)
     args = _compact_args(model, corpus)
     world = corpus.world
     min_errors = world.min_errors
@@ -287,8 +301,9 @@ def evaluate(model, corpus, *, thresholds=None, curve=False) -> Evaluation:
         missing_mass=corpus.missing_mass,
         n_examples=n,
         max_errors=world.max_errors,
-        theorem2_lower=bounds.theorem2_lower(sr, min_errors, n, delta=min(metrics["delta"], 1.0)),
-        theorem2_upper=bounds.theorem2_upper(sr, world.max_errors, n),
+        gamma=gamma,
+        theorem2_lower=bounds.theorem2_lower(sr, min_errors, n, delta=min(metrics["delta"], 1.0), gamma=gamma),
+        theorem2_upper=bounds.theorem2_upper(sr, world.max_errors, n, gamma=gamma),
         curve=threshold_curve(model, corpus) if curve else None,
     )
 
@@ -453,5 +468,7 @@ def rescale_dense(p_hat, threshold, scale) -> np.ndarray:
     scale = check_float("scale", scale, low=0.0, low_open=True)
     threshold = check_float("threshold", threshold)
     p_hat = np.asarray(p_hat, dtype=np.float64)
-    above_mass = np.where(p_hat > threshold, p_hat, 0.0).sum(axis=1, keepdims=True)
-    return p_hat * rescale_factor(p_hat, above_mass, threshold, scale)
+    above = p_hat > threshold
+    above_mass = np.where(above, p_hat, 0.0).sum(axis=1, keepdims=True)
+    below_mass = np.where(above, 0.0, p_hat).sum(axis=1, keepdims=True)
+    return rescale_masses(p_hat, above, above_mass, below_mass, scale)

@@ -11,7 +11,7 @@ import numpy as np
 
 from hallusim._validation import NotFittedError, check_float, check_weights, fail
 from hallusim.corpus import Corpus
-from hallusim.models import CompactModel, rescale_factor
+from hallusim.models import CompactModel, rescale_masses
 
 __all__ = [
     "NotFittedError",
@@ -194,12 +194,18 @@ class UniformLearner(_Learner):
         return self
 
 
-def _above_mass(model, threshold):
-    """Per prompt, ``p̂(A_c | c)``: the mass on responses with ``p̂(r|c) > threshold``."""
-    explicit = np.where(model.probs > threshold, model.probs, 0.0).sum(axis=1)
-    idk = np.broadcast_to(model.idk, explicit.shape)
-    rest = np.broadcast_to(model.rest, explicit.shape)
-    return explicit + np.where(idk > threshold, idk, 0.0) + np.where(model.remainder_value() > threshold, rest, 0.0)
+def _side_masses(model, threshold):
+    """Per prompt, ``p̂(A_c | c)`` and ``p̂(Ā_c | c)``: the masses above and at-or-below ``threshold``.
+
+    Also returns, per class (explicit slots, IDK, the uniform remainder), whether it is above.
+    """
+    idk = np.broadcast_to(model.idk, (model.n_prompts,))
+    rest = np.broadcast_to(model.rest, (model.n_prompts,))
+    flags = (model.probs > threshold, idk > threshold, model.remainder_value() > threshold)
+    masses = (model.probs, idk, rest)
+    above = sum(np.where(f, m, 0.0).reshape(model.n_prompts, -1).sum(axis=1) for f, m in zip(flags, masses))
+    below = sum(np.where(f, 0.0, m).reshape(model.n_prompts, -1).sum(axis=1) for f, m in zip(flags, masses))
+    return above, below, flags
 
 
 class RescaledLearner(_Learner):
@@ -242,13 +248,13 @@ class RescaledLearner(_Learner):
         if not hasattr(self.base, "fit"):
             fail("base", "a learner with a fit(corpus) method", f"<{type(self.base).__name__}>", error=TypeError)
         base = self.base.fit(corpus).model
-        above = _above_mass(base, threshold)
+        above, below, (probs_up, idk_up, rest_up) = _side_masses(base, threshold)
         idk = np.broadcast_to(base.idk, above.shape)
         rest = np.broadcast_to(base.rest, above.shape)
-        new_probs = base.probs * rescale_factor(base.probs, above[:, None], threshold, scale)
-        new_idk = idk * rescale_factor(idk, above, threshold, scale)
+        new_probs = rescale_masses(base.probs, probs_up, above[:, None], below[:, None], scale)
+        new_idk = rescale_masses(idk, idk_up, above, below, scale)
         # every response of the remainder has the same value, so the class scales as one
-        new_rest = rest * rescale_factor(base.remainder_value(), above, threshold, scale)
+        new_rest = rescale_masses(rest, rest_up, above, below, scale)
         self.threshold_ = threshold
         self.base_model_ = base
         self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk, new_rest)

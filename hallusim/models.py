@@ -15,7 +15,7 @@ import numpy as np
 from hallusim._kernels import models as kernels
 from hallusim._validation import SUM_TOLERANCE, check_int, check_int_array, fail
 
-__all__ = ["CompactModel", "rescale_factor"]
+__all__ = ["CompactModel", "rescale_masses"]
 
 
 
@@ -197,25 +197,44 @@ class CompactModel:
         return p_hat, valid, padding
 
 
-def rescale_factor(values, above_mass, threshold, scale):
-    """Factor that maps ``p̂`` to the rescaled model ``p̂_s`` (Section 3.1 of the paper).
+def rescale_masses(masses, above, above_mass, below_mass, scale):
+    """Masses of the rescaled model ``p̂_s`` (Section 3.1 of the paper) from those of ``p̂``.
 
-    ``p̂_s(r|c) = s·p̂(r|c)/Z_c`` where ``p̂(r|c) > threshold`` and ``p̂(r|c)/Z_c`` elsewhere,
-    with ``Z_c = 1 + (s − 1)·p̂(A_c | c)``, ``p̂(A_c | c)`` the prompt's mass above the threshold.
+    ``p̂_s(r|c) = s·p̂(r|c)/Z_c`` where ``p̂(r|c) > t`` and ``p̂(r|c)/Z_c`` elsewhere, with
+    ``Z_c = s·p̂(A_c|c) + p̂(Ā_c|c)`` (``= 1 + (s − 1)·p̂(A_c|c)``), ``A_c`` the responses above the
+    threshold ``t``.
 
     Parameters
     ----------
-    values : ndarray
-        ``p̂(r | c)`` values.
-    above_mass : ndarray
-        ``p̂(A_c | c)`` of each value's prompt, broadcastable to ``values``.
-    threshold : float
+    masses : ndarray
+        ``p̂`` of responses (or of classes of responses that are all above or all below ``t``).
+    above : ndarray of bool
+        Whether each mass is above the threshold, same shape as ``masses``.
+    above_mass, below_mass : ndarray
+        ``p̂(A_c | c)`` and ``p̂(Ā_c | c)`` of each mass's prompt, each the sum of that prompt's
+        masses on its side of the threshold, broadcastable to ``masses``.
     scale : float
         ``s > 0``.
 
     Returns
     -------
     ndarray
-        The multiplicative factor, same shape as ``values``.
+        ``p̂_s`` of each mass, in ``[0, 1]`` by construction.
+
+    Notes
+    -----
+    Each side's new total, ``s·p̂(A)/Z`` or ``p̂(Ā)/Z``, is in ``[0, 1]`` since ``Z`` is at least
+    either term; a mass's share ``m/p̂(A)`` of its side is in ``[0, 1]`` since the side's total is a
+    sum including ``m``; rounding is monotone, so the product ``(m/p̂(A))·s·p̂(A)/Z`` stays in
+    ``[0, 1]``. A prompt whose whole mass is on one side keeps exactly its masses' shares
+    (``Z = s·p̂(A)`` and the side's total is ``x/x = 1``), so a one-response prompt keeps
+    ``p̂_s = 1`` exactly. The rows sum to one to within a few units in the last place.
     """
-    return np.where(values > threshold, scale, 1.0) / (1.0 + (scale - 1.0) * above_mass)
+    above_mass = np.asarray(above_mass, dtype=np.float64)
+    below_mass = np.asarray(below_mass, dtype=np.float64)
+    scaled = scale * above_mass
+    z = scaled + below_mass
+    side_mass = np.where(above, above_mass, below_mass)
+    side_total = np.where(above, scaled, below_mass)
+    share = np.divide(masses, side_mass, out=np.zeros(np.broadcast(masses, side_mass).shape), where=side_mass > 0)
+    return share * (side_total / z)

@@ -114,3 +114,10 @@ def test_kalai_vempala_rejects_bad_input(kwargs, name):
     args = {"monofact_rate": 0.5, "miscalibration": 0.0, "facts_per_hallucination": 0.01, "n": 100, **kwargs}
     with pytest.raises(ValueError, match=f"`{name}`"):
         bounds.kalai_vempala_lower(**args)
+
+
+@given(st.integers(1, 10**12), st.floats(0.0, 1.0), st.integers(2, 10**6))
+def test_theorem2_99_percent_form_is_no_tighter_than_the_gamma_form_at_one_percent(n, sr, min_errors):
+    """The paper's 99% constants round the γ form's up: 6 ln(3N/0.01) <= 35 + 6 ln N, 5√ln 500 <= 13."""
+    assert bounds.theorem2_lower(sr, min_errors, n) <= bounds.theorem2_lower(sr, min_errors, n, gamma=0.01)
+    assert bounds.theorem2_upper(sr, min_errors, n) >= bounds.theorem2_upper(sr, min_errors, n, gamma=0.01)

@@ -149,9 +149,9 @@ def test_theory_page_shown_in_names_figures_that_draw_the_item():
 
 
 def test_docs_build_without_warnings(tmp_path):
-    for module in ("sphinx", "numpydoc", "myst_parser"):
+    for module in ("sphinx", "numpydoc", "myst_parser", "mathjax"):
         if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed (pip install sphinx numpydoc myst-parser)")
+            pytest.skip(f"{module} is not installed (pip install -e '.[docs]')")
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q", "-b", "html", str(DOCS), str(tmp_path / "html")],
         capture_output=True,
@@ -160,6 +160,14 @@ def test_docs_build_without_warnings(tmp_path):
     assert result.returncode == 0, result.stderr[-6000:]
     for page in ("index", "quickstart", "theory", "experiments", "sweeps", "cli", "api"):
         assert (tmp_path / "html" / f"{page}.html").exists()
+    # formulas render offline: the pages load the MathJax copied into the build, and no page
+    # references a script, style or font on another host
+    theory = (tmp_path / "html" / "theory.html").read_text(encoding="utf-8")
+    assert re.search(r'<script[^>]*src="_static/tex-svg\.js', theory), "theory page does not load the local MathJax"
+    assert (tmp_path / "html" / "_static" / "tex-svg.js").stat().st_size > 1_000_000
+    for html in (tmp_path / "html").glob("*.html"):
+        remote = re.findall(r'<(?:script|link|img)[^>]*(?:src|href)="((?:https?:)?//[^"]+)"', html.read_text(encoding="utf-8"))
+        assert not remote, f"{html.name} loads from another host: {remote}"
     api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
     assert "hallusim.runs.sweep" in api and "hallusim.bounds.theorem2_lower" in api
     # every experiment's figures are on the experiments page, as images copied into the build

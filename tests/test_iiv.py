@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -212,3 +212,45 @@ def test_theorem2_holds_for_the_calibrated_learner_where_it_is_not_vacuous():
         assert ev.theorem2_lower > 0.15  # informative
         assert ev.theorem2_lower <= ev.err <= ev.theorem2_upper
         assert abs(ev.missing_mass - ev.singleton_rate) <= bounds.missing_mass_deviation(ev.n_examples, 0.01)
+
+
+@settings(deadline=None)
+@given(
+    st.floats(-4.0, 4.0).map(lambda e: 10.0**e),
+    st.lists(st.sampled_from(["one", "mixed"]), min_size=1, max_size=6),
+    st.integers(0, 2**16),
+)
+def test_rescale_dense_stays_a_distribution(scale, kinds, seed):
+    """Rows whose whole mass is one response (above or below the threshold) keep it exactly; no
+    value leaves [0, 1] and every row sums to one within a few ulps, for every s."""
+    rng = np.random.default_rng(seed)
+    width, threshold = 5, 0.3
+    rows = []
+    for kind in kinds:
+        row = np.zeros(width)
+        if kind == "one":
+            row[rng.integers(width)] = 1.0
+        else:
+            row = rng.dirichlet(np.ones(width))
+        rows.append(row)
+    p_hat = np.array(rows)
+    for t in (threshold, 1.0):  # t = 1: every mass is at or below the threshold (α = 0 side)
+        out = rescale_dense(p_hat, t, scale)
+        assert ((out >= 0.0) & (out <= 1.0)).all()
+        assert np.abs(out.sum(axis=1) - 1.0).max() <= 4 * np.finfo(float).eps
+        one = p_hat == 1.0
+        assert (out[one] == 1.0).all()
+    assert rescale_dense([[1.0, 0.0]], 0.5, 0.1)[0, 0] == 1.0
+
+
+def test_evaluate_exposes_gamma_of_its_theorem2_fields():
+    corpus = hs.ArbitraryFacts.zipf(500, 1.0, 20, 0.9).sample(2000, seed=3)
+    learner = hs.learners.CalibratedLearner().fit(corpus)
+    default, at = hs.evaluate(learner, corpus), hs.evaluate(learner, corpus, gamma=0.05)
+    sr, n, m = corpus.singleton_rate, corpus.n_examples, corpus.world.min_errors
+    assert default.gamma is None and at.gamma == 0.05
+    assert default.theorem2_lower == bounds.theorem2_lower(sr, m, n, delta=min(default.delta, 1.0))
+    assert at.theorem2_lower == bounds.theorem2_lower(sr, m, n, delta=min(at.delta, 1.0), gamma=0.05)
+    assert at.theorem2_upper == bounds.theorem2_upper(sr, corpus.world.max_errors, n, gamma=0.05)
+    with pytest.raises(ValueError, match="`gamma` must be"):
+        hs.evaluate(learner, corpus, gamma=0.0)

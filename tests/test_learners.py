@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hallusim as hs
 from hallusim.learners import (
@@ -147,3 +149,39 @@ def test_bad_learner_arguments(corpus):
         CalibratedLearner().fit("not a corpus")
     with pytest.raises(ValueError, match="`weights` must be"):
         MixtureLearner([CalibratedLearner()], [-1.0]).fit(corpus)
+
+
+# The rescaled family must stay a distribution for every s: a prompt whose whole mass sits above
+# (or below) the threshold keeps it exactly, and no value leaves [0, 1] by a rounding step.
+_SCALES = st.floats(-4.0, 4.0).map(lambda e: 10.0**e)
+_ALPHAS = st.sampled_from(["zero", "one", "mixed"])
+_BASES = st.sampled_from(["calibrated", "memorizing", "mix_alpha0"])
+
+
+def _rescale_world(alpha_kind, seed):
+    n = 30
+    alpha = {"zero": 0.0, "one": 1.0, "mixed": np.random.default_rng(seed).choice([0.0, 1.0, 0.7], size=n)}[alpha_kind]
+    return hs.ArbitraryFacts.uniform(n, 365, alpha)
+
+
+def _base(kind):
+    return {
+        "calibrated": CalibratedLearner(),
+        "memorizing": MemorizingLearner(),
+        "mix_alpha0": MixtureLearner([MemorizingLearner(), CalibratedLearner()], [0.5, 0.5]),
+    }[kind]
+
+
+@settings(deadline=None, max_examples=60)
+@given(_SCALES, _ALPHAS, _BASES, st.integers(0, 2**16))
+def test_rescaled_model_is_a_distribution_for_every_scale(scale, alpha_kind, base, seed):
+    corpus = _rescale_world(alpha_kind, seed).sample(60, seed=seed)
+    base_model = _base(base).fit(corpus).model
+    model = RescaledLearner(_base(base), scale).fit(corpus).model  # raised for ~1/5 of s on alpha = 1
+    for values in (model.probs, model.idk, model.rest):
+        assert ((values >= 0.0) & (values <= 1.0)).all()
+    rows = model.probs.sum(axis=1) + np.broadcast_to(model.idk, (30,)) + np.broadcast_to(model.rest, (30,))
+    assert np.abs(rows - 1.0).max() <= 4 * np.finfo(float).eps
+    # a prompt whose whole mass is one response keeps it exactly
+    whole = base_model.probs[:, 0] == 1.0
+    assert (model.probs[whole, 0] == 1.0).all()

@@ -97,7 +97,9 @@ class ExperimentsDirective(_Generated):
                 "Regenerate it with::",
                 "",
                 f"    hallusim run {name} --preset quick",
+                f"    hallusim run {name} --preset medium",
                 f"    hallusim run {name} --preset paper --jobs -1",
+                f"    hallusim run {name} --help    # what it shows, every key, each preset's cost",
                 "",
                 f"``experiments/{name}.py`` in the repository is a worked example of the same question on",
                 "the public API, printing the numbers of one configuration in seconds.",
@@ -117,11 +119,15 @@ class ExperimentsDirective(_Generated):
                     )
                     continue
                 self.env.note_dependency(str(figure))
+                caption = getattr(module, "CAPTIONS", {}).get(item)
+                if caption is None:
+                    logger.warning("experiment %r has no caption for %s in CAPTIONS", name, item,
+                                   location=self.get_location())
                 out += [
                     f".. figure:: /_static/figures/{figure.name}",
                     "   :width: 90%",
                     "",
-                    f"   ``{item}``, quick preset.",
+                    f"   ``{item}``, quick preset. " + _escape(caption or ""),
                     "",
                 ]
             out += [""]
@@ -136,10 +142,17 @@ class ExperimentsDirective(_Generated):
         self.env.note_dependency(str(path))
         tables = {preset: experiments.load_config(name, preset) for preset in experiments._read_presets(name, path)}
         keys = list(dict.fromkeys(k for t in tables.values() for k in t))
+        meaning = getattr(experiments.load(name), "KEYS", {})
         out = [".. list-table:: Presets (``--set KEY=VALUE`` overrides any of them)", "   :header-rows: 1", ""]
-        out += ["   * - key"] + [f"     - ``{preset}``" for preset in tables]
+        out += ["   * - key", "     - meaning (unit)"] + [f"     - ``{preset}``" for preset in tables]
         for key in keys:
-            out += [f"   * - ``{key}``"] + [f"     - ``{tables[p].get(key)!r}``" for p in tables]
+            text, unit = meaning.get(key, ("", ""))
+            out += [f"   * - ``{key}``", "     - " + _escape(text + (f" ({unit})" if unit else ""))]
+            out += [f"     - ``{tables[p].get(key)!r}``" for p in tables]
+        costs = {p: experiments.cost_text(name, p) for p in tables}
+        if any(costs.values()):
+            out += ["   * - cost", "     - time and peak memory, ``--jobs 1``, 2-core machine"]
+            out += [f"     - {_escape(costs[p] or 'not stated')}" for p in tables]
         return out + [""]
 
 

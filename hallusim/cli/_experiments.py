@@ -37,9 +37,14 @@ def add_parsers(commands) -> None:
     run = commands.add_parser(
         "run",
         help="run one experiment",
-        description="Run one experiment with a preset, writing its figures and tables.",
+        description="Run one experiment with a preset, writing its figures and tables. "
+        "`hallusim run NAME --help` also describes experiment NAME: what it shows, its preset keys and costs.",
         epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    run.add_argument(
+        "-h", "--help", action=_ExperimentHelp, help="show this help (and, after NAME, the experiment's) and exit"
     )
     run.add_argument("name", metavar="NAME", help="the experiment (see `hallusim list`)")
     _add_experiment_options(run, overrides=True)
@@ -58,7 +63,11 @@ def add_parsers(commands) -> None:
 
 def _add_experiment_options(parser, *, overrides: bool) -> None:
     parser.add_argument(
-        "--preset", default="quick", help="preset table of the experiment's TOML file: quick or paper (default: quick)"
+        "--preset",
+        default="quick",
+        help="preset of the experiment: quick (seconds), medium (minutes, sizes where the Theorem 2 lower "
+        "bound is informative, <= 2 GB) or paper (the paper's sizes; see `hallusim run NAME --help` for "
+        "each preset's cost) (default: quick)",
     )
     parser.add_argument(
         "--out",
@@ -127,9 +136,25 @@ def _sweep_options(args):
             cleanup()
 
 
+class _ExperimentHelp(argparse.Action):
+    """``-h/--help`` of ``hallusim run``: the command's help, then experiment NAME's when given."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.print_help()
+        name = getattr(namespace, "name", None)
+        if name is not None:
+            print("\n" + experiments.describe(name))
+        parser.exit()
+
+
 def _run_one(name, config, args, options, label="") -> None:
     """Run one experiment whose configuration has already been validated (no output before that)."""
-    print(f"hallusim: {label}{name} ({args.preset}) ...", file=sys.stderr, flush=True)
+    cost = experiments.cost_text(name, args.preset)
+    expect = f", expect {cost}" if cost else ""
+    print(f"hallusim: {label}{name} ({args.preset}{expect}) ...", file=sys.stderr, flush=True)
     clock = time.monotonic()
     experiments.run_experiment(name, config, args.out, preset=args.preset, sweep_options=options)
     module = experiments.load(name)
@@ -166,6 +191,16 @@ def _reproduce(args) -> int:
         fail("experiments", "at least one installed experiment", "none")
     # fail early on a bad preset, before hours of computing
     configs = {name: experiments.load_config(name, args.preset) for name in names}
+    costs = [getattr(experiments.load(name), "COST", {}).get(args.preset) for name in names]
+    if all(costs):
+        print(
+            f"hallusim: {len(names)} experiments ({args.preset}): expect about "
+            f"{format_duration(sum(c[0] for c in costs))} in all, at most "
+            f"{max(c[1] for c in costs) / 1000:.1f} GB peak memory (one experiment at a time; see "
+            "`hallusim run NAME --help`)",
+            file=sys.stderr,
+            flush=True,
+        )
     clock = time.monotonic()
     with _sweep_options(args) as options:
         for i, name in enumerate(names, start=1):

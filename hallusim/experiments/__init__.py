@@ -12,9 +12,13 @@ Each experiment is a module ``hallusim.experiments.<name>`` with
 * optionally ``check_config(config)``: raises ``ValueError`` (the usual template) for values
   ``run`` cannot work with; :func:`load_config` calls it, so a bad ``--set`` fails before the
   experiment starts computing;
+* ``KEYS``: for every preset key, ``(meaning, unit)`` (``""`` for a unitless key), which
+  ``hallusim run NAME --help`` lists with the key's type and preset values;
+* ``COST``: per preset, ``(seconds, peak_megabytes, how)`` of ``hallusim run NAME --preset P
+  --fresh`` on a 2-core machine (``how`` says whether it was measured or estimated, and how);
 
 and a preset file ``hallusim/experiments/<name>.toml`` with one table per preset (``[quick]``,
-``[paper]``), each holding every key the experiment reads (the same keys in every table).
+``[medium]``, ``[paper]``), each holding every key the experiment reads (the same keys in every table).
 The repository's top-level ``experiments/<name>.py`` is a short worked example of the same
 question on the public API, to read and edit; :func:`run_experiment` is the one runner that
 ``hallusim run``, ``hallusim reproduce`` and any script call.
@@ -42,6 +46,7 @@ from hallusim._validation import fail
 from hallusim.runs import (
     TABLE_SUFFIXES,
     environment,
+    format_duration,
     provenance_path,
     read_provenance,
     utc_timestamp,
@@ -52,6 +57,8 @@ __all__ = [
     "PRESETS",
     "ExperimentError",
     "available",
+    "cost_text",
+    "describe",
     "load",
     "load_config",
     "parse_override",
@@ -59,7 +66,7 @@ __all__ = [
     "run_experiment",
 ]
 
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "medium", "paper")
 
 
 def available() -> list[str]:
@@ -194,7 +201,7 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
     ----------
     name : str
         Experiment name.
-    preset : {"quick", "paper"}
+    preset : {"quick", "medium", "paper"}
         Which table of the preset file to use.
     overrides : iterable of str or of (key, value) pairs
         Each key must already exist in the preset; the value must have a compatible type (an
@@ -223,7 +230,8 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
         key, value = parse_override(item) if isinstance(item, str) else item
         if key not in config:
             raise ValueError(
-                f"{path}: unknown key {key!r} for experiment {name!r}; known keys: {', '.join(sorted(config))}."
+                f"unknown key {key!r} for experiment {name!r}; known keys: {', '.join(sorted(config))} "
+                f"(see hallusim run {name} --help)."
             )
         if isinstance(config[key], list) and config[key] and isinstance(value, list) and not value:
             raise ValueError(
@@ -240,6 +248,75 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
     if check is not None:
         check(dict(config))
     return config
+
+
+def cost_text(name: str, preset: str) -> str | None:
+    """What running ``preset`` of experiment ``name`` costs, as its ``COST`` states it, or ``None``.
+
+    Parameters
+    ----------
+    name, preset : str
+
+    Returns
+    -------
+    str or None
+        E.g. ``"about 5 s and 264 MB peak (measured: ...)"``.
+    """
+    cost = getattr(load(name), "COST", {}).get(preset)
+    if cost is None:
+        return None
+    seconds, megabytes, how = cost
+    return f"about {format_duration(seconds)} and {_megabytes(megabytes)} peak memory ({how})"
+
+
+def _megabytes(megabytes: float) -> str:
+    return f"{megabytes / 1000:.1f} GB" if megabytes >= 1000 else f"{megabytes:.0f} MB"
+
+
+def _type_name(value) -> str:
+    if isinstance(value, list):
+        kinds = sorted({_type_name(v) for v in value})
+        return "list of " + (" or ".join(kinds) if kinds else "values")
+    return {bool: "boolean", int: "int", float: "float", str: "string", dict: "table"}.get(type(value), type(value).__name__)
+
+
+def describe(name: str) -> str:
+    """What ``hallusim run NAME --help`` says about experiment ``name``.
+
+    What it shows (``SUMMARY`` and the module docstring), its outputs, every preset key with its
+    meaning, type, unit and value in each preset, and each preset's cost (``COST``).
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+    """
+    module = load(name)
+    presets = _read_presets(name, preset_path(name))
+    order = [p for p in PRESETS if p in presets] + [p for p in presets if p not in PRESETS]
+    lines = [f"{name}: {getattr(module, 'SUMMARY', '').strip()}", ""]
+    doc = (module.__doc__ or "").strip()
+    if doc:
+        lines += [doc, ""]
+    outputs = getattr(module, "OUTPUTS", ())
+    if outputs:
+        lines += ["Outputs (below --out): " + ", ".join(outputs), ""]
+    keys = getattr(module, "KEYS", {})
+    first = presets[order[0]] if order else {}
+    lines.append("Preset keys (--set KEY=VALUE), with the value of each preset (" + ", ".join(order) + "):")
+    for key in first:
+        meaning, unit = keys.get(key, ("", ""))
+        kind = _type_name(first[key]) + (f", {unit}" if unit else "")
+        lines.append(f"  {key} ({kind}): {meaning}" if meaning else f"  {key} ({kind})")
+        lines += [f"      {p}: {presets[p][key]!r}" for p in order]
+    costs = [(p, cost_text(name, p)) for p in order]
+    if any(text for _, text in costs):
+        lines += ["", "Cost of each preset (hallusim run NAME --preset P --fresh, --jobs 1, 2-core machine):"]
+        lines += [f"  {p}: {text or 'not stated'}" for p, text in costs]
+    return "\n".join(lines)
 
 
 def _kind(value) -> str:

@@ -37,6 +37,45 @@ OUTPUTS = (
     "figures/calibration_histograms.pdf",
     "results/calibration_histograms.csv",
 )
+
+# Every preset key: (meaning, unit); `hallusim run calibration_histograms --help` lists them with their preset values.
+KEYS = {
+    "n_questions": ("multiple-choice questions", "questions"),
+    "n_choices": ("choices per question (4: A-D)", "choices"),
+    "logit_scale": ("question i's logits are σ_i·N(0, 1), σ_i uniform on [0, logit_scale]", "logit units"),
+    "post_temperature": ("post-trained logits = pretrained logits / T (T < 1 sharpens toward the argmax)", ""),
+    "n_bins": ("bins of the calibration histograms", "bins"),
+    "binning": ("equal_width or equal_mass bins", ""),
+    "replicates": ("independent question sets", "sets"),
+    "seed": ("root seed", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (2.5, 228, "measured, load 1.0"),
+    "medium": (2.6, 228, "measured, load 1.5"),
+    "paper": (19.1, 467, "measured, load 3.6"),
+}
+
+
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/calibration_histograms.png": (
+        "Figure 2 of the paper in simulation. Left and middle: calibration histograms of a calibrated "
+        "pretrained-like model and the post-trained model (logits divided by the temperature T < 1 of the "
+        "preset). Every answer choice of every question is binned by the model's probability (equal-width "
+        "bins); a bar is the fraction of choices in the bin that are correct, the number at the top the bin's "
+        "count of choices (first replicate); dots are (mean probability, fraction correct) per bin; dashed: "
+        "perfect calibration. The title's ECE is this all-choices expected calibration error (bin-weighted "
+        "|confidence − accuracy|); the box's top-label ECE bins only each question's most likely choice, so "
+        "the two differ. err (sampling): the probability that an answer sampled from the model is wrong; err "
+        "of argmax: the error of the most likely choice; δ at 1/|E_c|: the calibration gap |p̂(A) − p(A)| at "
+        "the threshold 1/|E_c| (|E_c| = C − 1 wrong choices of C); box values are means over replicates. "
+        "Right: the gap δ_z = |p̂(A_z) − p(A_z)| at every threshold z (A_z: the choices with p̂ > z); dotted: "
+        "z = 1/|E_c|."
+    ),
+}
 MODELS = ("pretrained", "posttrained")
 #: Thresholds z at which the exact δ_z curve is tabulated for the figure.
 DELTA_Z_GRID = np.linspace(0.0, 1.0, 201)

@@ -43,6 +43,52 @@ OUTPUTS = (
     "figures/calibration_tradeoff.pdf",
     "results/calibration_tradeoff.csv",
 )
+
+# Every preset key: (meaning, unit); `hallusim run calibration_tradeoff --help` lists them with their preset values.
+KEYS = {
+    "n_prompts": ("prompts C of the Zipf arbitrary-facts world", "prompts"),
+    "exponent": ("Zipf exponent of the prompt weights μ", ""),
+    "n_responses": ("|R_c| (365 birthdays: min |E_c| = 364)", "responses"),
+    "answer_prob": ("α: the probability of the answer in p(·|c); the rest is IDK", "probability"),
+    "n_examples": ("training examples N", "examples"),
+    "log10_scale_min": ("smallest s of the rescaled family p̂_s, as log10 s", "log10"),
+    "log10_scale_max": ("largest s, as log10 s", "log10"),
+    "n_scales": ("values of s, log-spaced (s = 1 is added)", "values"),
+    "families": ("base learners rescaled: calibrated, memorizing_mix", ""),
+    "mix_weight": ("weight of the memorizing learner in memorizing_mix", "weight"),
+    "replicates": ("corpora (each curve uses one corpus for every s)", "corpora"),
+    "seed": ("root seed", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (4.3, 246, "measured, load 1.0"),
+    "medium": (164, 1929, "measured, load 1.4"),
+    "paper": (263, 377, "measured, load 3.9-5.1"),
+}
+
+
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/calibration_tradeoff.png": (
+        "The rescaled family p̂_s (Section 3.1): on each prompt, the probabilities above the threshold "
+        "1/min_c |E_c| are multiplied by s and the prompt renormalised; s = 1 is the base model. Families: "
+        "calibrated (the calibrated learner of Appendix B) and memorizing_mix (mix_weight × memorizing + (1 − "
+        "mix_weight) × calibrated). Top left: generative error err against s, with Theorem 1's lower bound "
+        "2·err_iiv − max_c |V_c|/min_c |E_c| − δ (dotted) and Theorem 2's lower bound sr − 2/min_c |E_c| − "
+        "(35 + 6 ln N)/√N − δ (dashed, 99% form; \"vacuous\" when negative everywhere) with each model's own δ; "
+        "the dash-dotted line is the singleton rate sr (value in the legend). Top right: δ of p̂_s, the "
+        "calibration gap |p̂_s(A) − p(A)| at the threshold (line), and the slope |dL/d ln s| of the "
+        "cross-entropy along the curve by finite differences (circles). The paper's identity δ = |dL/ds| "
+        "holds at s = 1 (the derivative of L(p̂_s) at the base model); away from s = 1 the two differ (for "
+        "small s, δ of p̂_s is 0 while the slope is not). Bottom left: cross-entropy L(p̂_s) = Σ −μ(c) p(r|c) "
+        "ln p̂_s(r|c) in nats. Bottom right: err against δ; squares mark s = 1. The IDK-heavy policies "
+        "(memorizing: answer only memorized facts; always IDK) are drawn at the far right of the s axes (they "
+        "have no s). Curves are means over replicates; within a replicate every (family, s) uses the same "
+        "corpus."
+    ),
+}
 IDK_HEAVY = {"memorizing": MemorizingLearner, "always IDK": AbstainingLearner}
 METRICS = ("err", "err_iiv", "delta", "dL_ds", "cross_entropy", "theorem1_lower", "theorem2_lower", "theorem2_upper")
 

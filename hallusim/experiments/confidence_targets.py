@@ -42,6 +42,53 @@ OUTPUTS = (
     "results/behavioral_audit.csv",
 )
 
+# Every preset key: (meaning, unit); `hallusim run confidence_targets --help` lists them with their preset values.
+KEYS = {
+    "n_questions": ("questions; each has a true probability p of a correct answer", "questions"),
+    "beta_a": ("p ~ Beta(beta_a, beta_b): first shape", ""),
+    "beta_b": ("second shape", ""),
+    "population_seed": ("seed of the fixed population of p; replicates redraw only the answers' correctness", ""),
+    "targets": ("confidence targets t of the scoring rule (answer iff confidence > t; wrong answers cost t/(1−t))", "probability"),
+    "confidence_shift": ("over/under-confident policies shift the log-odds of p by ± this", "log-odds"),
+    "abstention_rate": ("the fixed-abstention policy abstains on this fraction (least confident)", "fraction"),
+    "audit_targets": ("midpoints of a uniform grid on [0, 1] for the behavioral audit", "targets"),
+    "replicates": ("sampled tests per (policy, target)", "tests"),
+    "seed": ("root seed", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (2.8, 184, "measured, load 1.0"),
+    "medium": (2.8, 184, "measured, load 1.5"),
+    "paper": (27.2, 188, "measured, load 3.6"),
+}
+
+
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/confidence_targets.png": (
+        "Expected score per question of each policy against the confidence target t stated in the "
+        "instructions (Section 4.2), over a fixed population of questions whose probability p of being "
+        "answered correctly is Beta(beta_a, beta_b). Left: binary (0-1) grading (a correct answer scores 1, a "
+        "wrong answer or IDK 0). Right: target grading (correct 1, wrong −t/(1 − t), IDK 0), shown over every "
+        "policy's full range; the horizontal line is the IDK score 0. Lines: expected scores; markers with "
+        "bars: mean ± one standard deviation over the sampled tests (replicates). The policies answer iff "
+        "their confidence exceeds t (calibrated: confidence p; over/under-confident: the log-odds of p "
+        "shifted by ± confidence_shift), always guess, or abstain on the least confident fraction "
+        "abstention_rate."
+    ),
+    "figures/behavioral_audit.png": (
+        "Behavioral-calibration audit (Section 4.2): for each policy and target t, its answer rate, accuracy "
+        "among answered questions and error rate (wrong answers per question), beside the behaviorally "
+        "calibrated reference (thick grey: answer iff p > t). Dotted in the middle panel: accuracy = t, which "
+        "a behaviorally calibrated model's accuracy must exceed. The legend's D is the policy's deviation: "
+        "the mean over the audit targets of deviation(t) = mean_i |p_i − t| · |a_i − 1[p_i > t]|, where p_i "
+        "is the probability that question i is answered correctly and a_i the policy's probability of "
+        "answering it; D = 0 iff the policy is behaviorally calibrated."
+    ),
+}
+
 
 def policies(config) -> dict:
     """The policies of the experiment, by name."""

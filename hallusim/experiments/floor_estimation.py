@@ -22,6 +22,42 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: floor estimated from counts (sr, Lemma 1 interval, Theorem 2 bounds) against the true MM and calibrated err, across N."
 OUTPUTS = ("figures/floor_estimation.png", "figures/floor_estimation.pdf", "results/floor_estimation.csv")
 
+# Every preset key: (meaning, unit); `hallusim run floor_estimation --help` lists them with their preset values.
+KEYS = {
+    "worlds": ("worlds: \"zipf:<exponent>\" or \"pareto:<tail index>\"", ""),
+    "prompts_per_example": ("C = prompts_per_example × N prompts (0: use n_prompts)", "prompts per example"),
+    "n_prompts": ("fixed C when prompts_per_example = 0", "prompts"),
+    "n_examples": ("training examples N", "examples"),
+    "n_responses": ("|R_c|", "responses"),
+    "answer_prob": ("α: probability that an example answers", "probability"),
+    "gamma": ("γ: failure probability of the Lemma 1 interval and the Theorem 2 bounds", "probability"),
+    "replicates": ("corpora per (world, N)", "corpora"),
+    "seed": ("root seed", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (3.5, 272, "measured, load 1.0"),
+    "medium": (17.0, 851, "measured, load 1.4"),
+    "paper": (270, 7500, "estimated: 9 rows at N = 10^8 of ~27 s and ~7.5 GB each, scaled from the measured N = 10^7 rows"),
+}
+
+
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/floor_estimation.png": (
+        "What a training set's counts alone say about the floor, against the truth, across the training-set "
+        "size N, one panel per world (Zipf prompt weights with the given exponent, or Pareto-distributed "
+        "repetitions with the given tail index; C = N prompts). Per N, medians over replicates of: the "
+        "estimate sr (the singleton rate, Definition 2, which is the Good-Turing estimate of the missing "
+        "mass) with Lemma 1's interval |MM − sr| ≤ 4.42·sqrt(ln(5/γ)/N) (shaded, γ of the preset); the true "
+        "missing mass MM; the calibrated learner's true err; Theorem 2's lower bound sr − 2/min_c |E_c| − 6 "
+        "ln(3N/γ)/√N (δ = 0, γ form, clipped at 0) and upper bound sr − sr/(L + 1) + 5·sqrt(ln(5/γ)/N) (L = "
+        "max_c |E_c|, clipped at 1). The star marks the first N at which the lower bound is positive."
+    ),
+}
+
 _KINDS = ("zipf", "pareto")
 
 
@@ -91,7 +127,11 @@ def run(config, out_dir, *, sweep_options=None):
         world_seed=int(config["seed"]),
     )
     grid = {"world": list(config["worlds"]), "n_examples": [int(n) for n in config["n_examples"]]}
-    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
+    ppe, fixed = float(config["prompts_per_example"]), int(config["n_prompts"])
+    # progress: a row's time grows with its examples and prompts (plus a fixed overhead)
+    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]),
+                 cost=lambda params: params["n_examples"] * (1.0 + ppe) + (0 if ppe > 0 else fixed) + 1e4,
+                 **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "floor_estimation.csv", provenance={"config": config})
     plot_floor_estimation(rows, out_dir / "figures" / "floor_estimation")

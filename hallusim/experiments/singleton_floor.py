@@ -20,6 +20,45 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
 OUTPUTS = ("figures/singleton_floor.png", "figures/singleton_floor.pdf", "results/singleton_floor.csv")
 
+# Every preset key: (meaning, unit); `hallusim run singleton_floor --help` lists them with their preset values.
+KEYS = {
+    "prompts_per_example": ("prompts per training example: the world has C = prompts_per_example × N prompts", "prompts per example"),
+    "n_examples": ("training examples N of each corpus", "examples"),
+    "exponents": ("Zipf exponents of the prompt weights μ(c) ∝ c^(−exponent); 0 is uniform", ""),
+    "n_responses": ("|R_c|, responses per prompt (365 birthdays: min |E_c| = 364)", "responses"),
+    "answer_prob": ("α: probability that a training example answers (the rest say IDK)", "probability"),
+    "learners": ("learners fitted on each corpus: calibrated, empirical, memorizing, abstaining, uniform", ""),
+    "replicates": ("independent corpora per (exponent, N)", "corpora"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (5.3, 264, "measured, load 1.0"),
+    "medium": (25.0, 760, "measured, load 1.4"),
+    "paper": (540, 6600, "estimated: 10 rows at N = 10^8 of ~48 s and ~6.6 GB each, scaled from the measured N = 10^7 row"),
+}
+
+
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/singleton_floor.png": (
+        "Generative error err (the model's probability of a wrong answer, Section 2) of each learner against "
+        "the singleton rate sr (the fraction of the N training examples whose prompt occurs exactly once "
+        "among the answered examples, Definition 2), one panel per training-set size N, one point per Zipf "
+        "world (prompt weights μ(c) ∝ c^−exponent, exponents of the preset) and replicate. Learners: "
+        "calibrated (Appendix B, knows α), empirical (the same with α estimated), memorizing (answers only "
+        "prompts it saw). δ is the calibration gap |p̂(A) − p(A)| at the threshold 1/min_c |E_c| (Section "
+        "3.1); the legend gives each learner's largest δ over the rows. Dotted: err = sr. Dashed: Theorem 2's "
+        "upper bound for the calibrated learner, sr − sr/(L + 1) + 13/√N with L = max_c |E_c| = 364 (99% "
+        "form). Solid: Theorem 2's lower bound sr − 2/min_c |E_c| − (35 + 6 ln N)/√N with δ = 0 (99% form); a "
+        "panel where it is below the axis says \"vacuous at this N\". Black plus signs: the true missing mass "
+        "MM (the μ-weighted answer probability of prompts never seen). The quick preset's N = 10^4 and 10^5 "
+        "leave the lower bound vacuous or near 0; the medium preset reaches N = 10^7."
+    ),
+}
+
 LEARNERS = {
     "calibrated": learners.CalibratedLearner,
     "empirical": learners.EmpiricalCalibratedLearner,
@@ -99,7 +138,10 @@ def run(config, out_dir, *, sweep_options=None):
         answer_prob=float(config["answer_prob"]),
     )
     grid = {"exponent": list(config["exponents"]), "n_examples": [int(n) for n in config["n_examples"]]}
-    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
+    ppe = float(config["prompts_per_example"])
+    # progress: a row's time grows with its examples and prompts (plus a fixed overhead)
+    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]),
+                 cost=lambda params: params["n_examples"] * (1.0 + ppe) + 1e4, **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "singleton_floor.csv", provenance={"config": config})
     plot_singleton_floor(rows, tuple(config["learners"]), out_dir / "figures" / "singleton_floor")

@@ -22,6 +22,21 @@ from hallusim.runs import (
 SUMMARY = "Table 2: binary grading and IDK credit of ten leaderboard benchmarks, as Markdown, LaTeX and CSV."
 OUTPUTS = ("results/table2.md", "results/table2.tex", "results/table2.csv")
 
+# Every preset key: (meaning, unit); `hallusim run table2 --help` lists them with their preset values.
+KEYS = {
+    "with_leaderboards": ("add a column naming the leaderboards that feature each benchmark", ""),
+    "with_notes": ("add the paraphrased footnotes / Appendix F remarks", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (0.6, 107, "measured, load 1.0"),
+    "medium": (0.6, 109, "measured, load 1.4"),
+    "paper": (0.8, 108, "measured, load 3.6"),
+}
+
+
 
 def _write_text(path: Path, text: str, provenance: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

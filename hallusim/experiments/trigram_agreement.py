@@ -30,6 +30,47 @@ OUTPUTS = (
     "results/trigram_agreement.csv",
 )
 
+# Every preset key: (meaning, unit); `hallusim run trigram_agreement --help` lists them with their preset values.
+KEYS = {
+    "distances": ("tokens between the pronoun and the completion (>= 2)", "tokens"),
+    "orders": ("n-gram orders", ""),
+    "train_sizes": ("training sentences", "sentences"),
+    "filler_vocab_size": ("distinct filler words; a window of order d + 2 must see filler_vocab_size^(d−2) filler sequences", "words"),
+    "n_test_pairs": ("balanced test set: each filler sequence with both pronouns", "pairs"),
+    "smoothing": ("n-gram smoothing", ""),
+    "discount": ("Kneser-Ney absolute discount", ""),
+    "replicates": ("training sets per (distance, order, size)", "sets"),
+    "seed": ("root seed", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (13.0, 286, "measured, load 1.0"),
+    "medium": (13.0, 286, "the quick preset's measurement (the same sizes)"),
+    "paper": (600, 400, "estimated: about 40 times the quick preset's rows (5 of 3 distances, 5 of 2 replicates, 10 times the training sentences); being measured"),
+}
+
+
+# Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
+CAPTIONS = {
+    "figures/trigram_agreement_order.png": (
+        "Corollary 2 (Section 3.3.2): sentences \"She/He <filler words> out of\" whose completion (her/his) "
+        "depends on the pronoun d tokens back; an n-gram model of order n sees the pronoun only when n − 1 > "
+        "d. Completion error err (the probability of the wrong pronoun-dependent completion) against the "
+        "order n, at the largest training size N of the preset, one marker series per distance d (shifted "
+        "sideways so none hides another; means over replicates with their range as bars). Wide dashes: "
+        "Theorem 3's floor 2(1 − 1/C)·opt(G) with C = 2 choices and opt(G) the best error of any n-gram model "
+        "of that order; dotted: err = 1/2."
+    ),
+    "figures/trigram_agreement_size.png": (
+        "Completion error err against the number of training sentences N for the shortest window that sees "
+        "the pronoun (order d + 2, solid, \"sees pronoun\") and the longest that does not (order d + 1, dotted, "
+        "\"too short\"), one colour per distance d; means over replicates. Dashed: err = 1/2. A window of order "
+        "d + 2 must see filler_vocab_size^(d − 2) filler sequences, so the data it needs grows with d."
+    ),
+}
+
 
 def choice_probabilities(model: NgramModel, prompts, responses) -> np.ndarray:
     """``p̂(r | c)`` of every prompt (rows) and candidate response (columns), prompts starting a
@@ -122,7 +163,9 @@ def run(config, out_dir, *, sweep_options=None):
         "order": [int(n) for n in config["orders"]],
         "n_train": [int(n) for n in config["train_sizes"]],
     }
-    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]), **(sweep_options or {}))
+    # progress: a row's time grows with its training sentences (plus scoring the fixed test set)
+    rows = sweep(func, grid, replicates=int(config["replicates"]), seed=int(config["seed"]),
+                 cost=lambda params: params["n_train"] + 2 * int(config["n_test_pairs"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
     write_table(rows, out_dir / "results" / "trigram_agreement.csv", provenance={"config": config})
     plot_agreement_by_order(rows, out_dir / "figures" / "trigram_agreement_order")

@@ -181,9 +181,9 @@ class _Aggregate:
 
     def describe(self, container: str) -> str:
         """The ``detected`` text: format, container, how it was chosen, columns used and ignored."""
-        return f"{self.what} ({container}, {self.schema.how}; {self._columns()}{self._ignored()})"
+        return f"{self.what} ({container}, {self.schema.how}; {self._columns(container)}{self._ignored()})"
 
-    def _columns(self) -> str:  # pragma: no cover - every aggregate overrides it
+    def _columns(self, container: str) -> str:  # pragma: no cover - every aggregate overrides it
         raise NotImplementedError
 
 
@@ -254,20 +254,21 @@ class _CountsAggregate(_Aggregate):
         return FloorCounts(self.tally.keys[positive], self.tally.counts[positive], n, n_idk, self.rows, source,
                            self.describe(container), self.empty)
 
-    def _columns(self):
+    def _columns(self, container):
         slots = self.schema.slots
-        text = f"count {slots[self.count_slot].label}"
+        field = "field" if container.startswith("JSON") else "column"
+        text = f"counts in {field} '{slots[self.count_slot].label}'"
         if self.idk_slot is None:
-            text += ", no IDK column (IDK: not given)"
+            text += f", no IDK {field} (IDK: not given)"
         elif not slots[self.idk_slot].optional:
-            text += f", IDK counts {slots[self.idk_slot].label}"
+            text += f", IDK counts in {field} '{slots[self.idk_slot].label}'"
         elif self.idk_records:
-            text += (f", IDK counts from fields {'/'.join(slots[self.idk_slot].names)} in {self.idk_records:,} of "
+            text += (f", IDK counts in fields {'/'.join(slots[self.idk_slot].names)} in {self.idk_records:,} of "
                      f"{self.rows:,} records (0 where absent)")
         else:
             text += f", no IDK field ({'/'.join(slots[self.idk_slot].names)}) in any record (IDK: not given)"
         checked = "checked to be distinct" if self.key_slot is not None else "NOT checked to be distinct"
-        return f"key {self.schema.key_column} {checked}, {text}"
+        return f"keys in {field} '{self.schema.key_column}' ({checked}), {text}"
 
 
 class _TableAggregate(_Aggregate):
@@ -312,7 +313,7 @@ class _TableAggregate(_Aggregate):
         prompts = _exact_sum(n_r[keep]) + unseen
         return FloorCounts(r[keep], n_r[keep], answered, None, prompts, source, self.describe(container), unseen)
 
-    def _columns(self):
+    def _columns(self, container):
         return f"columns {self.schema.slots[0].label}, {self.schema.slots[1].label}; IDK: not given"
 
 
@@ -369,7 +370,7 @@ class _PairsAggregate(_Aggregate):
         return FloorCounts(r.astype(np.int64), n_r.astype(np.int64), self.n, self.idk, int(self.prompts.keys.size),
                            source, self.describe(container))
 
-    def _columns(self):
+    def _columns(self, container):
         slots, token = self.schema.slots, repr(self.schema.idk_token)
         text = f"prompts in {slots[self.prompt_slot].label}"
         if self.flag_slot is None:

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hallusim import bounds
-from hallusim.plotting.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
 
 __all__ = ["plot_singleton_floor"]
 
@@ -17,8 +17,9 @@ def plot_singleton_floor(rows, learners, path):
     """Figure for Theorem 2: ``err`` of each learner against ``sr``, one panel per ``N``.
 
     Every replicate is a point (the Monte Carlo spread); the lines are the Theorem 2 lower bound
-    with δ = 0 and the calibrated learner's upper bound, as functions of ``sr`` at that ``N``;
-    crosses mark the missing mass MM.
+    with δ = 0 (99% form; a panel where it is below the axis says "vacuous" instead) and the
+    calibrated learner's upper bound, as functions of ``sr`` at that ``N``; black plus signs, drawn
+    over the learners' points, mark the missing mass MM.
 
     Parameters
     ----------
@@ -35,28 +36,35 @@ def plot_singleton_floor(rows, learners, path):
     """
     sizes = sorted({int(r["n_examples"]) for r in rows})
     with paper_style():
-        fig, axes = plt.subplots(1, len(sizes), figsize=(3.4 * len(sizes), 3.6), squeeze=False)
+        fig, axes = plt.subplots(1, len(sizes), figsize=(2.6 * len(sizes), 3.4), squeeze=False, layout="constrained")
         for ax, n in zip(axes[0], sizes):
             sub = [r for r in rows if int(r["n_examples"]) == n]
             sr = np.array([r["singleton_rate"] for r in sub])
             grid = np.linspace(0.0, max(sr.max(), 1e-3) * 1.05, 100)
             min_errors, max_errors = sub[0]["min_errors"], sub[0]["max_errors"]
+            top = max(max(r[f"{name}_err"] for r in sub for name in learners), float(sr.max()))
+            bottom = -0.03 * top
+            ax.set_ylim(bottom, 1.15 * top)
             ax.plot(grid, grid, color="0.6", ls=":", lw=1, label="err = sr")
             ax.plot(grid, bounds.theorem2_upper(grid, max_errors, n), color="0.35", ls="--", lw=1, label="Thm 2 upper (calibrated)")
-            ax.plot(grid, bounds.theorem2_lower(grid, min_errors, n), color="0.1", lw=1.2, label="Thm 2 lower (δ = 0)")
-            ax.scatter(sr, [r["missing_mass"] for r in sub], marker="x", color="0.5", s=18, label="MM")
+            lower = bounds.theorem2_lower(grid, min_errors, n)
+            if lower.max() > bottom:
+                ax.plot(grid, lower, color="0.1", lw=1.2, label="Thm 2 lower (δ = 0)")
+            else:  # below the axis in this panel: say so here, not by a legend line that is not drawn
+                ax.text(0.97, 0.14, "Thm 2 lower < 0:\nvacuous at this N", transform=ax.transAxes, ha="right",
+                        va="bottom", fontsize=7, color="0.1")
             for i, name in enumerate(learners):
                 # a model with δ > 0 is not held by the δ = 0 line; say so rather than let it look like a violation
                 largest_delta = max(float(r.get(f"{name}_delta", 0.0)) for r in rows)
                 label = f"err ({name}, δ ≤ {largest_delta:.1g})" if largest_delta > 1e-12 else f"err ({name}, δ = 0)"
                 ax.scatter(sr, [r[f"{name}_err"] for r in sub], s=22 + 14 * i, marker=_MARKERS[i % len(_MARKERS)],
-                           facecolors="none", edgecolors=PALETTE[i % len(PALETTE)], linewidths=1.1, label=label)
+                           facecolors="none", edgecolors=PALETTE[i % len(PALETTE)], linewidths=1.1, label=label, zorder=3)
+            # MM on top of the learners' open markers, so it is never hidden under them
+            ax.scatter(sr, [r["missing_mass"] for r in sub], marker="+", color="0.0", s=30, linewidths=0.9,
+                       label="missing mass MM", zorder=4)
             ax.set_title(f"N = {n:.0e}".replace("e+0", "e"))
             ax.set_xlabel("singleton rate sr")
-            top = max(max(r[f"{name}_err"] for r in sub for name in learners), float(sr.max()))
-            ax.set_ylim(-0.03 * top, 1.15 * top)
-        axes[0, 0].set_ylabel("generative error err")
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False)
-        fig.suptitle("Theorem 2: a calibrated model's error is at least about the singleton rate", y=1.02)
+            ax.set_ylabel("generative error err")
+        legend_below(fig, axes[0], ncol=3)
+        fig.suptitle("Theorem 2: a calibrated model's error is at least about the singleton rate")
         return save_figure(fig, path)

@@ -7,9 +7,32 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
 
-__all__ = ["plot_frequency_of_frequencies", "plot_floor_estimation", "plot_forecast", "plot_floor_forecast"]
+__all__ = [
+    "plot_frequency_of_frequencies",
+    "plot_floor_estimation",
+    "plot_forecast",
+    "plot_floor_forecast",
+    "world_title",
+]
+
+
+def world_title(spec: str) -> str:
+    """A world's name as a person writes it: ``"zipf:1.0"`` -> ``"Zipf prompts, exponent 1.0"``.
+
+    Parameters
+    ----------
+    spec : str
+        ``"zipf:<exponent>"`` or ``"pareto:<tail index>"`` (as in the ``floor_estimation`` presets).
+
+    Returns
+    -------
+    str
+    """
+    kind, _, value = str(spec).partition(":")
+    names = {"zipf": "Zipf prompts, exponent {}", "pareto": "Pareto repetitions, tail index {}"}
+    return names[kind].format(value) if kind in names and value else str(spec)
 
 
 def plot_frequency_of_frequencies(fit: dict, path, *, title: str | None = None):
@@ -74,7 +97,8 @@ def plot_floor_estimation(rows, path):
     """
     worlds = list(dict.fromkeys(r["world"] for r in rows))
     with paper_style():
-        fig, axes = plt.subplots(1, len(worlds), figsize=(3.6 * len(worlds), 3.6), squeeze=False, sharey=True)
+        fig, axes = plt.subplots(1, len(worlds), figsize=(2.7 * len(worlds), 3.4), squeeze=False, sharey=True,
+                                 layout="constrained")
         top = 0.0
         for ax, world in zip(axes[0], worlds):
             mine = [r for r in rows if r["world"] == world]
@@ -97,11 +121,11 @@ def plot_floor_estimation(rows, path):
                 ax.plot(sizes[first], lower[first], "*", ms=10, color=PALETTE[1], label="lower bound first > 0")
             ax.set_xscale("log")
             top = max(top, float(np.max(np.minimum(upper, 1.0))))
-            ax.set_title(world)
+            ax.set_title(world_title(world), fontsize=9)
             ax.set_xlabel("training examples N")
+            ax.set_ylabel("probability")
         axes[0][0].set_ylim(-0.02, min(1.02, 1.1 * top + 0.02))
-        axes[0][0].set_ylabel("probability")
-        axes[0][-1].legend(loc="upper right", fontsize=7)
+        legend_below(fig, axes[0], ncol=3)
         return save_figure(fig, path)
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
 
 __all__ = ["plot_agreement_by_order", "plot_agreement_by_size", "plot_fact_strings"]
 
@@ -20,10 +20,12 @@ def _mean_by(rows, keys, value):
 
 
 def plot_agreement_by_order(rows, path):
-    """Corollary 2: completion error against n-gram order, one line per pronoun distance.
+    """Corollary 2: completion error against n-gram order, one marker series per pronoun distance.
 
-    Uses the rows with the largest training size; points are means over replicates with their
-    range as error bars; the dashed steps are Theorem 3's floor ``2(1 − 1/C)·opt(G)``.
+    Uses the rows with the largest training size. The order is an integer, so there are markers
+    only (no lines between orders); the series of each distance is shifted slightly sideways so
+    none hides another. Points are means over replicates with their range as error bars; the
+    wide dashes drawn over them are Theorem 3's floor ``2(1 − 1/C)·opt(G)`` at each order.
 
     Parameters
     ----------
@@ -42,21 +44,26 @@ def plot_agreement_by_order(rows, path):
     floor = _mean_by(sub, ("distance", "order"), "theorem3_floor")
     distances = sorted({int(r["distance"]) for r in sub})
     orders = sorted({int(r["order"]) for r in sub})
+    width = 0.5 / max(len(distances), 1)
     with paper_style():
-        fig, ax = plt.subplots()
+        fig, ax = plt.subplots(figsize=(4.6, 3.6), layout="constrained")
         for i, d in enumerate(distances):
             color = PALETTE[i % len(PALETTE)]
+            x = np.array(orders, dtype=float) + (i - (len(distances) - 1) / 2) * width
             mean = np.array([err[(d, n)][0] for n in orders])
             low = mean - np.array([err[(d, n)][1] for n in orders])
             high = np.array([err[(d, n)][2] for n in orders]) - mean
-            ax.errorbar(orders, mean, yerr=[low, high], marker="o", color=color, capsize=2, label=f"distance {d}")
-            ax.step(orders, [floor[(d, n)][0] for n in orders], where="mid", color=color, ls="--", lw=1)
-        ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
+            ax.errorbar(x, mean, yerr=[low, high], fmt="o", ms=4, mfc="none", color=color, capsize=2, ls="none",
+                        label=f"err, distance {d}", zorder=3)
+            ax.plot(x, [floor[(d, n)][0] for n in orders], "_", ms=12, mew=2.2, color=color, alpha=0.8,
+                    label=f"Thm 3 floor, distance {d}", zorder=4)
+        ax.axhline(0.5, color="0.5", lw=0.8, ls=":", zorder=1)
+        ax.set_xticks(orders)
         ax.set_xlabel("n-gram order n")
         ax.set_ylabel("completion error err")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(f"Corollary 2: err ≥ 1/2 while n − 1 ≤ distance (N = {n_max:,}; dashed: Thm 3 floor)")
-        ax.legend(frameon=False)
+        ax.set_title(f"Corollary 2: err ≥ 1/2 while n − 1 ≤ distance (N = {n_max:,})", fontsize=9)
+        legend_below(fig, [ax], ncol=2)
         return save_figure(fig, path)
 
 
@@ -80,27 +87,32 @@ def plot_agreement_by_size(rows, path):
     orders = {int(r["order"]) for r in rows}
     sizes = sorted({int(r["n_train"]) for r in rows})
     with paper_style():
-        fig, ax = plt.subplots()
+        fig, ax = plt.subplots(figsize=(4.6, 3.8), layout="constrained")
         for i, d in enumerate(distances):
             color = PALETTE[i % len(PALETTE)]
-            for order, style, label in ((d + 2, "-", "sees the pronoun"), (d + 1, ":", "window too short")):
+            for order, style, label in ((d + 2, "-", "sees pronoun"), (d + 1, ":", "too short")):
                 if order in orders:
                     ax.plot(sizes, [err[(d, order, n)][0] for n in sizes], ls=style, marker="o", ms=3, color=color,
-                            label=f"distance {d}, order {order} ({label})")
+                            label=f"d = {d}, order {order} ({label})")
         ax.axhline(0.5, color="0.5", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_xlabel("training sentences N")
         ax.set_ylabel("completion error err")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title("A window that sees the pronoun needs data growing with the distance")
-        ax.legend(frameon=False, fontsize=7)
+        ax.set_title("A window that sees the pronoun needs data\ngrowing with the distance", fontsize=9)
+        legend_below(fig, [ax], ncol=2)
         return save_figure(fig, path)
 
 
 def plot_fact_strings(rows, path):
     """Hallucination rate of n-gram models on arbitrary facts rendered as strings, against the
-    singleton rate, with the line ``err = sr`` (Theorem 2's floor as N grows) and each row's
-    Theorem 2 lower bound where it is positive (the legend says so when it is vacuous).
+    singleton rate.
+
+    One point per (order, N): means over replicates of the sampled hallucination rate (filled)
+    and the exact err (cross), each labelled with its ``N`` and the model's δ; the line
+    ``err = sr`` (Theorem 2's floor as N grows) and each (order, N)'s Theorem 2 lower bound with
+    its own δ where it is positive (the legend says so when it is vacuous everywhere). Every
+    order of a replicate is trained on the same corpus, so points of equal ``N`` share ``sr``.
 
     Parameters
     ----------
@@ -113,26 +125,41 @@ def plot_fact_strings(rows, path):
     -------
     list of Path
     """
+    keys = ("singleton_rate", "hallucination_rate", "err", "delta", "theorem2_lower")
+    means = {k: v for k, v in _group_means(rows, ("order", "n_examples"), keys).items()}
     with paper_style():
-        fig, ax = plt.subplots()
-        sr = np.array([float(r["singleton_rate"]) for r in rows])
-        grid = np.linspace(0.0, max(float(sr.max()), 1e-3) * 1.05, 50)
+        fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
+        sr_max = max(m["singleton_rate"] for m in means.values())
+        grid = np.linspace(0.0, max(sr_max, 1e-3) * 1.05, 50)
         ax.plot(grid, grid, color="0.5", ls=":", label="err = sr")
-        orders = sorted({int(r["order"]) for r in rows})
+        orders = sorted({order for order, _ in means})
         for i, order in enumerate(orders):
-            sub = [r for r in rows if int(r["order"]) == order]
             color = PALETTE[i % len(PALETTE)]
-            ax.scatter([r["singleton_rate"] for r in sub], [r["hallucination_rate"] for r in sub], color=color,
-                       s=18, label=f"order {order}: sampled hallucination rate")
-            ax.scatter([r["singleton_rate"] for r in sub], [r["err"] for r in sub], color=color, marker="x", s=18,
-                       label=f"order {order}: exact err")
-        lower = np.array([float(r["theorem2_lower"]) for r in rows])
+            mine = sorted((n, m) for (o, n), m in means.items() if o == order)
+            x = [m["singleton_rate"] for _, m in mine]
+            ax.scatter(x, [m["hallucination_rate"] for _, m in mine], color=color, s=22,
+                       label=f"order {order}: sampled rate")
+            ax.scatter(x, [m["err"] for _, m in mine], color=color, marker="x", s=22, label=f"order {order}: exact err")
+            for n, m in mine:
+                ax.annotate(f"N = {n:,}, δ = {m['delta']:.2f}", (m["singleton_rate"], m["err"]), fontsize=6.5,
+                            color=color, xytext=(4, -9 if i % 2 else 5), textcoords="offset points")
+        lower = np.array([m["theorem2_lower"] for m in means.values()])
+        sr = np.array([m["singleton_rate"] for m in means.values()])
         if (lower > 0).any():
-            ax.scatter(sr[lower > 0], lower[lower > 0], color="0.2", marker="_", s=40, label="Thm 2 lower bound (this δ)")
+            ax.scatter(sr[lower > 0], lower[lower > 0], color="0.2", marker="_", s=60,
+                       label="Thm 2 lower (99%, own δ)")
         else:
-            ax.plot([], [], " ", label=f"Thm 2 lower bound (99%): vacuous at these N (max {lower.max():.2f})")
+            ax.plot([], [], " ", label=f"Thm 2 lower (99%): vacuous (max {lower.max():.2f})")
         ax.set_xlabel("singleton rate sr")
-        ax.set_ylabel("hallucination rate")
-        ax.set_title("n-gram models on birthdays as text: errors against the singleton rate")
-        ax.legend(frameon=False, fontsize=7)
+        ax.set_ylabel("hallucination rate, err")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title("n-gram models on birthdays as text", fontsize=9)
+        legend_below(fig, [ax], ncol=2)
         return save_figure(fig, path)
+
+
+def _group_means(rows, keys, values):
+    groups = defaultdict(list)
+    for r in rows:
+        groups[tuple(r[k] for k in keys)].append(r)
+    return {k: {v: float(np.mean([float(r[v]) for r in g])) for v in values} for k, g in groups.items()}

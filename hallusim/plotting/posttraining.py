@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
 
 __all__ = [
     "plot_calibration_histograms",
@@ -28,10 +28,11 @@ def _mean(rows, key):
 def plot_calibration_histograms(rows, path):
     """Figure 2 in simulation: calibration histograms of the pretrained and post-trained models.
 
-    Left and middle: accuracy per confidence bin (every answer choice binned, as in the GPT-4
-    report) against the diagonal, from the first replicate, with the ECE (mean over replicates)
-    in the title and err, the argmax error and δ in a box. Right: the exact ``δ_z`` against the
-    threshold ``z`` for both models.
+    Left and middle: accuracy per confidence bin, every answer choice binned (as in the GPT-4
+    report), against the diagonal, from the first replicate, with each bin's number of answer
+    choices in a row above the data. The title gives this all-choices ECE; the box gives err, the argmax
+    error, δ and the top-label ECE (only each question's most likely choice binned), all means
+    over replicates. Right: the exact ``δ_z`` against the threshold ``z`` for both models.
 
     Parameters
     ----------
@@ -46,39 +47,45 @@ def plot_calibration_histograms(rows, path):
     first = rows[0]
     labels = {"pretrained": "pretrained-like (calibrated)", "posttrained": f"post-trained (T = {first['post_temperature']:g})"}
     with paper_style():
-        fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.7), layout="constrained")
+        fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.9), layout="constrained")
         for ax, (name, color) in zip(axes[:2], (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1]))):
             lower = np.array(first[f"{name}_bin_lower"])
             upper = np.array(first[f"{name}_bin_upper"])
             accuracy = np.array(first[f"{name}_bin_accuracy"], dtype=float)
             confidence = np.array(first[f"{name}_bin_confidence"], dtype=float)
+            counts = np.array(first[f"{name}_bin_count"], dtype=float)
             full = np.isfinite(accuracy)
             ax.bar(lower[full], accuracy[full], width=(upper - lower)[full], align="edge", color=color,
                    alpha=0.75, edgecolor="white", label="accuracy in bin")
-            ax.plot(confidence[full], accuracy[full], "o", color="0.15", ms=3, label="(mean confidence, accuracy)")
+            ax.plot(confidence[full], accuracy[full], "o", color="0.15", ms=3, label="bin's mean confidence, accuracy")
             ax.plot([0, 1], [0, 1], color="0.3", ls="--", lw=1, label="perfect calibration")
+            for lo, hi, acc, count in zip(lower[full], upper[full], accuracy[full], counts[full]):
+                # the bin's number of answer choices, in a row above the data
+                ax.text((lo + hi) / 2, 1.015, f"{count:.0f}", ha="center", va="bottom", fontsize=5.5, rotation=90,
+                        color="0.25")
             ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
-            ax.set_xlabel("P(answer choice) (model probability)")
-            ax.set_title(f"{labels[name]}\nECE = {_mean(rows, f'{name}_ece_all_choices'):.3f}")
+            ax.set_ylim(0, 1.16)
+            ax.set_yticks(np.linspace(0.0, 1.0, 6))
+            ax.set_xlabel("model probability of an answer choice")
+            ax.set_ylabel("fraction correct")
+            ax.set_title(f"{labels[name]}\nall-choices ECE = {_mean(rows, f'{name}_ece_all_choices'):.3f}", fontsize=9)
             text = (f"err (sampling) = {_mean(rows, f'{name}_err'):.3f}\n"
                     f"err of argmax = {_mean(rows, f'{name}_err_argmax'):.3f}\n"
-                    f"δ at 1/|E| = {_mean(rows, f'{name}_delta'):.3f}\n"
+                    f"δ at 1/|E_c| = {_mean(rows, f'{name}_delta'):.3f}\n"
                     f"top-label ECE = {_mean(rows, f'{name}_ece_top_label'):.3f}")
-            ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8,
+            ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=7,
                     bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})
-        axes[0].set_ylabel("P(correct)")
-        axes[0].legend(loc="lower right", frameon=False, fontsize=7)
         grid = np.linspace(0.0, 1.0, len(first["pretrained_delta_z"]))
         for name, color in (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1])):
             curves = np.array([r[f"{name}_delta_z"] for r in rows], dtype=float)
-            axes[2].plot(grid, curves.mean(axis=0), color=color, label=labels[name])
+            axes[2].plot(grid, curves.mean(axis=0), color=color, label=f"δ_z, {labels[name]}")
         axes[2].axvline(1.0 / (first["n_choices"] - 1), color="0.5", ls=":", lw=1, label="z = 1/|E_c|")
         axes[2].set_xlabel("threshold z")
         axes[2].set_ylabel("δ_z = |p̂(A_z) − p(A_z)|")
-        axes[2].set_title("calibration gap at every threshold")
-        axes[2].legend(frameon=False)
-        fig.suptitle("Optimising for 0-1 grading sharpens a calibrated model: same argmax, lower err, calibration lost")
+        axes[2].set_title("calibration gap at every threshold", fontsize=9)
+        legend_below(fig, axes, ncol=3)
+        fig.suptitle("Optimising for 0-1 grading sharpens a calibrated model: same argmax, lower err, calibration lost",
+                     fontsize=10)
         return save_figure(fig, path)
 
 
@@ -86,7 +93,8 @@ def plot_confidence_targets(rows, path):
     """Score against the confidence target ``t`` for each policy, under binary and target grading.
 
     Lines are expected scores; markers with bars are the mean ± one standard deviation of the
-    sampled tests (replicates).
+    sampled tests (replicates). Both panels show every policy's full range (under target grading
+    always guessing falls far below 0 as t grows).
 
     Parameters
     ----------
@@ -100,7 +108,7 @@ def plot_confidence_targets(rows, path):
     """
     policies = list(dict.fromkeys(r["policy"] for r in rows))
     with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.2), layout="constrained")
         panels = (("score_binary", "binary (0-1) grading: score = accuracy"),
                   ("score_target", "explicit target t: correct 1, wrong −t/(1−t), IDK 0"))
         for ax, (key, title) in zip(axes, panels):
@@ -113,14 +121,13 @@ def plot_confidence_targets(rows, path):
                 ax.plot(targets, expected, color=color, ls=_LINESTYLES[i % len(_LINESTYLES)], label=name)
                 ax.errorbar(targets, [np.mean(s) for s in sampled], yerr=[np.std(s) for s in sampled],
                             fmt="o", ms=2.5, color=color, elinewidth=0.8, capsize=0)
-            ax.set_title(title)
+            ax.set_title(title, fontsize=9)
             ax.set_xlabel("confidence target t stated to the model")
-        axes[0].set_ylabel("mean score per question")
-        low = min(r["expected_score_target"] for r in rows)
-        axes[1].set_ylim(max(low, -1.5), None)
-        axes[1].axhline(0.0, color="0.5", lw=0.8)
-        axes[0].legend(frameon=False, loc="lower left")
-        fig.suptitle("0-1 grading ranks the guesser first; explicit confidence targets rank the calibrated model first")
+            ax.set_ylabel("mean score per question")
+        axes[1].axhline(0.0, color="0.5", lw=0.8)  # the IDK score; every policy's full range is shown
+        legend_below(fig, axes, ncol=3)
+        fig.suptitle("0-1 grading ranks the guesser first; explicit confidence targets rank the calibrated model first",
+                     fontsize=10)
         return save_figure(fig, path)
 
 
@@ -129,7 +136,10 @@ def plot_behavioral_audit(rows, path):
 
     The behaviorally calibrated reference is drawn in black; the accuracy panel shows the line
     ``accuracy = t`` that a behaviorally calibrated model's accuracy must exceed. The legend
-    gives each policy's deviation (mean over the targets of :class:`hallusim.posttraining.grading.BehavioralAudit`).
+    gives each policy's deviation ``D``: the mean over the targets of
+    ``deviation(t) = mean_i |p_i − t|·|a_i − 1[p_i > t]|`` (``a_i`` its probability of answering
+    question ``i``, ``p_i`` that of being right; 0 iff the policy is behaviorally calibrated),
+    the ``deviation`` of :class:`hallusim.posttraining.grading.BehavioralAudit`.
 
     Parameters
     ----------
@@ -143,7 +153,7 @@ def plot_behavioral_audit(rows, path):
     """
     policies = list(dict.fromkeys(r["policy"] for r in rows))
     with paper_style():
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+        fig, axes = plt.subplots(1, 3, figsize=(10.5, 4.0), layout="constrained")
         panels = (("answer_rate", "answer rate"), ("accuracy_answered", "accuracy among answered"), ("error_rate", "error rate (hallucinations)"))
         reference = [r for r in rows if r["policy"] == policies[0]]
         t_ref = [r["target"] for r in reference]
@@ -153,13 +163,13 @@ def plot_behavioral_audit(rows, path):
             for i, name in enumerate(policies):
                 sub = [r for r in rows if r["policy"] == name]
                 ax.plot([r["target"] for r in sub], [r[key] for r in sub], color=PALETTE[i % len(PALETTE)],
-                        ls=_LINESTYLES[i % len(_LINESTYLES)], label=f"{name} (deviation {sub[0]['deviation']:.4f})")
+                        ls=_LINESTYLES[i % len(_LINESTYLES)], label=f"{name} (D = {sub[0]['deviation']:.4f})")
             ax.set_xlabel("confidence target t")
-            ax.set_title(label)
-        (diagonal,) = axes[1].plot([0, 1], [0, 1], color="0.5", ls=":", lw=1, label="accuracy = t (must be exceeded)")
-        axes[1].legend(handles=[diagonal], frameon=False, fontsize=7, loc="lower right")
+            ax.set_ylabel(label)
+            ax.set_title(label, fontsize=9)
+        axes[1].plot([0, 1], [0, 1], color="0.5", ls=":", lw=1, label="accuracy = t (must be exceeded)")
         axes[1].set_ylim(0, 1.02)
-        axes[0].legend(frameon=False, fontsize=7, loc="lower left")
+        legend_below(fig, axes, ncol=3)
         fig.suptitle("Behavioral calibration audit: answer iff P(correct) > t")
         return save_figure(fig, path)
 
@@ -197,7 +207,7 @@ def plot_calibration_tradeoff(rows, path):
     keys = ("err", "delta", "dL_dlog_s", "cross_entropy", "theorem1_lower", "theorem2_lower")
     marked = False
     with paper_style():
-        fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.6), layout="constrained")
+        fig, axes = plt.subplots(2, 2, figsize=(8.0, 8.0), layout="constrained")
         ax_err, ax_delta, ax_loss, ax_plane = axes.ravel()
         sr = _mean(rows, "singleton_rate")
         for i, family in enumerate(families):
@@ -207,13 +217,13 @@ def plot_calibration_tradeoff(rows, path):
             color = PALETTE[i % len(PALETTE)]
             ax_err.plot(scales, mean["err"], color=color, lw=1.8, label=f"err, {family}")
             ax_err.plot(scales, mean["theorem1_lower"], color=color, ls=":", lw=1.2, label=f"Thm 1 lower, {family}")
-            vacuous = " (< 0: vacuous at this N, below the axis)" if mean["theorem2_lower"].max() < 0 else ""
+            vacuous = " (< 0 at this N: vacuous, below the axis)" if mean["theorem2_lower"].max() < 0 else ""
             ax_err.plot(scales, mean["theorem2_lower"], color=color, ls="--", lw=1, label=f"Thm 2 lower, {family}{vacuous}")
             ax_delta.plot(scales, mean["delta"], color=color, label=f"δ of p̂_s, {family}")
             ax_delta.plot(scales, np.abs(mean["dL_dlog_s"]), "o", ms=3, mfc="none", color=color,
-                          label=f"|dL/d ln s| (finite differences), {family}")
+                          label=f"|dL/d ln s|, {family}")
             ax_loss.plot(scales, mean["cross_entropy"], color=color, label=f"L(p̂_s), {family}")
-            ax_plane.plot(mean["delta"], mean["err"], color=color, marker=".", ms=4, label=family)
+            ax_plane.plot(mean["delta"], mean["err"], color=color, marker=".", ms=4, label=f"err against δ, {family}")
             at_one = _index_of_unit_scale(scales)
             if at_one is not None:
                 marked = True
@@ -228,20 +238,25 @@ def plot_calibration_tradeoff(rows, path):
             ax_plane.scatter([point["delta"]], [point["err"]], marker=markers[j % 2], s=80, color="0.1", zorder=5, label=label)
         ax_err.axhline(sr, color="0.4", lw=1, ls="-.", label=f"singleton rate sr = {sr:.3f}")
         ax_plane.axhline(sr, color="0.4", lw=1, ls="-.")
-        for ax, title in ((ax_err, "generative error and its lower bounds"), (ax_delta, "calibration gap δ = |dL/ds|"),
-                          (ax_loss, "cross-entropy L(p̂_s)")):
+        panels = ((ax_err, "generative error and its lower bounds", "err, bounds"),
+                  (ax_delta, "δ of p̂_s; |dL/d ln s|: equal at s = 1 only", "δ, |dL/d ln s|"),
+                  (ax_loss, "cross-entropy L(p̂_s)", "L(p̂_s) (nats)"))
+        for ax, title, ylabel in panels:
             ax.set_xscale("log")
             ax.set_xlabel("rescaling factor s")
-            ax.set_title(title)
+            ax.set_ylabel(ylabel)
+            ax.set_title(title, fontsize=9)
             ax.axvline(1.0, color="0.7", lw=0.8)
+        ax_delta.text(0.02, 0.97, "δ = |dL/ds| holds at s = 1, where\nδ of p̂_1 = |d/ds L(p̂_s)|; elsewhere the\n"
+                      "points are the slope of L in ln s", transform=ax_delta.transAxes, va="top", fontsize=6.5,
+                      color="0.25")
         top = max(r["err"] for r in rows)
         ax_err.set_ylim(-0.1 * top, 1.2 * top)
-        ax_plane.set_xlabel("δ")
-        ax_plane.set_ylabel("err")
-        ax_plane.set_title("the trade-off: err below sr only with δ > 0" + (" (squares: s = 1)" if marked else ""))
-        ax_err.legend(frameon=False, fontsize=6.5, loc="lower left")  # the curves leave that corner empty
-        for ax in (ax_delta, ax_loss, ax_plane):
-            ax.legend(frameon=False, fontsize=6.5)
-        fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration\n"
-                     "(p̂_s: probabilities above 1/min|E_c| multiplied by s, each prompt renormalised; IDK-heavy policies at the far right)")
+        ax_plane.set_xlabel("calibration gap δ")
+        ax_plane.set_ylabel("generative error err")
+        ax_plane.set_title("the trade-off: err below sr only with δ > 0" + ("\n(squares: s = 1)" if marked else ""),
+                           fontsize=9)
+        legend_below(fig, axes.ravel(), ncol=2)
+        fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration",
+                     fontsize=10)
         return save_figure(fig, path)

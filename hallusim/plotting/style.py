@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["PALETTE", "paper_style", "save_figure"]
+__all__ = ["PALETTE", "legend_below", "paper_style", "save_figure"]
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -38,6 +38,29 @@ def paper_style():
     """Context manager applying hallusim's figure style."""
     with matplotlib.rc_context(_RC):
         yield
+
+
+def legend_below(fig, axes, *, ncol=3):
+    """One legend for ``fig``, below its panels, so that it never covers data.
+
+    Collects the labelled artists of every axes in ``axes`` (each label once, in order of
+    appearance). ``fig`` must use ``layout="constrained"``, which makes room for the legend.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    axes : iterable of matplotlib.axes.Axes
+    ncol : int
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    return fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncol=ncol, frameon=False)
 
 
 def save_figure(fig, path) -> list[Path]:

@@ -66,6 +66,11 @@ class Progress:
         terminal, plain lines otherwise; ``"off"`` (or ``False``): silent.
     done : int
         Rows already complete at the start (resumed from a results file).
+    total_cost, done_cost : float, optional
+        The sweep's total cost and the part already done, in any unit proportional to running
+        time (e.g. the rows' ``N``); by default one per row. The time left is estimated as the
+        cost left over the rate of cost done, so that a sweep whose rows grow (small ``N``
+        first) does not see its estimate keep growing.
     interval : float, optional
         Seconds between plain lines (default ``LOG_INTERVAL``, 5 s).
     stream : file, optional
@@ -73,18 +78,26 @@ class Progress:
 
     Notes
     -----
+    The first fresh row's cost is left out of the rate (it includes the JIT's warm-up). The rate
+    is that of the rows completed so far, taken when the last one completed; the time since then
+    counts the estimate down.
+
     The timer thread needs Python's global interpreter lock: during a long Numba kernel that
     holds it, the next line waits until the kernel returns. Call :meth:`close` to stop it.
     """
 
-    def __init__(self, total: int, description: str, *, mode="auto", done: int = 0, interval=None, stream=None):
+    def __init__(self, total: int, description: str, *, mode="auto", done: int = 0, interval=None, stream=None,
+                 total_cost=None, done_cost=None):
         self.stream = sys.stderr if stream is None else stream
         self.mode = _resolve_mode(mode, self.stream)
         self.interval = LOG_INTERVAL if interval is None else float(interval)
         self.total, self.done, self.description = total, done, description
+        self.total_cost = float(total if total_cost is None else total_cost)
+        self.done_cost = float(done if done_cost is None else done_cost)
         self._start = self._last = time.monotonic()
         self._printed = False
-        self._first = None  # when the first fresh row completed (the rate after it excludes JIT warm-up)
+        self._first = None  # (time, cost done) when the first fresh row completed: the rate after it excludes JIT warm-up
+        self._rate = None  # (cost per second, time) at the last completed row
         self._bar = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -111,17 +124,23 @@ class Progress:
                     self._last = now
                     self._line(self._status(now))
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, cost=None) -> None:
         """Record ``n`` more completed rows.
 
         Parameters
         ----------
         n : int
+        cost : float, optional
+            Their cost (see ``total_cost``); ``n`` by default.
         """
         with self._lock:
-            if self._first is None:
-                self._first = (time.monotonic(), self.done + n)
             self.done += n
+            self.done_cost += float(n if cost is None else cost)
+            now = time.monotonic()
+            if self._first is None:
+                self._first = (now, self.done_cost)
+            elif self.done_cost > self._first[1]:
+                self._rate = ((self.done_cost - self._first[1]) / max(now - self._first[0], 1e-9), now)
             if self._bar is not None:
                 self._bar.update(n)
             elif self.mode == "log":
@@ -133,9 +152,12 @@ class Progress:
     def _status(self, now: float) -> str:
         elapsed = now - self._start
         text = f"{self.done}/{self.total} rows ({100.0 * self.done / max(self.total, 1):.0f}%), {format_duration(elapsed)}"
-        if self._first is not None and self.done > self._first[1] and self.done < self.total:
-            rate = (self.done - self._first[1]) / max(now - self._first[0], 1e-9)
-            text += f", about {format_duration((self.total - self.done) / rate)} left"
+        if self._rate is not None and self.done < self.total:
+            # the rate of the rows completed so far; time since the last completion counts down the
+            # estimate, so that it does not grow while a long row is in flight
+            rate, since = self._rate
+            left = max(self.total_cost - self.done_cost, 0.0) / rate - (now - since)
+            text += f", about {format_duration(max(left, 0.0))} left"
         return text
 
     def close(self) -> None:

@@ -429,6 +429,7 @@ def sweep(
     progress="auto",
     numba_threads: int | None = None,
     description: str | None = None,
+    cost=None,
 ) -> list[dict]:
     """Run ``func(params, seed_sequence) -> dict`` on every configuration and replicate.
 
@@ -465,6 +466,9 @@ def sweep(
         own setting when serial).
     description : str, optional
         Label for progress lines; by default the function's name.
+    cost : callable, optional
+        ``cost(params) -> float``: a configuration's running time in any unit (e.g. its ``N``),
+        from which the progress estimates the time left; one per row by default.
 
     Returns
     -------
@@ -515,7 +519,17 @@ def sweep(
 
     pending = [key for key in keys if key not in done]
     tasks = [(i, params_of[h], rep) for i, (h, rep) in enumerate(pending)]
-    report = Progress(len(keys), description, mode=progress, done=len(done))
+    if cost is not None and not callable(cost):
+        fail("cost", "a callable cost(params) -> float, or None", cost)
+    row_cost = {h: (1.0 if cost is None else float(cost(params))) for h, params in params_of.items()}
+    report = Progress(
+        len(keys),
+        description,
+        mode=progress,
+        done=len(done),
+        total_cost=sum(row_cost[h] for h, _ in keys),
+        done_cost=sum(row_cost[h] for h, _ in done),
+    )
     status = "failed"
     try:
         if not tasks:
@@ -532,7 +546,7 @@ def sweep(
             done[(h, rep)] = metrics
             if store is not None:
                 store.append({**params_of[h], "replicate": rep, "root_seed": seed, "config_hash": h, **metrics})
-            report.update()
+            report.update(cost=row_cost[h])
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -260,7 +260,48 @@ def test_unknown_preset(toy, capsys):
 def test_unknown_preset_key(toy, capsys):
     name = toy()
     assert main(["run", name, "--set", "replicatez=3"]) == 2
-    one_line_error(capsys, 2, f"{name}.toml", "unknown key 'replicatez'", "known keys: label, n, replicates")
+    line = one_line_error(capsys, 2, "unknown key 'replicatez'", "known keys: label, n, replicates", f"hallusim run {name} --help")
+    assert ".toml" not in line and "site-packages" not in line  # the keys, not a file inside the install
+
+
+TOY_DESCRIBED = TOY + textwrap.dedent(
+    """
+    KEYS = {{"n": ("sizes of the draws", "draws"), "replicates": ("draws per size", ""), "seed": ("root seed", ""),
+            "scale": ("a scale", "metres"), "label": ("what the figure says", "")}}
+    COST = {{"quick": (2.0, 150, "measured"), "paper": (1800.0, 5800, "estimated from the quick preset")}}
+    """
+)
+
+
+def test_run_help_describes_the_experiment_its_keys_and_costs(toy, capsys):
+    name = toy(source=TOY_DESCRIBED)
+    assert main(["run", name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: hallusim run" in out and "A throwaway experiment for the CLI tests." in out
+    assert "Table: toy draws against n." in out and "results/" in out
+    assert "  scale (float, metres): a scale" in out and "  n (list of int, draws): sizes of the draws" in out
+    assert "      quick: [1, 2, 3]" in out and "      paper: [1, 2, 3, 4]" in out
+    assert "  paper: about 30 min 00 s and 5.8 GB peak memory (estimated from the quick preset)" in out
+
+
+def test_the_help_of_every_real_experiment_lists_each_key(capsys):
+    for name in experiments.available():
+        assert main(["run", name, "--help"]) == 0
+        out = capsys.readouterr().out
+        module = experiments.load(name)
+        assert set(module.KEYS) == set(load_config(name, "quick")), name  # every key has a meaning
+        for key in module.KEYS:
+            assert f"\n  {key} (" in out, (name, key)
+        for preset in experiments.PRESETS:
+            assert f"\n  {preset}: about " in out, (name, preset)  # each preset's cost
+
+
+def test_a_run_states_its_cost_before_it_starts(toy, tmp_path, capsys):
+    name = toy(source=TOY_DESCRIBED)
+    assert main(["run", name, "--preset", "paper", "--out", str(tmp_path), "--progress", "off"]) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == (f"hallusim: {name} (paper, expect about 30 min 00 s and 5.8 GB peak memory "
+                     "(estimated from the quick preset)) ...")
 
 
 @pytest.mark.parametrize(

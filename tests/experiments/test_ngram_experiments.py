@@ -57,6 +57,9 @@ def test_fact_strings_runs_small_and_sampling_agrees_with_the_exact_error(tmp_pa
         assert row["err"] >= row["theorem1_lower"] - 1e-12  # Theorem 1 holds for every model
     by_order = {row["order"]: row for row in rows}
     assert by_order[3]["err"] > by_order[5]["err"]  # the window that sees the name memorises facts
+    # paired: both orders are trained on the one corpus of the replicate
+    assert by_order[3]["singleton_rate"] == by_order[5]["singleton_rate"]
+    assert by_order[3]["missing_mass"] == by_order[5]["missing_mass"]
     for name in load("fact_strings").OUTPUTS:
         assert (tmp_path / name).exists(), name
 
@@ -70,8 +73,9 @@ def test_fact_strings_sampled_hallucination_rate_estimates_the_exact_err(smoothi
     from hallusim.experiments.fact_strings import replicate
 
     generations = 20_000
-    row = replicate({"n_examples": 300, "order": 5}, np.random.SeedSequence(8), n_prompts=1000, exponent=1.0,
-                    n_responses=365, answer_prob=0.9, smoothing=smoothing, discount=0.75, generations=generations)
+    flat = replicate({"n_examples": 300}, np.random.SeedSequence(8), orders=(5,), n_prompts=1000, exponent=1.0,
+                     n_responses=365, answer_prob=0.9, smoothing=smoothing, discount=0.75, generations=generations)
+    row = {key.removeprefix("o5_"): value for key, value in flat.items()}
     sd = np.sqrt(row["err"] * (1 - row["err"]) / generations)
     assert 0.0 < row["err"] < 1.0
     assert abs(row["hallucination_rate"] - row["err"]) <= 5 * sd

@@ -152,7 +152,7 @@ def test_idk_column_absent_from_the_first_json_record_is_still_read(tmp_path):
     rep = floor_from_file(path)
     assert (rep.counts.n_examples, rep.counts.n_idk) == (8, 5)
     assert rep.singleton_rate == 1 / 8
-    assert "IDK counts from fields idk/idk_count/n_idk/abstentions in 1 of 2 records" in rep.counts.detected
+    assert "IDK counts in fields idk/idk_count/n_idk/abstentions in 1 of 2 records" in rep.counts.detected
 
 
 def test_json_optional_field_spelled_as_in_the_first_record(tmp_path):
@@ -277,8 +277,9 @@ def test_repeated_keys_are_an_error_by_default(tmp_path):
     with pytest.raises(FloorFileError, match=r"dup\.csv, line 3: `key` must be distinct on every row; got the key of line 2"):
         read_floor_counts(path)
     unchecked = read_floor_counts(path, check_keys=False)  # the opt-out reads rows as prompts, and says so
-    assert unchecked.n_singletons == 2 and "key key NOT checked to be distinct" in unchecked.detected
-    assert "key key checked to be distinct" in read_floor_counts(DATA / "counts.csv").detected
+    assert unchecked.n_singletons == 2 and "keys in column 'key' (NOT checked to be distinct)" in unchecked.detected
+    detected = read_floor_counts(DATA / "counts.csv").detected
+    assert "keys in column 'key' (checked to be distinct), counts in column 'count', IDK counts in column 'idk'" in detected
 
 
 def test_the_earliest_of_several_repeated_keys_is_reported(tmp_path):

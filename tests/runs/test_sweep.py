@@ -445,6 +445,40 @@ def test_progress_log_mode_prints_plain_lines():
     assert all(line.startswith("demo: ") for line in lines)
 
 
+def test_progress_estimates_time_left_from_the_rows_cost(monkeypatch):
+    """Rows of cost 1, 1, 10, 10 done at a steady 1 cost unit per second: after the first two,
+    20 units (20 s) are left, not 2 rows at one row per second (2 s)."""
+    import hallusim.runs._progress as progress_module
+
+    now = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
+    report = Progress(4, "sized", mode="off", total_cost=22.0)
+    now[0] = 1.0
+    report.update(cost=1.0)
+    now[0] = 2.0
+    report.update(cost=1.0)
+    assert report._status(2.0).endswith("about 20 s left")
+    # while the next (long) row is in flight, the estimate counts down instead of growing
+    assert report._status(7.0).endswith("about 15 s left")
+    assert report._status(30.0).endswith("about 0 s left")
+
+
+def test_sweep_passes_the_rows_cost_to_the_progress(monkeypatch):
+    import hallusim.runs._progress as progress_module
+
+    seen = {}
+    real = progress_module.Progress.update
+
+    def update(self, n=1, cost=None):
+        seen.setdefault("total", self.total_cost)
+        seen.setdefault("costs", []).append(cost)
+        real(self, n, cost)
+
+    monkeypatch.setattr(progress_module.Progress, "update", update)
+    sweep(lambda params, seed: {}, {"n": [1, 10]}, replicates=2, progress="off", cost=lambda params: params["n"])
+    assert seen == {"total": 22.0, "costs": [1.0, 1.0, 10.0, 10.0]}
+
+
 def test_progress_off_and_auto_on_a_non_terminal_stream():
     stream = io.StringIO()
     report = Progress(3, "quiet", mode="off", stream=stream)
