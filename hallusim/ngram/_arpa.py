@@ -13,6 +13,12 @@ Format (Doug Paul's ARPA format, as written by SRILM's ``ngram-count`` and KenLM
 A model in this form scores ``p(w | h) = 10^lp(h w)`` if ``h w`` is listed, else
 ``10^bow(h) · p(w | h')``, with ``bow = 0`` (log) for a context not listed. ``-99`` stands for
 log10 0.
+
+``<s>`` is never predicted, as in a fitted model: KenLM's ``lmplz`` writes its unigram with
+log10 p = 0 on purpose (``lm/builder/initial_probabilities.cc``: "probability 1.0. This allows <s>
+to be explicitly scored as part of the sentence without impacting probability"), so the reader
+keeps only the backoff weights of ``<s>`` and of n-grams ending in it (such as the ``<s> <s>``
+context of "nltk" padding) and gives them probability 0.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import numpy as np
 
 from hallusim._validation import fail
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
-from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
+from hallusim.ngram._vocabulary import BOS, BOS_ID, EOS, UNK, Vocabulary
 
 __all__ = ["write_arpa", "read_arpa_tables", "LOG_ZERO"]
 
@@ -211,7 +217,7 @@ def _build(r: _Reader, entries, order):
         if w in seen:
             r.error(f"duplicate 1-gram {words[0]!r}", lineno)
         seen.add(w)
-        uni_prob[w] = 0.0 if logp <= LOG_ZERO else 10.0 ** logp
+        uni_prob[w] = 0.0 if logp <= LOG_ZERO or w == BOS_ID else 10.0 ** logp
         uni_bow[w] = 0.0 if logb <= LOG_ZERO else 10.0 ** logb
     prob_parts.append(uni_prob)
     bow_parts.append(uni_bow)
@@ -234,7 +240,7 @@ def _build(r: _Reader, entries, order):
             if parent is None:
                 r.error(f"the context {' '.join(words[:-1])!r} of this {k}-gram is not listed as a {k - 1}-gram", lineno)
             keys.append((parent, ids[-1], ids))
-            probs.append(0.0 if logp <= LOG_ZERO else 10.0 ** logp)
+            probs.append(0.0 if logp <= LOG_ZERO or ids[-1] == BOS_ID else 10.0 ** logp)
             bows.append(0.0 if logb <= LOG_ZERO else 10.0 ** logb)
         order_idx = sorted(range(len(keys)), key=lambda i: keys[i][:2])
         prefix_parts.append(np.array([keys[i][0] for i in order_idx], dtype=np.int64))
