@@ -11,7 +11,8 @@ from hallusim.ngram._arpa import write_arpa
 from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams
 from hallusim.ngram._model import NgramModel, read_arpa
 from hallusim.ngram._opt import NgramOpt, ngram_opt
-from hallusim.ngram._smoothing import SMOOTHINGS, modified_kn_discounts
+from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, modified_kn_discounts
+from hallusim.ngram._text import TextCorpus, read_text
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "modified_kn_discounts",
     "read_arpa",
     "write_arpa",
+    "read_text",
+    "TextCorpus",
+    "BACKOFF_FORM",
     "SMOOTHINGS",
     "PADDINGS",
     "UNK",
