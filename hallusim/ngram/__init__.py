@@ -4,6 +4,9 @@
 ``perplexity``, ``generate``) and adds vectorised scoring of many (context, word) pairs and of whole
 responses given prompts (``p̂(r | c)``), which the poor-model bounds of Theorems 3–4 need.
 Counting runs in Numba kernels over int arrays (a radix-sorted trie, no Python dict per n-gram).
+:func:`read_text` reads a training text file into ids, :func:`write_arpa` and :func:`read_arpa`
+write and read ARPA files (KenLM's and SRILM's format); ``hallusim ngram fit TEXT --order N
+--arpa OUT`` does all three, as KenLM's ``lmplz`` does.
 """
 
 from hallusim.ngram._agreement import AgreementWorld
