@@ -152,7 +152,7 @@ class SlurmScheduler:
         executor.update_parameters(**params)
         return executor
 
-    def run(self, run_task, func, tasks, root_seed, numba_threads):
+    def _run(self, run_task, func, tasks, root_seed, numba_threads):
         """Yield ``(index, metrics)`` of every task as the array tasks finish (used by ``sweep``)."""
         threads = numba_threads or self.cpus
         executor = self._executor(threads)

@@ -535,7 +535,7 @@ def sweep(
         if not tasks:
             completed = iter(())
         elif isinstance(scheduler, SlurmScheduler):
-            completed = scheduler.run(_run_task, func, tasks, seed, numba_threads)
+            completed = scheduler._run(_run_task, func, tasks, seed, numba_threads)
         elif scheduler is not None:
             completed = _dask(func, tasks, seed, scheduler, n_jobs, numba_threads)
         elif n_jobs > 1:

@@ -22,7 +22,7 @@ def test_edge_values_read_back_exactly():
     assert _texts([-99.0, 0.0, -0.5, 1e22]) == ["-99", "0", "-0.5", "1e+22"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
 def test_any_finite_float_reads_back_exactly(values):
     assert [float(t) for t in _texts(values)] == [v + 0.0 for v in values]  # -0.0 prints as 0
