@@ -11,6 +11,18 @@ Run:  python benchmarks/bench_ngram.py [--tokens 10000000] [--repeats 3]
   ``padding="nltk"``, ``uniform_base=False``), against nltk.lm's ``score`` on a prefix of the
   pairs, compared in pairs per second.
 
+* Text file to ARPA file (what a user does): ``hallusim ngram fit TEXT --order 3 --arpa OUT``
+  against KenLM's ``lmplz -o 3 < TEXT > OUT``, whole processes, alternating, median wall time
+  and peak resident memory of each (``--text-tokens`` tokens of the same Zipf text, as words
+  ``w<id>``); and the ARPA writer alone against the previous writer (one f-string per line,
+  reproduced here), on the same fitted model. lmplz is taken from ``--lmplz`` or the PATH; when
+  it is missing that comparison is skipped with a line saying so. To build it (Debian):
+  ``apt-get install cmake g++ libboost-program-options-dev libboost-system-dev
+  libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev``, then in a clone of
+  github.com/kpu/kenlm ``mkdir build && cd build && cmake .. && make -j2 lmplz`` (``bin/lmplz``).
+* Scoring against the ``kenlm`` Python module (``pip install kenlm``, compiled on install) when
+  it is importable, else skipped with a line saying so.
+
 JIT compilation is done first and reported apart; every figure is the median of ``--repeats`` runs
 (default 5). Counter and nltk.lm run in one thread; the output says how many hallusim uses.
 """
@@ -19,14 +31,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 import numba
 import numpy as np
 
-from hallusim.ngram import NgramModel
+from hallusim.ngram import NgramModel, read_text
 
 
 def _median_time(func, repeats):
@@ -72,7 +89,15 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--nltk-pairs", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--text-tokens", type=int, default=10_000_000, help="tokens of the text-to-ARPA comparison")
+    parser.add_argument("--lmplz", default=shutil.which("lmplz"), help="path of KenLM's lmplz (default: on the PATH)")
+    parser.add_argument("--only-text", action="store_true", help="run only the text-to-ARPA comparison")
     args = parser.parse_args(argv)
+    print(f"machine load (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
+          f"on {os.cpu_count()} cores")
+    _text_to_arpa(args)
+    if args.only_text:
+        return
     import nltk
     from nltk.lm import KneserNeyInterpolated, WittenBellInterpolated
     from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
@@ -156,6 +181,99 @@ def main(argv=None):
     print(f"nltk.lm score on a prefix of {len(few):,} pairs: {t_ref:.3f} s = {ref_rate:,.0f} pairs/s")
     print(f"ratio hallusim / nltk.lm scoring: {len(pairs) / t_ids / ref_rate:,.0f}x (ids), "
           f"{len(pairs) / t_str / ref_rate:,.0f}x (str)")
+
+
+def _run_process(argv, stdin=None, stdout=None):
+    """Wall time (s) and peak resident memory (MB) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed with status {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _old_write_arpa(model, path):
+    """The ARPA writer before issue 17: one Python f-string per n-gram line (the baseline)."""
+    t = model.tables_
+    words = model.vocabulary_.words
+    order = t.offsets.size - 1
+
+    def log_text(values):
+        with np.errstate(divide="ignore"):
+            logs = np.log10(values)
+        return [repr(float(x)) if x > -99.0 else "-99" for x in logs]
+
+    parent = np.empty(t.offsets[-1], dtype=np.int64)
+    for j in range(1, t.offsets.size - 1):
+        for g in range(t.offsets[j - 1], t.offsets[j]):
+            parent[t.child_lo[g]:t.child_hi[g]] = g
+    lines = ["", "\\data\\"] + [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
+    for k in range(1, order + 1):
+        lo, hi = int(t.offsets[k - 1]), int(t.offsets[k])
+        lines += ["", f"\\{k}-grams:"]
+        ids = np.arange(lo, hi)
+        cols, cur = [t.word_of[ids]], ids
+        for _ in range(k - 1):
+            cur = parent[cur]
+            cols.append(t.word_of[cur])
+        cols.reverse()
+        texts = [" ".join(words[w] for w in row) for row in zip(*cols)]
+        probs, bows = log_text(t.prob[lo:hi]), log_text(t.bow[lo:hi])
+        is_context = t.child_hi[lo:hi] > t.child_lo[lo:hi]
+        for i in range(hi - lo):
+            entry = f"{probs[i]}\t{texts[i]}"
+            lines.append(entry + f"\t{bows[i]}" if is_context[i] and k < order else entry)
+    lines += ["", "\\end\\", ""]
+    Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def _text_to_arpa(args):
+    print("== text file -> ARPA file (trigram modified Kneser-Ney) ==")
+    tokens, offsets = _corpus(args.text_tokens, seed=5)
+    with tempfile.TemporaryDirectory() as tmp:
+        text = Path(tmp) / "corpus.txt"
+        with open(text, "w", encoding="utf-8") as fh:
+            for s in range(offsets.size - 1):
+                fh.write(" ".join(f"w{t}" for t in tokens[offsets[s]:offsets[s + 1]].tolist()) + "\n")
+        print(f"text: {tokens.size:,} tokens in {offsets.size - 1:,} lines, {text.stat().st_size / 1e6:.0f} MB")
+        ours_cmd = [sys.executable, "-m", "hallusim.cli", "ngram", "fit", str(text), "--order", "3", "--arpa",
+                    str(Path(tmp) / "ours.arpa")]
+        _run_process(ours_cmd)  # warm the JIT cache in a process of its own
+        runs = {"hallusim ngram fit": []}
+        if args.lmplz:
+            runs["lmplz -o 3"] = []
+        else:
+            print("lmplz: not found (pass --lmplz PATH; see this script's docstring to build it): comparison skipped")
+        for _ in range(args.repeats):
+            runs["hallusim ngram fit"].append(_run_process(ours_cmd))
+            if args.lmplz:
+                with open(text, "rb") as fin, open(Path(tmp) / "lmplz.arpa", "wb") as fout:
+                    runs["lmplz -o 3"].append(_run_process([args.lmplz, "-o", "3", "-T", tmp], stdin=fin, stdout=fout))
+        medians = {}
+        for name, values in runs.items():
+            wall = statistics.median(v[0] for v in values)
+            peak = statistics.median(v[1] for v in values)
+            medians[name] = (wall, peak)
+            print(f"{name:20s}: median {wall:.2f} s, peak RSS {peak:,.0f} MB (whole process, {len(values)} runs)")
+        if args.lmplz:
+            (wo, po), (wl, pl) = medians["hallusim ngram fit"], medians["lmplz -o 3"]
+            print(f"ratio: hallusim is {wl / wo:.2f}x lmplz's speed, at {po / pl:.2f}x its peak memory")
+        # the writer alone, new against old, on the same fitted model
+        corpus = read_text(text)
+        model = NgramModel(3, "modified_kneser_ney", vocabulary=corpus.vocabulary).fit(corpus.tokens, offsets=corpus.offsets)
+        n_grams = sum(model.counts_.sizes())
+        t_new = _median_time(lambda: model.to_arpa(Path(tmp) / "new.arpa"), args.repeats)
+        t_old = _median_time(lambda: _old_write_arpa(model, Path(tmp) / "old.arpa"), 1)
+        same = (Path(tmp) / "new.arpa").read_text() == (Path(tmp) / "old.arpa").read_text()
+        print(f"ARPA writer on {n_grams:,} n-grams: new {t_new:.2f} s, previous writer {t_old:.2f} s (1 run): "
+              f"{t_old / t_new:.1f}x; files byte-identical: {same} (numbers may be printed differently, same values)")
+        strings = [[f"w{t}" for t in tokens[offsets[s]:offsets[s + 1]].tolist()] for s in range(offsets.size - 1)]
+        t_fit = _median_time(lambda: NgramModel(3, "modified_kneser_ney").fit(strings), 1)
+        print(f"fit from {tokens.size:,} tokens as lists of str (encoding included): {t_fit:.2f} s = "
+              f"{tokens.size / t_fit:,.0f} tokens/s\n")
 
 
 if __name__ == "__main__":

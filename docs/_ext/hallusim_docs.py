@@ -177,8 +177,9 @@ class CliDirective(_Generated):
         from hallusim.cli import main
 
         out = []
+        commands = [[c] for c in ("list", "run", "reproduce", "score", "floor")] + [["ngram", "fit"]]
         for argv, title in [(["--help"], "hallusim")] + [
-            ([command, "--help"], f"hallusim {command}") for command in ("list", "run", "reproduce", "score", "floor")
+            ([*command, "--help"], "hallusim " + " ".join(command)) for command in commands
         ]:
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer), _columns(92):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import sys
 import time
 import warnings
@@ -19,6 +20,7 @@ from hallusim.cli._common import ENVIRONMENT_HELP, one_line
 from hallusim.runs import (
     PROGRESS_MODES,
     OversubscriptionWarning,
+    SlurmScheduler,
     available_cores,
     dask_client,
     format_duration,
@@ -97,7 +99,19 @@ def _add_experiment_options(parser, *, overrides: bool) -> None:
         "--scheduler",
         metavar="ADDRESS",
         help="run sweeps on Dask: 'local' for a local cluster of --jobs workers, or a scheduler "
-        "address such as tcp://10.0.0.1:8786 (needs the dask extra)",
+        "address such as tcp://10.0.0.1:8786 (needs the dask extra); or 'slurm' to submit each sweep as "
+        "a SLURM job array from a login node ('slurm-local' runs the same job array on this machine; "
+        "both need the slurm extra)",
+    )
+    slurm = parser.add_argument_group("SLURM (with --scheduler slurm; job logs in DIR/results/slurm/)")
+    slurm.add_argument("--partition", metavar="NAME", help="SLURM partition (default: the cluster's default)")
+    slurm.add_argument(
+        "--time", metavar="LIMIT", help="time limit per array task: minutes or HH:MM:SS or D-HH:MM:SS (default: 60)"
+    )
+    slurm.add_argument("--cpus", type=int, metavar="N", help="CPUs (and Numba threads) per array task (default: 1)")
+    slurm.add_argument("--mem", type=float, metavar="GB", help="memory per array task in GB (default: the partition's)")
+    slurm.add_argument(
+        "--rows-per-job", type=int, metavar="N", help="sweep rows per array task, computed in turn (default: 1)"
     )
     parser.add_argument(
         "--fresh", action="store_true", help="recompute every row instead of resuming from DIR/results/sweeps/"
@@ -124,8 +138,12 @@ def _sweep_options(args):
             f"and they share the cores (--jobs {cores} or -1 is usually as fast)",
             file=sys.stderr,
         )
+    slurm = _slurm_scheduler(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OversubscriptionWarning)  # said once above, not per sweep
+        if slurm is not None:
+            yield {**options, "scheduler": slurm}
+            return
         if args.scheduler is None:
             yield options
             return
@@ -148,6 +166,39 @@ class _ExperimentHelp(argparse.Action):
         if name is not None:
             print("\n" + experiments.describe(name))
         parser.exit()
+
+
+# SlurmScheduler's parameter: (the option's attribute on args, the option, its default)
+_SLURM_OPTIONS = {
+    "partition": ("partition", "--partition", None),
+    "time": ("time", "--time", 60),
+    "cpus": ("cpus", "--cpus", 1),
+    "mem_gb": ("mem", "--mem", None),
+    "rows_per_job": ("rows_per_job", "--rows-per-job", 1),
+}
+
+
+def _slurm_scheduler(args):
+    """The SlurmScheduler of ``--scheduler slurm`` (or ``slurm-local``) and its options, else None."""
+    given = [flag for dest, flag, _ in _SLURM_OPTIONS.values() if getattr(args, dest) is not None]
+    if args.scheduler not in ("slurm", "slurm-local"):
+        if given:
+            fail(given[0], "used with --scheduler slurm (or slurm-local)",
+                 f"<{given[0]} with --scheduler {args.scheduler or '(none)'}>")
+        return None
+    if args.scheduler == "slurm" and shutil.which("sbatch") is None:
+        fail("--scheduler", "'slurm' only where SLURM's sbatch is on the PATH (a login node); --scheduler "
+             "slurm-local runs the same job array on this machine", "<'slurm' with no sbatch here>")
+    values = {name: default if getattr(args, dest) is None else getattr(args, dest)
+              for name, (dest, _, default) in _SLURM_OPTIONS.items()}
+    try:
+        return SlurmScheduler(folder=args.out / "results" / "slurm" / "%j",
+                              cluster="slurm" if args.scheduler == "slurm" else "local", **values)
+    except ValueError as exc:  # SlurmScheduler checks every value: name the option, not the parameter
+        message = str(exc)
+        for name, (_, flag, _) in _SLURM_OPTIONS.items():
+            message = message.replace(f"`{name}`", f"`{flag}`")
+        raise ValueError(message) from None
 
 
 def _run_one(name, config, args, options, label="") -> None:

@@ -10,6 +10,8 @@
     Score graded evaluation results (see :mod:`hallusim.evallogs`).
 ``hallusim floor ...``
     Theorem 2's error floor of a training set (see :mod:`hallusim.floor`).
+``hallusim ngram fit TEXT --order N --arpa OUT``
+    An n-gram model of a text file, written as ARPA (see :mod:`hallusim.ngram`).
 
 Every sweep's rows are also appended, as they complete, to a JSON Lines file under
 ``DIR/results/sweeps/`` (one folder per experiment and configuration); running the same command
@@ -22,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hallusim.cli import _experiments, _floor, _score
+from hallusim.cli import _experiments, _floor, _ngram, _score
 from hallusim.cli._common import ENVIRONMENT_HELP, Parser, one_line
 from hallusim.experiments import ExperimentError
 
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _experiments.add_parsers(commands)
     _score.add_parser(commands)
     _floor.add_parser(commands)
+    _ngram.add_parser(commands)
     return parser
 
 

@@ -13,6 +13,12 @@ Format (Doug Paul's ARPA format, as written by SRILM's ``ngram-count`` and KenLM
 A model in this form scores ``p(w | h) = 10^lp(h w)`` if ``h w`` is listed, else
 ``10^bow(h) · p(w | h')``, with ``bow = 0`` (log) for a context not listed. ``-99`` stands for
 log10 0.
+
+``<s>`` is never predicted, as in a fitted model: KenLM's ``lmplz`` writes its unigram with
+log10 p = 0 on purpose (``lm/builder/initial_probabilities.cc``: "probability 1.0. This allows <s>
+to be explicitly scored as part of the sentence without impacting probability"), so the reader
+keeps only the backoff weights of ``<s>`` and of n-grams ending in it (such as the ``<s> <s>``
+context of "nltk" padding) and gives them probability 0.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from hallusim._validation import fail
+from hallusim.ngram import _kernels as kernels
+from hallusim.ngram._float_text import STRIDE, format_floats
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
-from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
+from hallusim.ngram._vocabulary import BOS, BOS_ID, EOS, UNK, Vocabulary
 
 __all__ = ["write_arpa", "read_arpa_tables", "LOG_ZERO"]
 
@@ -34,14 +42,25 @@ _NGRAM_LINE = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
 
 
-def _log10_text(values: np.ndarray) -> list[str]:
+_CHUNK = 1 << 20  # n-grams formatted at a time: bounds the writer's memory
+
+
+def _log10_bytes(values: np.ndarray):
+    """The log10 of ``values`` as ARPA text (``-99`` for log 0): a byte buffer and the start and
+    end of each entry in it."""
     with np.errstate(divide="ignore"):
         logs = np.log10(values)
-    return [repr(float(x)) if x > LOG_ZERO else "-99" for x in logs]
+    buf, lengths = format_floats(np.where(logs > LOG_ZERO, logs, LOG_ZERO))
+    starts = np.arange(0, lengths.size * STRIDE, STRIDE, dtype=np.int64)
+    return buf, starts, starts + lengths
 
 
 def write_arpa(model, path) -> None:
     """Write a fitted backoff-form ``NgramModel`` to ``path`` in ARPA format (atomically).
+
+    Lines are assembled as bytes by Numba kernels, a million n-grams at a time, so the memory
+    used beyond the model is bounded; each log10 value is printed with digits that read back as
+    the same float64 (Grisu2, see ``_float_text``), so reading the file back is lossless.
 
     Parameters
     ----------
@@ -61,47 +80,60 @@ def write_arpa(model, path) -> None:
     t: Tables = model._fitted()
     words = model.vocabulary_.words
     for word in words:
-        if not word or any(ch.isspace() for ch in word):
+        if word.split() != [word]:  # empty, or with whitespace (str.split splits where str.isspace)
             fail("model", "a model whose words are non-empty and contain no whitespace (ARPA fields are "
                  "separated by whitespace)", f"<a vocabulary with the word {word!r}>")
+    encoded = [w.encode("utf-8") for w in words]
+    word_buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    word_off = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(w) for w in encoded], out=word_off[1:])
     order = t.offsets.size - 1
-    lines = ["", "\\data\\"]
-    lines += [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
-    for k in range(1, order + 1):
-        lo, hi = int(t.offsets[k - 1]), int(t.offsets[k])
-        lines += ["", f"\\{k}-grams:"]
-        ids = np.arange(lo, hi)
-        probs = _log10_text(t.prob[lo:hi])
-        is_context = t.child_hi[lo:hi] > t.child_lo[lo:hi]
-        bows = _log10_text(t.bow[lo:hi])
-        texts = _ngram_texts(t, ids, k, words)
-        for i in range(hi - lo):
-            entry = f"{probs[i]}\t{texts[i]}"
-            lines.append(entry + f"\t{bows[i]}" if is_context[i] and k < order else entry)
-    lines += ["", "\\end\\", ""]
+    parent = _parents(t)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines))
+    with open(tmp, "wb") as fh:
+        head = ["", "\\data\\"] + [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
+        fh.write(("\n".join(head) + "\n").encode("ascii"))
+        for k in range(1, order + 1):
+            fh.write(f"\n\\{k}-grams:\n".encode("ascii"))
+            for lo in range(int(t.offsets[k - 1]), int(t.offsets[k]), _CHUNK):
+                hi = min(lo + _CHUNK, int(t.offsets[k]))
+                fh.write(_section_bytes(t, parent, k, order, lo, hi, word_buf, word_off))
+        fh.write(b"\n\\end\\\n")
     os.replace(tmp, path)
 
 
-def _ngram_texts(t: Tables, ids: np.ndarray, k: int, words: list[str]) -> list[str]:
-    """The words of n-grams (global ids, all of order k) as space-joined text."""
-    if k == 1:
-        return [words[i] for i in ids]
-    parent = np.empty(t.offsets[-1], dtype=np.int64)
+def _parents(t: Tables) -> np.ndarray:
+    """Global id of each n-gram's context (its parent in the trie; -1 for unigrams). The children
+    of the n-grams of one order are consecutive ranges covering the next order, in order."""
+    parent = np.full(t.offsets[-1], -1, dtype=np.int64)
     for j in range(1, t.offsets.size - 1):
         lo, hi = t.offsets[j - 1], t.offsets[j]
-        for g in range(lo, hi):
-            parent[t.child_lo[g]:t.child_hi[g]] = g
-    cols = [t.word_of[ids]]
-    cur = ids
-    for _ in range(k - 1):
-        cur = parent[cur]
-        cols.append(t.word_of[cur])
-    cols.reverse()
-    return [" ".join(words[w] for w in row) for row in zip(*cols)]
+        width = t.child_hi[lo:hi] - t.child_lo[lo:hi]
+        parent[t.offsets[j]:t.offsets[j] + width.sum()] = np.repeat(np.arange(lo, hi, dtype=np.int64), width)
+    return parent
+
+
+def _section_bytes(t: Tables, parent, k, order, lo, hi, word_buf, word_off) -> memoryview:
+    """The ARPA lines of the order-``k`` n-grams with global ids ``lo .. hi-1``, as bytes."""
+    cols = np.empty((hi - lo, k), dtype=np.int64)
+    cur = np.arange(lo, hi, dtype=np.int64)
+    for j in range(k - 1, -1, -1):
+        cols[:, j] = t.word_of[cur]
+        if j:
+            cur = parent[cur]
+    prob = _log10_bytes(t.prob[lo:hi])
+    if k < order:
+        has_bow = t.child_hi[lo:hi] > t.child_lo[lo:hi]
+        bow = _log10_bytes(t.bow[lo:hi])
+    else:
+        has_bow = np.zeros(hi - lo, dtype=bool)
+        bow = (prob[0][:0], np.zeros(hi - lo, dtype=np.int64), np.zeros(hi - lo, dtype=np.int64))
+    starts = np.empty(hi - lo + 1, dtype=np.int64)
+    kernels.arpa_line_starts(prob[1], prob[2], bow[1], bow[2], has_bow, word_off, cols, starts)
+    out = np.empty(starts[-1], dtype=np.uint8)
+    kernels.write_arpa_lines(*prob, *bow, has_bow, word_buf, word_off, cols, starts, out)
+    return memoryview(out)
 
 
 class _Reader:
@@ -211,7 +243,7 @@ def _build(r: _Reader, entries, order):
         if w in seen:
             r.error(f"duplicate 1-gram {words[0]!r}", lineno)
         seen.add(w)
-        uni_prob[w] = 0.0 if logp <= LOG_ZERO else 10.0 ** logp
+        uni_prob[w] = 0.0 if logp <= LOG_ZERO or w == BOS_ID else 10.0 ** logp
         uni_bow[w] = 0.0 if logb <= LOG_ZERO else 10.0 ** logb
     prob_parts.append(uni_prob)
     bow_parts.append(uni_bow)
@@ -234,7 +266,7 @@ def _build(r: _Reader, entries, order):
             if parent is None:
                 r.error(f"the context {' '.join(words[:-1])!r} of this {k}-gram is not listed as a {k - 1}-gram", lineno)
             keys.append((parent, ids[-1], ids))
-            probs.append(0.0 if logp <= LOG_ZERO else 10.0 ** logp)
+            probs.append(0.0 if logp <= LOG_ZERO or ids[-1] == BOS_ID else 10.0 ** logp)
             bows.append(0.0 if logb <= LOG_ZERO else 10.0 ** logb)
         order_idx = sorted(range(len(keys)), key=lambda i: keys[i][:2])
         prefix_parts.append(np.array([keys[i][0] for i in order_idx], dtype=np.int64))

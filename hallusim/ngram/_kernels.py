@@ -419,3 +419,48 @@ def interpolate_level(a, child_lo, child_hi, suffix, prob_lower, method, d1, d2,
             kept = x if method == WITTEN_BELL else x - _discount(x, method, d1, d2, d3)
             out_prob[h] = kept / norm + gamma * prob_lower[suffix[h]]
         out_bow[g] = gamma
+
+
+@jit
+def arpa_line_starts(prob_lo, prob_hi, bow_lo, bow_hi, has_bow, word_off, cols, starts):
+    """Byte offset of each ARPA line ``<log p>\\t<w1> ... <wk>[\\t<log bow>]\\n`` of a section,
+    into ``starts`` (size ``n + 1``). Field texts are ranges of byte buffers: row ``i``'s
+    probability is bytes ``prob_lo[i]:prob_hi[i]``, word ``w`` is ``word_off[w]:word_off[w+1]``."""
+    n, k = cols.shape
+    starts[0] = 0
+    for i in range(n):
+        length = prob_hi[i] - prob_lo[i] + k + 1  # a tab, k - 1 spaces, the newline
+        for j in range(k):
+            w = cols[i, j]
+            length += word_off[w + 1] - word_off[w]
+        if has_bow[i]:
+            length += bow_hi[i] - bow_lo[i] + 1
+        starts[i + 1] = starts[i] + length
+
+
+@jit(parallel=True)
+def write_arpa_lines(prob_buf, prob_lo, prob_hi, bow_buf, bow_lo, bow_hi, has_bow, word_buf, word_off, cols, starts, out):
+    """Assemble the ARPA lines laid out by :func:`arpa_line_starts` into ``out`` (uint8)."""
+    n, k = cols.shape
+    for i in prange(n):
+        p = starts[i]
+        for b in range(prob_lo[i], prob_hi[i]):
+            out[p] = prob_buf[b]
+            p += 1
+        out[p] = 9  # tab
+        p += 1
+        for j in range(k):
+            if j > 0:
+                out[p] = 32  # space
+                p += 1
+            w = cols[i, j]
+            for b in range(word_off[w], word_off[w + 1]):
+                out[p] = word_buf[b]
+                p += 1
+        if has_bow[i]:
+            out[p] = 9
+            p += 1
+            for b in range(bow_lo[i], bow_hi[i]):
+                out[p] = bow_buf[b]
+                p += 1
+        out[p] = 10  # newline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from itertools import chain
 
 import numpy as np
 
@@ -56,13 +57,13 @@ def _as_corpus(sentences, offsets, vocabulary, min_count):
         as_ints = all(_is_int_sequence(s) for s in sentences if len(s))
         if vocabulary is None and not as_ints:
             vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
-        lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         if as_ints:
             parts = [np.asarray(s, dtype=np.int64) for s in sentences if len(s)]
-        else:
-            parts = [vocabulary.encode(s) for s in sentences if len(s)]
-        tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        else:  # one call over all tokens: no Python code per sentence or per token
+            tokens = vocabulary.encode(list(chain.from_iterable(sentences)))
     if tokens.size == 0:
         fail("sentences", "a corpus with at least one token", "<an empty corpus>")
     if vocabulary is None:

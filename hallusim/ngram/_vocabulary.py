@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections import Counter
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -62,11 +63,13 @@ class Vocabulary:
             Words in order of first occurrence.
         """
         min_count = check_int("min_count", min_count, minimum=1)
-        counts = Counter()
+        sentences = sentences if isinstance(sentences, (list, tuple)) else list(sentences)
         for sentence in sentences:
             if isinstance(sentence, str):
                 fail("sentences", "an iterable of token sequences (not of strings)", sentence, error=TypeError)
-            counts.update(sentence)
+        counts = Counter(chain.from_iterable(sentences))  # one C-level pass over the tokens
+        if min_count == 1:
+            return cls(counts)
         return cls(word for word, count in counts.items() if count >= min_count)
 
     @classmethod
@@ -143,9 +146,8 @@ class Vocabulary:
             if ids.size and (ids.min() < 0 or ids.max() >= len(self._words)):
                 fail("tokens", f"ids in [0, {len(self._words) - 1}]", f"<ids in [{ids.min()}, {ids.max()}]>")
             return ids
-        index = self._index
-        if all(isinstance(t, str) for t in tokens):
-            return np.fromiter((index.get(t, UNK_ID) for t in tokens), dtype=np.int64, count=len(tokens))
+        if set(map(type, tokens)) <= {str}:  # C-level passes: no Python code per token
+            return np.fromiter(map(self._index.get, tokens, repeat(UNK_ID)), dtype=np.int64, count=len(tokens))
         return np.fromiter((self.id(t) for t in tokens), dtype=np.int64, count=len(tokens))
 
     def decode(self, ids) -> list[str]:

@@ -7,6 +7,7 @@ results file as they complete (resumable after ``kill -9``), beside a JSON prove
 
 * ``_sweep``: :func:`sweep`, :func:`expand_grid`, seeds (:func:`config_seed`), backends (serial,
   local processes, Dask);
+* ``_slurm``: :class:`SlurmScheduler`, the SLURM job-array backend (submitit);
 * ``_results``: the append-only :class:`ResultStore`, :func:`write_table`, :func:`read_rows`,
   :func:`load_table`;
 * ``_provenance``: the sidecar (versions, git commit, command line) and atomic writes;
@@ -32,6 +33,7 @@ from hallusim.runs._results import (
     read_rows,
     write_table,
 )
+from hallusim.runs._slurm import SlurmScheduler, parse_slurm_time
 from hallusim.runs._sweep import (
     OversubscriptionWarning,
     available_cores,
@@ -50,6 +52,8 @@ __all__ = [
     "available_cores",
     "dask_client",
     "OversubscriptionWarning",
+    "SlurmScheduler",
+    "parse_slurm_time",
     "ResultStore",
     "ResultTable",
     "TABLE_SUFFIXES",

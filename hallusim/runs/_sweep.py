@@ -11,7 +11,9 @@ Backends
 * a Dask cluster (``scheduler=``; needs the ``dask`` extra, ``python -m pip install ".[dask]"``
   from the clone):
   ``"local"`` for a ``LocalCluster`` on this machine, a scheduler address such as
-  ``"tcp://10.0.0.1:8786"``, or a ``distributed.Client``.
+  ``"tcp://10.0.0.1:8786"``, or a ``distributed.Client``;
+* SLURM job arrays (``scheduler=SlurmScheduler(...)``; needs the ``slurm`` extra, submitit), see
+  :mod:`hallusim.runs._slurm`.
 
 Each worker runs ``cores // workers`` Numba threads (``NUMBA_NUM_THREADS`` in the worker's
 environment before it imports Numba, and ``numba.set_num_threads`` before each row), so workers ×
@@ -49,6 +51,7 @@ from joblib import Parallel, delayed, parallel_config
 from hallusim._validation import check_int, fail
 from hallusim.runs._progress import Progress
 from hallusim.runs._results import TABLE_SUFFIXES, ResultStore, plain
+from hallusim.runs._slurm import SlurmScheduler
 
 __all__ = [
     "expand_grid",
@@ -416,6 +419,14 @@ def _store_path(results, func, fingerprint: str) -> Path:
 # The sweep
 
 
+def _backend_name(scheduler, n_jobs: int) -> str:
+    if isinstance(scheduler, SlurmScheduler):
+        return "slurm" if scheduler.cluster == "slurm" else f"submitit-{scheduler.cluster}"
+    if scheduler is not None:
+        return "dask"
+    return "processes" if n_jobs > 1 else "serial"
+
+
 def sweep(
     func,
     grid,
@@ -449,9 +460,12 @@ def sweep(
         Worker processes: 1 runs serially in this process, -1 uses one per core. With
         ``scheduler="local"``, the number of Dask workers. More than the cores warns
         (:class:`OversubscriptionWarning`): each worker then runs one Numba thread.
-    scheduler : None, "local", str or distributed.Client
+    scheduler : None, "local", str, distributed.Client or SlurmScheduler
         Run on Dask (optional extra ``dask``): ``"local"`` starts a ``LocalCluster`` for this
-        sweep; a string is a scheduler address; a ``Client`` is used as is and left open.
+        sweep; a string is a scheduler address; a ``Client`` is used as is and left open. A
+        :class:`SlurmScheduler` submits the rows as a SLURM job array (optional extra ``slurm``);
+        with ``results``, this process appends each array task's rows as it finishes, so a
+        stopped sweep resumes from the file.
     results : str or Path, optional
         Write rows as they complete to this ``.jsonl`` or ``.csv`` file (with a provenance
         sidecar, see :mod:`hallusim.runs`), or, for any other path, to a JSON Lines file in
@@ -507,7 +521,7 @@ def sweep(
                 "function": _name(func),
                 "root_seed": seed,
                 "replicates": replicates,
-                "backend": "dask" if scheduler is not None else ("processes" if n_jobs > 1 else "serial"),
+                "backend": _backend_name(scheduler, n_jobs),
                 "n_jobs": n_jobs,
             },
         ).open()
@@ -534,6 +548,8 @@ def sweep(
     try:
         if not tasks:
             completed = iter(())
+        elif isinstance(scheduler, SlurmScheduler):
+            completed = scheduler._run(_run_task, func, tasks, seed, numba_threads)
         elif scheduler is not None:
             completed = _dask(func, tasks, seed, scheduler, n_jobs, numba_threads)
         elif n_jobs > 1:

@@ -164,3 +164,60 @@ def test_kenlm_scores_our_files_and_the_handwritten_one_as_we_do(tmp_path):
             mine = [math.log10(ours.score(seq[j], seq[max(0, j - 2):j])) for j in range(1, len(seq))]
             # KenLM stores probabilities as float32: agreement to its precision
             np.testing.assert_allclose(mine, full, rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- lmplz's <s>
+LMPLZ_STYLE = DATA / "ngram_lmplz_style.arpa"  # see ngram_lmplz_style.md: <s> has log10 p = 0
+LMPLZ_CONTEXTS = [[], ["<s>"], ["a"], ["b"], ["</s>"], ["<s>", "a"], ["a", "b"], ["b", "a"], ["zebra"]]
+
+
+def test_lmplz_style_file_never_predicts_bos_and_every_distribution_sums_to_one():
+    lm = read_arpa(LMPLZ_STYLE)
+    bos = lm.vocabulary_.id("<s>")
+    for context in LMPLZ_CONTEXTS:
+        dist = lm.distribution(context)
+        assert dist[bos] == 0.0 and lm.score("<s>", context) == 0.0, context
+        # each log10 value is rounded to 7 significant digits: relative error < 1.2e-6 per term
+        assert dist.sum() == pytest.approx(1.0, abs=1e-5), context
+    assert lm.n_events_ == 4  # <unk>, </s>, a, b
+
+
+def test_lmplz_style_file_gives_the_values_by_hand():
+    lm = read_arpa(LMPLZ_STYLE)
+    cases = [
+        (["<s>"], "a", 0.5),
+        (["<s>"], "</s>", 0.625 * 0.3),
+        (["<s>", "a"], "b", 0.8),
+        (["<s>", "a"], "</s>", 0.4 * 0.3),  # bow(<s> a) · p(</s> | a)
+        (["<s>", "a"], "a", 0.4 * 0.4 * 0.4),  # bow(<s> a) · bow(a) · p(a)
+        (["a", "b"], "a", 0.25 * (4 / 7) * 0.4),
+        (["b"], "zebra", (4 / 7) * 0.1),
+        ([], "b", 0.2),
+    ]
+    for context, word, expected in cases:
+        assert lm.score(word, context) == pytest.approx(expected, rel=1e-5), (context, word)
+
+
+def test_sampling_from_an_lmplz_style_file_never_emits_bos():
+    lm = read_arpa(LMPLZ_STYLE)
+    draws = lm.sample_ids([["<s>"], ["a"], ["b"], []], num_words=5, n_samples=200, seed=0)
+    assert not np.any(draws == lm.vocabulary_.id("<s>"))
+
+
+def test_an_ngram_ending_in_bos_is_a_context_only(tmp_path):
+    text = LMPLZ_STYLE.read_text().replace("ngram 2=5", "ngram 2=6").replace(
+        "-0.2218487\tb </s>\t0", "-0.2218487\tb </s>\t0\n-1\ta <s>\t0")
+    path = tmp_path / "bos.arpa"
+    path.write_text(text)
+    assert read_arpa(path).score("<s>", ["a"]) == 0.0  # not 10^-1
+    assert read_arpa(path).score("b", ["a"]) == read_arpa(LMPLZ_STYLE).score("b", ["a"])
+
+
+def test_kenlm_scores_the_lmplz_style_file_as_we_do():
+    kenlm = pytest.importorskip("kenlm")
+    ours, theirs = read_arpa(LMPLZ_STYLE), kenlm.Model(str(LMPLZ_STYLE))
+    for sent in [["a", "b"], ["a", "a", "b", "a"], ["b", "zebra", "a", "b"], []]:
+        full = [p for p, _, _ in theirs.full_scores(" ".join(sent), bos=True, eos=True)]
+        seq = ["<s>"] + sent + ["</s>"]
+        mine = [math.log10(ours.score(seq[j], seq[max(0, j - 2):j])) for j in range(1, len(seq))]
+        np.testing.assert_allclose(mine, full, rtol=1e-5, atol=1e-5)

@@ -1,0 +1,63 @@
+"""The ``hallusim ngram`` subcommand: fit an n-gram model to a text file and write it as ARPA.
+
+``hallusim ngram fit TEXT --order N --arpa OUT [--smoothing modified_kneser_ney] [--min-count 1]``
+
+The work is :func:`hallusim.ngram.read_text`, :class:`hallusim.ngram.NgramModel` and
+:func:`hallusim.ngram.write_arpa`; this module parses arguments and prints one summary line on
+standard error. Bad input raises ``ValueError`` (one line, exit status 2); the ARPA file is
+written atomically, so nothing half-written is left on disk.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from hallusim._validation import check_int
+from hallusim.ngram import BACKOFF_FORM, NgramModel, read_text, write_arpa
+
+__all__ = ["add_parser"]
+
+FITTED_BACKOFF = tuple(s for s in BACKOFF_FORM if s != "arpa")
+
+
+def add_parser(subparsers) -> None:
+    """Register the ``ngram`` subcommand (with its ``fit`` action) on an argparse subparsers object."""
+    parser = subparsers.add_parser(
+        "ngram", help="n-gram language models: fit one to a text file, write it as ARPA",
+        description="n-gram language models (Section 3.3.2 of the paper).",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fit = actions.add_parser(
+        "fit",
+        help="fit a model to a text file and write it as an ARPA file (as KenLM's lmplz does)",
+        description="Fit an n-gram model to TEXT (UTF-8, one sentence per line, tokens separated by "
+        "whitespace; <s>, </s> and <unk> in the text are dropped, as lmplz drops them) and write it to "
+        "OUT in ARPA format, readable by KenLM, SRILM and hallusim.ngram.read_arpa. "
+        "`hallusim ngram fit corpus.txt --order 3 --arpa lm.arpa` is `lmplz -o 3 < corpus.txt > lm.arpa`.",
+    )
+    fit.add_argument("text", metavar="TEXT", help="the training text")
+    fit.add_argument("--order", type=int, required=True, metavar="N", help="the n-gram order, e.g. 3")
+    fit.add_argument("--arpa", required=True, metavar="OUT", help="the ARPA file to write")
+    fit.add_argument("--smoothing", default="modified_kneser_ney", choices=FITTED_BACKOFF,
+                     help="smoothing method (default: %(default)s, as lmplz)")
+    fit.add_argument("--min-count", type=int, default=1, metavar="K",
+                     help="words seen fewer than K times become <unk> (default: 1)")
+    fit.set_defaults(func=_fit)
+
+
+def _fit(args) -> int:
+    order = check_int("--order", args.order, minimum=1)
+    min_count = check_int("--min-count", args.min_count, minimum=1)
+    clock = time.perf_counter()
+    corpus = read_text(args.text, min_count=min_count)
+    if corpus.n_special:
+        print(f"hallusim: warning: {corpus.n_special:,} occurrences of <s>, </s> or <unk> in {args.text} were "
+              "dropped (they are the model's own symbols)", file=sys.stderr)
+    model = NgramModel(order, args.smoothing, vocabulary=corpus.vocabulary).fit(corpus.tokens, offsets=corpus.offsets)
+    write_arpa(model, args.arpa)
+    sizes = ", ".join(f"{int(n):,}" for n in model.counts_.sizes())
+    print(f"hallusim: {args.arpa}: order-{order} {args.smoothing} model of {corpus.tokens.size:,} tokens in "
+          f"{corpus.offsets.size - 1:,} sentences ({len(corpus.vocabulary):,} words; n-grams per order {sizes}) "
+          f"in {time.perf_counter() - clock:.1f} s", file=sys.stderr)
+    return 0

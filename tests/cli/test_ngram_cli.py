@@ -1,0 +1,92 @@
+"""``hallusim ngram fit`` and :func:`hallusim.ngram.read_text`: a text file in, an ARPA file out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hallusim.cli import main
+from hallusim.ngram import NgramModel, Vocabulary, read_arpa, read_text
+
+
+def _sentences(seed=0, n_sent=400):
+    rng = np.random.default_rng(seed)
+    return [[f"w{int(x)}" for x in np.minimum(rng.zipf(1.3, rng.integers(0, 12)), 300)] for _ in range(n_sent)]
+
+
+def _write(path, sentences):
+    path.write_text("".join(" ".join(s) + "\n" for s in sentences), encoding="utf-8")
+    return path
+
+
+def test_read_text_gives_the_ids_of_the_sentences(tmp_path):
+    sents = _sentences()
+    corpus = read_text(_write(tmp_path / "t.txt", sents))
+    vocab = Vocabulary.from_sentences(sents)
+    assert corpus.vocabulary == vocab and corpus.n_special == 0
+    assert np.diff(corpus.offsets).tolist() == [len(s) for s in sents]  # empty lines are empty sentences
+    np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sents for w in s]))
+
+
+def test_read_text_min_count_as_the_vocabulary(tmp_path):
+    sents = _sentences(1)
+    corpus = read_text(_write(tmp_path / "t.txt", sents), min_count=3)
+    vocab = Vocabulary.from_sentences(sents, min_count=3)
+    assert corpus.vocabulary == vocab
+    np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sents for w in s]))
+
+
+def test_read_text_drops_and_counts_the_special_symbols(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("a <s> b\n</s>\n<unk> a\n", encoding="utf-8")
+    corpus = read_text(path)
+    assert corpus.n_special == 3
+    assert np.diff(corpus.offsets).tolist() == [2, 0, 1]
+    assert corpus.vocabulary.decode(corpus.tokens) == ["a", "b", "a"]
+
+
+@pytest.mark.parametrize("smoothing", ["modified_kneser_ney", "witten_bell"])
+def test_fit_writes_the_model_of_the_same_sentences(tmp_path, capsys, smoothing):
+    sents = _sentences(2, n_sent=600)
+    out = tmp_path / "lm.arpa"
+    assert main(["ngram", "fit", str(_write(tmp_path / "t.txt", sents)), "--order", "3", "--arpa", str(out),
+                 "--smoothing", smoothing]) == 0
+    expected = tmp_path / "expected.arpa"
+    NgramModel(3, smoothing).fit(sents).to_arpa(expected)
+    assert out.read_bytes() == expected.read_bytes()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"order-3 {smoothing} model of {sum(map(len, sents)):,} tokens" in err
+    assert read_arpa(out).order == 3
+
+
+def test_fit_warns_once_about_special_symbols(tmp_path, capsys):
+    path = tmp_path / "t.txt"
+    path.write_text("a b <s> a\nb a\n", encoding="utf-8")
+    assert main(["ngram", "fit", str(path), "--order", "2", "--arpa", str(tmp_path / "o.arpa"),
+                 "--smoothing", "witten_bell"]) == 0
+    assert "warning: 1 occurrences of <s>, </s> or <unk>" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "setup,extra,needle",
+    [
+        (None, [], "no such text file"),
+        ("dir", [], "a folder, not a text file"),
+        (b"a b\n\xff\xfe c\n", [], "not a UTF-8 text file"),
+        (b"\n\n<s>\n", [], "a text with at least one token"),
+        (b"a b\n", ["--order", "0"], "`--order` must be an integer >= 1; got 0."),
+        (b"a b\n", ["--min-count", "0"], "`--min-count` must be an integer >= 1; got 0."),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, setup, extra, needle):
+    path = tmp_path / "t.txt"
+    if setup == "dir":
+        path.mkdir()
+    elif setup is not None:
+        path.write_bytes(setup)
+    out = tmp_path / "lm.arpa"
+    argv = ["ngram", "fit", str(path), "--order", "2", "--arpa", str(out), "--smoothing", "witten_bell"]
+    assert main(argv + extra) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err, err
+    assert not out.exists() and not (tmp_path / "lm.arpa.tmp").exists()
