@@ -26,7 +26,13 @@ from hallusim.posttraining.grading import response_rates, target_grader
 
 __all__ = ["Comparison", "compare_results", "crossover_target"]
 
-_CHUNK = 64  # bootstrap resamples drawn per block (memory n·_CHUNK); the draws do not depend on it
+_CHUNK = 64  # bootstrap resamples drawn per block (memory n·_CHUNK); fixed, so the same seed gives the same draws
+
+
+def _linear_score(correct, wrong, penalty):
+    """``c − p·w``: :func:`hallusim.posttraining.grading.response_rates`' score in its linear form
+    (vectorised over resamples and targets; the tests check the two agree)."""
+    return correct - penalty * wrong
 
 
 def crossover_target(correct_a, wrong_a, correct_b, wrong_b) -> float | None:
@@ -86,6 +92,33 @@ class Comparison:
     seed: int
     level: float
     notes: list = field(default_factory=list)
+    resampled: tuple | None = field(default=None, repr=False)
+
+    def curve(self, targets) -> dict:
+        """Each model's score at every target in ``targets``, with its bootstrap interval.
+
+        Parameters
+        ----------
+        targets : 1-D array of float in [0, 1)
+
+        Returns
+        -------
+        dict
+            ``target`` (the array), and per model name a dict with ``score``, ``low``, ``high``
+            (``low``/``high`` None without resamples).
+        """
+        t = check_targets("targets", targets)
+        p = np.array([confidence_penalty(x) for x in t])
+        out = {"target": t}
+        alpha = (1.0 - self.level) / 2.0
+        for i, name in enumerate(self.models):
+            entry = {"score": _linear_score(self.correct[i], self.wrong[i], p), "low": None, "high": None}
+            if self.resampled is not None:
+                cb, wb = self.resampled
+                draws = _linear_score(cb[:, i, None], wb[:, i, None], p[None, :])
+                entry["low"], entry["high"] = np.quantile(draws, alpha, axis=0), np.quantile(draws, 1 - alpha, axis=0)
+            out[name] = entry
+        return out
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -141,7 +174,7 @@ def compare_results(results, *, names=None, targets=(0.0, 0.5, 0.75, 0.9), n_res
     Parameters
     ----------
     results : sequence of GradedResults
-        One per model, at least two; items are matched by id.
+        One per model (one model: its scores and intervals only); items are matched by id.
     names : sequence of str, optional
         Model names (default: each result's ``source``).
     targets : sequence of float in [0, 1)
@@ -157,8 +190,8 @@ def compare_results(results, *, names=None, targets=(0.0, 0.5, 0.75, 0.9), n_res
     Comparison
     """
     results = list(results)
-    if len(results) < 2 or not all(isinstance(r, GradedResults) for r in results):
-        fail("results", "a sequence of at least two GradedResults", f"<{len(results)} item(s)>")
+    if not results or not all(isinstance(r, GradedResults) for r in results):
+        fail("results", "a non-empty sequence of GradedResults", f"<{len(results)} item(s)>")
     names = [r.source for r in results] if names is None else [str(n) for n in names]
     if len(names) != len(results) or len(set(names)) != len(names):
         fail("names", f"{len(results)} distinct names", names)
@@ -187,12 +220,12 @@ def compare_results(results, *, names=None, targets=(0.0, 0.5, 0.75, 0.9), n_res
     boot = None
     if n_resamples:
         rng = np.random.default_rng(seq)
-        boot = np.empty((n_resamples, len(results), len(targets)))
+        cb, wb = np.empty((n_resamples, len(results))), np.empty((n_resamples, len(results)))
         for start in range(0, n_resamples, _CHUNK):
             size = min(_CHUNK, n_resamples - start)
             counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)  # (size, n)
-            cb, wb = counts @ right.T / n, counts @ wrong.T / n  # (size, models)
-            boot[start:start + size] = cb[:, :, None] - wb[:, :, None] * penalties[None, None, :]
+            cb[start:start + size], wb[start:start + size] = counts @ right.T / n, counts @ wrong.T / n
+        boot = _linear_score(cb[:, :, None], wb[:, :, None], penalties[None, None, :])  # (resamples, models, targets)
     alpha = (1.0 - level) / 2.0
     rows = []
     for j, t in enumerate(targets):
@@ -218,4 +251,5 @@ def compare_results(results, *, names=None, targets=(0.0, 0.5, 0.75, 0.9), n_res
     crossovers.sort(key=lambda x: x["target"])
     return Comparison(models=names, n_items=n, unmatched=unmatched, correct=c.tolist(), wrong=w.tolist(), targets=rows,
                       crossovers=crossovers, differences=differences, n_resamples=n_resamples,
-                      seed=seed if isinstance(seed, int) else None, level=level)
+                      seed=seed if isinstance(seed, int) else None, level=level,
+                      resampled=None if boot is None else (cb, wb))
