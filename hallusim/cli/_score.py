@@ -133,9 +133,9 @@ def _int_option(name, text, minimum, maximum=None):
     try:
         value = _count(text)
     except ValueError:
-        fail(name, "an integer" + (f" from {minimum} to {maximum}" if maximum else f" >= {minimum}"), text)
+        fail(name, "an integer" + (f" from {minimum} to {maximum}" if maximum else f" >= {minimum}"), f"<{text[:40]}{'...' if len(text) > 40 else ''}>")
     if value < minimum or (maximum is not None and value > maximum):
-        fail(name, "an integer" + (f" from {minimum} to {maximum}" if maximum else f" >= {minimum}"), text)
+        fail(name, "an integer" + (f" from {minimum} to {maximum}" if maximum else f" >= {minimum}"), f"<{text[:40]}{'...' if len(text) > 40 else ''}>")
     return value
 
 

@@ -16,7 +16,14 @@ import io
 import math
 
 from hallusim.evallogs._items import GradedResults, Items, ResultsFileError, bad
-from hallusim.evallogs._labels import ABSTAIN, CORRECT, INCORRECT, UNSCORED, allowed_labels, outcome_label
+from hallusim.evallogs._labels import (
+    ABSTAIN,
+    CORRECT,
+    INCORRECT,
+    UNSCORED,
+    allowed_labels,
+    outcome_label,
+)
 
 __all__ = ["read_inspect", "EPOCHS", "INSTALL_HINT"]
 

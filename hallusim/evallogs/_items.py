@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from hallusim._validation import check_choice, fail
-from hallusim.evallogs._labels import ABSTAIN, CORRECT, INCORRECT, UNSCORED, UNSCORED_POLICIES
+from hallusim.evallogs._labels import (
+    ABSTAIN,
+    CORRECT,
+    INCORRECT,
+    UNSCORED,
+    UNSCORED_POLICIES,
+)
 
 __all__ = ["ResultsFileError", "GradedResults", "Items", "bad", "quoted"]
 

@@ -16,7 +16,14 @@ from hallusim._validation import check_choice, fail
 from hallusim.evallogs._helm import read_helm, read_simple_evals
 from hallusim.evallogs._inspect import read_inspect
 from hallusim.evallogs._items import GradedResults, ResultsFileError
-from hallusim.evallogs._labels import ABSTAIN, CORRECT, LABELS, UNSCORED, allowed_labels, is_bare_letter, outcome_label
+from hallusim.evallogs._labels import (
+    ABSTAIN,
+    CORRECT,
+    LABELS,
+    UNSCORED,
+    allowed_labels,
+    outcome_label,
+)
 from hallusim.evallogs._lmeval import read_lmeval
 from hallusim.evallogs._source import read_source, sniff
 from hallusim.evallogs._tables import read_table
@@ -24,6 +31,7 @@ from hallusim.evallogs._tables import read_table
 __all__ = ["ResultsFileError", "GradedResults", "read_results", "parse_outcomes", "FORMATS"]
 
 FORMATS = ("auto", "table", "inspect", "lm-eval", "helm", "simple-evals")
+_TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
 _NAMES = {"inspect": "an Inspect log", "lm-eval": "an lm-evaluation-harness samples file", "helm": "a HELM per_instance_stats.json",
           "simple-evals": "a simple-evals _allresults.json"}
 
@@ -48,7 +56,7 @@ def _first_record(data):
     return record if isinstance(record, dict) else None
 
 
-def _detect(source, data, kind):
+def _detect(source, data, kind, suffix):
     """The format of ``data`` (and its parsed JSON document, if one was parsed)."""
     if kind == "zip":
         return "inspect", None
@@ -60,6 +68,8 @@ def _detect(source, data, kind):
             return "simple-evals", doc
         if isinstance(doc, list) and doc and all(isinstance(r, dict) and "instance_id" in r and "stats" in r for r in doc[:50]):
             return "helm", doc
+        if suffix in _TABLE_SUFFIXES:
+            return "table", None
         if isinstance(doc, dict) and len(doc) > 1 and kind == "json-document":
             what = "a JSON document (one object over several lines), not JSON Lines"
         else:
@@ -119,11 +129,12 @@ def read_results(path, *, format: str = "auto", group_by: str | None = None, lab
     source, data = src.name, src.data
     kind = sniff(data)
     doc = None
+    suffix = "" if source == "<stdin>" else Path(source).suffix.lower()
     if format == "auto":
-        format, doc = _detect(source, data, kind)
+        format, doc = _detect(source, data, kind, suffix)
     elif format == "table" and kind in ("zip", "json-document", "json-array"):
         try:
-            found, _ = _detect(source, data, kind)
+            found, _ = _detect(source, data, kind, "")
         except ResultsFileError:
             found = None
         if kind == "zip" or found is not None:
@@ -132,7 +143,6 @@ def read_results(path, *, format: str = "auto", group_by: str | None = None, lab
     elif format in ("helm", "simple-evals") or (format == "inspect" and kind != "zip"):
         if kind == "zip":
             raise ResultsFileError(f"{source}: this is a zip archive (an Inspect .eval log); use --format inspect.")
-    suffix = "" if source == "<stdin>" else Path(source).suffix.lower()
     if format == "table":
         explicit = [] if not columns else list(columns)
         return read_table(source, data, suffix=suffix, kind=kind, columns=columns, group_by=group_by, labels=labels,
@@ -179,8 +189,8 @@ def parse_outcomes(outcomes, labels: str | None = None):
     for index, value in enumerate(outcomes):
         label = outcome_label(str(value), labels) if value is not None else None
         if label is None or label == UNSCORED:
-            hint = " (a bare letter: pass labels='simpleqa' or labels='inspect')" if label is None and labels is None and value is not None and is_bare_letter(str(value)) else ""
-            fail("outcomes", allowed_labels(labels).replace("or partial", "") + hint, f"<{value!r} at index {index}>")
+            fail("outcomes", allowed_labels(labels) + ("; partial credit has no binary outcome" if label == UNSCORED else ""),
+                 f"<{value!r} at index {index}>")
         found.append(label)
     if not found:
         fail("outcomes", "a non-empty sequence of outcome labels", "<an empty sequence>")

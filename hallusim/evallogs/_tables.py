@@ -16,7 +16,15 @@ import re
 from collections import Counter
 
 from hallusim.evallogs._items import GradedResults, Items, ResultsFileError, bad, quoted
-from hallusim.evallogs._labels import ABSTAIN, CORRECT, INCORRECT, UNSCORED, allowed_labels, is_bare_letter, outcome_label
+from hallusim.evallogs._labels import (
+    ABSTAIN,
+    CORRECT,
+    INCORRECT,
+    UNSCORED,
+    allowed_labels,
+    is_bare_letter,
+    outcome_label,
+)
 
 __all__ = ["read_table", "TABLE_COLUMNS", "text_outcome"]
 
@@ -54,7 +62,7 @@ def text_outcome(source, where, name, value, labels):
     label = outcome_label(text, labels)
     if label is None and labels is None and is_bare_letter(text):
         bad(source, where, name, "read under an explicit letter vocabulary: --labels simpleqa (A correct, B incorrect, "
-            "C not attempted) or --labels inspect (C correct, I incorrect, N no answer, P partial)", f"the bare letter {text!r}")
+            "C not attempted) or --labels inspect (C correct, I incorrect, N no answer, P partial)", f"<the bare letter {text!r}>")
     if label is None:
         bad(source, where, name, allowed_labels(labels), quoted(text))
     return label, ("partial credit" if label == UNSCORED else None)
