@@ -208,7 +208,7 @@ def run(args) -> int:
     if len(results) > 1:
         comparison = compare_results(results, names=names, targets=targets, n_resamples=n_resamples, seed=seed, level=level)
     if args.plot:
-        grid = np.linspace(0.0, 0.95, 96)
+        grid = np.linspace(0.0, 0.9, 91)
         alone = comparison or compare_results(results, names=names, targets=targets, n_resamples=n_resamples, seed=seed, level=level)
         curve = alone.curve(grid)
         reliability, risk = _calibration_panels(reports, results, names)

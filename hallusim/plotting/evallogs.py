@@ -68,8 +68,8 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
                 full = diagram.counts > 0
                 ax.plot(diagram.mean_confidence[full], diagram.accuracy[full], marker="o", ms=3,
                         color=PALETTE[i % len(PALETTE)], ls=_LINESTYLES[i % len(_LINESTYLES)], label=f"{name} (ECE {diagram.ece:.3f})")
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel("mean stated confidence in bin")
             ax.set_ylabel("accuracy in bin")
             ax.set_title("reliability diagram (answered items)")
