@@ -229,3 +229,53 @@ def test_inspect_without_the_client_says_what_to_install(tmp_path, capsys, monke
     _one_error_line(capsys, [str(path)], str(path), "needs inspect-ai", "pip install 'hallusim\\[evallogs-clients\\]'")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     _one_error_line(capsys, ["-"], "<stdin>: the file is empty")
+
+
+# -- HELM's binning by hand; Inspect epochs (the reader's logic, on a stand-in for inspect-ai's log) --
+def test_helm_binning_by_hand(tmp_path, capsys):
+    from hallusim.posttraining.calibration import expected_calibration_error
+
+    # Sorted 0.1, 0.2, 0.2, 0.9 in 2 groups [0.1, 0.2] [0.2, 0.9]: the cut is (0.2 + 0.2)/2 = 0.2,
+    # so both 0.2s fall in the first bin (ties never split): bins {0.1, 0.2, 0.2} and {0.9}.
+    cal = expected_calibration_error([0.2, 0.9, 0.1, 0.2], [1, 1, 0, 0], binning="helm", n_bins=2)
+    assert cal.counts.tolist() == [3, 1]
+    assert cal.ece == pytest.approx(0.75 * abs(1 / 3 - 0.5 / 3) + 0.25 * abs(1 - 0.9), abs=1e-12)
+    # Equal-mass bins split the tie: {0.1, 0.2} and {0.2, 0.9}.
+    assert expected_calibration_error([0.2, 0.9, 0.1, 0.2], [1, 1, 0, 0], binning="equal_mass", n_bins=2).counts.tolist() == [2, 2]
+    assert main(["score", str(HELM), "--binning", "helm", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["groups"]["original"]["calibration"]["binning"] == "helm"
+
+
+class _Score:
+    def __init__(self, value):
+        self.value = value
+
+
+class _Sample:
+    def __init__(self, sample_id, epoch, value, error=None):
+        self.id, self.epoch, self.error, self.metadata = sample_id, epoch, error, {}
+        self.scores = None if value is None else {"match": _Score(value)}
+
+
+class _Log:
+    def __init__(self, samples):
+        self.samples = samples
+        self.eval = type("Spec", (), {"task": "t", "model": "m"})()
+
+
+def test_inspect_epochs_separate_or_majority(monkeypatch):
+    from hallusim.evallogs import _inspect
+
+    samples = [_Sample("a", 1, "C"), _Sample("a", 2, "C"), _Sample("a", 3, "I"),
+               _Sample("b", 1, "I"), _Sample("b", 2, "N"), _Sample("b", 3, None, error="timeout")]
+    monkeypatch.setattr(_inspect, "_load", lambda source, data, kind: _Log(samples))
+    separate = _inspect.read_inspect("run.eval", b"", kind="zip", unscored="drop")
+    assert separate.ids == ["a@1", "a@2", "a@3", "b@1", "b@2"]
+    majority = _inspect.read_inspect("run.eval", b"", kind="zip", epochs="majority", unscored="drop")
+    # a: C, C, I → correct; b: I, N, unscored → a three-way tie → unscored → dropped.
+    assert majority.ids == ["a"] and majority.correct.tolist() == [True]
+    with pytest.raises(ResultsFileError, match="sample 'b' epoch 3, item 'b@3': `scores.match.value` has no binary outcome \\(the sample failed with an error\\)"):
+        _inspect.read_inspect("run.eval", b"", kind="zip")
+    samples.append(_Sample("c", 1, None))
+    with pytest.raises(ResultsFileError, match="run.eval, sample 'c' epoch 1: `scores.match` must be present in every sample"):
+        _inspect.read_inspect("run.eval", b"", kind="zip", unscored="drop")
