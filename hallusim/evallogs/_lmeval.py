@@ -129,6 +129,8 @@ def read_lmeval(source, text: str, *, filter_name=None, metric=None, unscored="e
         items.add(f"{where} (doc_id {r['doc_id']})", r["doc_id"], outcome, field=metric,
                   confidence=choice_confidence(ll) if has_confidence else None, reason=reason)
     conf_note = "confidence = softmax maximum over the choices' log-likelihoods" if has_confidence else "no confidences (not multiple choice)"
+    if has_confidence and metric != "acc":
+        conf_note += f" (the choice acc picks; {metric!r} may pick by another rule, e.g. length-normalised)"
     others = [f for f in filters if f != filter_name]
     items.notes.append(f"lm-eval samples: filter {filter_name!r}" + (f" (also in the file: {', '.join(others)}; --filter)" if others else "")
                        + f", metric {metric!r}, {conf_note}")
