@@ -81,7 +81,8 @@ def read_helm(source, doc, *, unscored="error") -> GradedResults:
         group = (pert.get("name") if isinstance(pert, dict) else None) or "original"
         trial = r.get("train_trial_index", 0)
         item_id = f"{r['instance_id']}" + (f"#{trial}" if trial else "") + (f"|{group}" if pert else "")
-        items.add(where, item_id, outcome, field="stats.exact_match.mean", confidence=conf, group=group, reason=reason)
+        items.add(where, item_id, outcome, field="stats.exact_match.mean", confidence=conf, group=group, reason=reason,
+                  confidence_field="stats.max_prob.mean")
     items.notes.append("HELM per-instance stats: outcome exact_match" + (", confidence max_prob" if has_conf else ", no max_prob (no confidences)"))
     return items.results()
 

@@ -126,11 +126,13 @@ class Items:
         self.n_unscored = 0
         self.notes = []
 
-    def add(self, where, item_id, outcome, *, field="outcome", confidence=None, group=None, reason="no binary outcome"):
+    def add(self, where, item_id, outcome, *, field="outcome", confidence=None, group=None, reason="no binary outcome",
+            confidence_field="confidence"):
         """Add one item (``outcome`` one of correct/incorrect/abstain/unscored).
 
         ``where`` locates the record (``"line 3"``); ``field`` names the outcome's field and
-        ``reason`` says why an unscored item has no outcome.
+        ``reason`` says why an unscored item has no outcome; ``confidence_field`` names the
+        confidence's field in messages.
         """
         source = self.source
         if item_id is None:
@@ -153,7 +155,7 @@ class Items:
             conf = math.nan if confidence is None else float(confidence)
             if not (0.0 <= conf <= 1.0) and not (math.isnan(conf) and outcome == ABSTAIN):
                 shown = "<a missing value>" if confidence is None else quoted(str(confidence))
-                bad(source, where, "confidence", "a number in [0, 1] on every answered row", shown)
+                bad(source, where, confidence_field, "a number in [0, 1] on every answered row", shown)
             self.confidence.append(conf)
         if self.has_groups:
             if group is None or str(group).strip() == "":

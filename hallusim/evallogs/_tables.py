@@ -134,7 +134,8 @@ class _Table:
         group = _text(get(self.group_by)) if self.group_by else None
         if self.group_by and group is None:
             bad(source, where, self.group_by, "a non-empty group label", "<a missing value>")
-        self.items.add(where, item_id, outcome, field=cols["outcome"], confidence=confidence, group=group, reason=reason)
+        self.items.add(where, item_id, outcome, field=cols["outcome"], confidence=confidence, group=group, reason=reason,
+                       confidence_field=cols["confidence"])
 
 
 def _lines(text: str):
