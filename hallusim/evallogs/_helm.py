@@ -56,7 +56,7 @@ def read_helm(source, doc, *, unscored="error") -> GradedResults:
     if not doc:
         raise ResultsFileError(f"{source}: no instances (an empty JSON array).")
     perturbed = any(isinstance(r, dict) and r.get("perturbation") for r in doc)
-    has_conf = all(isinstance(r, dict) and _stat(r.get("stats") or [], "max_prob") for r in doc)
+    has_conf = all(isinstance(r, dict) and isinstance(r.get("stats"), list) and _stat(r["stats"], "max_prob") for r in doc)
     items = Items(source, unscored=unscored, has_confidence=has_conf, has_groups=perturbed)
     for index, r in enumerate(doc):
         where = f"instance {index}"
@@ -65,11 +65,17 @@ def read_helm(source, doc, *, unscored="error") -> GradedResults:
         for key in ("instance_id", "stats"):
             if key not in r:
                 bad(source, where, key, "present in every per-instance record", "<a record without it>")
+        if not isinstance(r["stats"], list):
+            bad(source, where, "stats", "a list of stats", f"<a {type(r['stats']).__name__}>")
+        if not isinstance(r["instance_id"], (str, int)) or isinstance(r["instance_id"], bool):
+            bad(source, where, "instance_id", "a string", f"<a {type(r['instance_id']).__name__}>")
         where = f"instance {r['instance_id']!r}"
         matches = _stat(r["stats"], "exact_match")
         if not matches:
             bad(source, where, "stats.exact_match", "present in every instance's stats", "<no such stat>")
         value = matches[0].get("mean")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            bad(source, where, "stats.exact_match.mean", "a number", f"<a {type(value).__name__}>")
         if value is None or (isinstance(value, float) and math.isnan(value)):
             outcome, reason = UNSCORED, "no mean"
         elif value in (0, 1):
@@ -80,6 +86,8 @@ def read_helm(source, doc, *, unscored="error") -> GradedResults:
         pert = r.get("perturbation")
         group = (pert.get("name") if isinstance(pert, dict) else None) or "original"
         trial = r.get("train_trial_index", 0)
+        if not isinstance(trial, int) or isinstance(trial, bool):
+            bad(source, where, "train_trial_index", "an integer", f"<a {type(trial).__name__}>")
         item_id = f"{r['instance_id']}" + (f"#{trial}" if trial else "") + (f"|{group}" if pert else "")
         items.add(where, item_id, outcome, field="stats.exact_match.mean", confidence=conf, group=group, reason=reason,
                   confidence_field="stats.max_prob.mean")
@@ -109,13 +117,17 @@ def read_simple_evals(source, doc, *, unscored="error") -> GradedResults:
     htmls, convos = doc.get("htmls"), doc.get("convos")
     if not isinstance(htmls, list) or not isinstance(convos, list) or len(htmls) != len(convos):
         bad(source, "", "htmls/convos", "two lists of equal length (one entry per sample)", "<something else>")
-    metadata = (doc.get("metadata") or {}).get("example_level_metadata") or [None] * len(htmls)
+    metadata = doc.get("metadata")
+    metadata = (metadata.get("example_level_metadata") if isinstance(metadata, dict) else None) or [None] * len(htmls)
+    if not isinstance(metadata, list) or len(metadata) != len(htmls):
+        bad(source, "", "metadata.example_level_metadata", f"a list of {len(htmls)} entries (one per sample)", "<something else>")
     items = Items(source, unscored=unscored)
     seen = {}
     n_letters = 0
     for index, (page, convo, meta) in enumerate(zip(htmls, convos, metadata)):
         where = f"sample {index}"
-        question = next((m.get("content") for m in convo or [] if isinstance(m, dict) and m.get("role") == "user"), None)
+        messages = convo if isinstance(convo, list) else []
+        question = next((m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"), None)
         if not isinstance(question, str):
             bad(source, where, "convos", "a conversation with a user message", "<none>")
         seen[question] = seen.get(question, 0) + 1
@@ -128,7 +140,7 @@ def read_simple_evals(source, doc, *, unscored="error") -> GradedResults:
             n_letters += 1
             items.add(where, item_id, outcome, field="grade_letter")
             continue
-        found = _SCORE.findall(page or "")
+        found = _SCORE.findall(page) if isinstance(page, str) else []
         if len(found) != 1 or html.unescape(found[0]).strip() not in ("True", "False", "1", "0", "1.0", "0.0"):
             bad(source, where, "htmls", "an HTML page with one '<p>Score: True|False</p>'", f"<{len(found)} score lines>")
         correct = html.unescape(found[0]).strip() in ("True", "1", "1.0")

@@ -137,6 +137,8 @@ class Items:
         source = self.source
         if item_id is None:
             bad(source, where, "id", "a non-empty identifier", "<a missing value>")
+        if isinstance(item_id, (dict, list, tuple, bool, float)):
+            bad(source, where, "id", "a string or an integer", f"<a {type(item_id).__name__}>")
         item_id = str(item_id)
         if item_id in self.first:
             bad(source, where, "id", f"unique (already used on {self.first[item_id]})", quoted(item_id))
@@ -152,6 +154,8 @@ class Items:
                 return
             outcome = ABSTAIN if self.unscored == "abstain" else INCORRECT
         if self.has_confidence:
+            if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))):
+                bad(source, where, confidence_field, "a number in [0, 1]", quoted(str(confidence)))
             conf = math.nan if confidence is None else float(confidence)
             if not (0.0 <= conf <= 1.0) and not (math.isnan(conf) and outcome == ABSTAIN):
                 shown = "<a missing value>" if confidence is None else quoted(str(confidence))

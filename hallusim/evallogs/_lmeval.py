@@ -91,6 +91,10 @@ def read_lmeval(source, text: str, *, filter_name=None, metric=None, unscored="e
         for key in ("doc_id", "filter", "metrics"):
             if key not in record:
                 bad(source, f"line {line}", key, "present in every lm-eval sample record", "<a record without it>")
+        if not isinstance(record["metrics"], list) or not all(isinstance(m, str) for m in record["metrics"]):
+            bad(source, f"line {line}", "metrics", "a list of metric names", f"<a {type(record['metrics']).__name__}>")
+        if not isinstance(record["filter"], str):
+            bad(source, f"line {line}", "filter", "a filter name", f"<a {type(record['filter']).__name__}>")
         records.append((line, record))
     if not records:
         raise ResultsFileError(f"{source}: no sample records (the file is empty).")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hallusim.cli import main
 from hallusim.evallogs import ResultsFileError, read_results, score_results
@@ -279,3 +281,62 @@ def test_inspect_epochs_separate_or_majority(monkeypatch):
     samples.append(_Sample("c", 1, None))
     with pytest.raises(ResultsFileError, match="run.eval, sample 'c' epoch 1: `scores.match` must be present in every sample"):
         _inspect.read_inspect("run.eval", b"", kind="zip", unscored="drop")
+
+
+# -- every reader on damaged files: a one-line refusal (or a score), never a traceback -------------
+_JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=True) | st.text(max_size=5),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+_FIXTURES = [LMEVAL, SIMPLE, SIMPLE_LETTERED, HELM]
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, prefix + (index,))
+
+
+def _replace(value, path, new):
+    if not path:
+        return new
+    value[path[0]] = _replace(value[path[0]], path[1:], new)
+    return value
+
+
+def _check_refusal_or_score(capsys, path):
+    status = main(["score", str(path), "--unscored", "drop"])
+    captured = capsys.readouterr()
+    assert status in (0, 2), captured.err
+    if status == 2:
+        assert captured.out == "" and len(captured.err.splitlines()) == 1 and str(path) in captured.err, captured.err
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fixture=st.sampled_from(_FIXTURES), pick=st.integers(0, 10**6), new=_JSON_VALUES)
+def test_damaged_fields(tmp_path_factory, capsys, fixture, pick, new):
+    text = fixture.read_text()
+    if fixture == LMEVAL:
+        records = [json.loads(line) for line in text.splitlines()]
+        paths = [(i,) + p for i, r in enumerate(records) for p in _paths(r) if p]
+        index = paths[pick % len(paths)]
+        records[index[0]] = _replace(records[index[0]], index[1:], new)
+        damaged = "".join(json.dumps(r) + "\n" for r in records)
+    else:
+        doc = json.loads(text)
+        paths = [p for p in _paths(doc) if p]
+        damaged = json.dumps(_replace(doc, paths[pick % len(paths)], new))
+    path = tmp_path_factory.mktemp("damaged") / fixture.name
+    path.write_text(damaged)
+    _check_refusal_or_score(capsys, path)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fixture=st.sampled_from(_FIXTURES), cut=st.floats(0, 1))
+def test_truncated_files(tmp_path_factory, capsys, fixture, cut):
+    data = fixture.read_bytes()
+    path = tmp_path_factory.mktemp("cut") / fixture.name
+    path.write_bytes(data[: int(cut * len(data))])
+    _check_refusal_or_score(capsys, path)
