@@ -54,7 +54,8 @@ from hallusim._validation import (
     fail,
 )
 from hallusim.bounds import confidence_penalty
-from hallusim.evallogs._read import GradedResults, parse_outcomes, read_results
+from hallusim.evallogs._items import GradedResults
+from hallusim.evallogs._read import parse_outcomes, read_results
 from hallusim.posttraining.calibration import (
     BINNINGS,
     CLOSED,
@@ -68,8 +69,8 @@ __all__ = ["DEFAULT_TARGETS", "score_results", "RiskCoverageCurve", "risk_covera
 DEFAULT_TARGETS = (0.0, 0.5, 0.75, 0.9)
 
 
-def _from_arrays(outcomes, confidence, groups) -> GradedResults:
-    answered, correct = parse_outcomes(outcomes)
+def _from_arrays(outcomes, confidence, groups, labels) -> GradedResults:
+    answered, correct = parse_outcomes(outcomes, labels)
     conf = None
     if confidence is not None:
         try:
@@ -173,6 +174,8 @@ class ScoreReport:
         Area under the risk–coverage curve of the answered items (:func:`risk_coverage_curve`;
         None without confidences or answers).
     groups : dict of str to ScoreReport
+    notes : tuple of str
+        What the reader chose or could not read (see :class:`GradedResults`).
     """
 
     source: str
@@ -186,6 +189,7 @@ class ScoreReport:
     calibration: ReliabilityDiagram | None
     aurc: float | None = None
     groups: dict = field(default_factory=dict)
+    notes: tuple = ()
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
@@ -198,6 +202,7 @@ class ScoreReport:
             "risk_coverage": self.risk_coverage,
             "aurc": self.aurc,
             "calibration": None,
+            "notes": list(self.notes),
         }
         if self.calibration is not None:
             cal = self.calibration
@@ -217,6 +222,7 @@ class ScoreReport:
     def to_text(self) -> str:
         """A human-readable summary."""
         lines = [f"{self.source}: {self.n} items, {self.n_correct} correct, {self.n_incorrect} incorrect, {self.n_abstain} abstained"]
+        lines += [f"note: {note}" for note in self.notes]
         lines += _text_block(self)
         for name, report in self.groups.items():
             lines += ["", f"group {name}: {report.n} items"] + ["  " + line for line in _text_block(report)]
@@ -309,7 +315,28 @@ def _report(results: GradedResults, targets, ece_options) -> ScoreReport:
         risk_coverage=risk_coverage,
         calibration=calibration,
         aurc=aurc,
+        notes=results.notes,
     )
+
+
+def check_bins(name: str, n_bins: int, n_items: int) -> int:
+    """Refuse more ECE bins than ``max(10, n_items)`` (bins beyond the items are empty; memory is bounded by the input).
+
+    Parameters
+    ----------
+    name : str
+        The option's name for the message (``n_bins`` or ``--bins``).
+    n_bins, n_items : int
+
+    Returns
+    -------
+    int
+    """
+    limit = max(10, n_items)
+    n_bins = check_int(name, n_bins, minimum=1)
+    if n_bins > limit:
+        fail(name, f"an integer from 1 to {limit} (at most max(10, the number of items, {n_items}))", n_bins)
+    return n_bins
 
 
 def _refuse(name, value, allowed):
@@ -319,7 +346,8 @@ def _refuse(name, value, allowed):
 
 def score_results(
     data, *, confidence=None, groups=None, group_by: str | None = None, targets=DEFAULT_TARGETS,
-    n_bins: int = 10, binning: str = "equal_width", closed: str = "right",
+    n_bins: int = 10, binning: str = "equal_width", closed: str = "right", labels: str | None = None,
+    read_options=None,
 ) -> ScoreReport:
     """Score graded evaluation results under binary grading and explicit confidence targets.
 
@@ -336,12 +364,19 @@ def score_results(
     targets : non-empty sequence of float in [0, 1), optional
         Confidence targets ``t`` (default 0, 0.5, 0.75, 0.9).
     n_bins : int, optional
-        Bins of the ECE (default 10).
-    binning : {"equal_width", "equal_mass"}, optional
-        Bins of the ECE (default equal width).
+        Bins of the ECE (default 10); at most ``max(10, number of items)`` (more bins than
+        items can hold nothing more, and would only cost memory).
+    binning : {"equal_width", "equal_mass", "helm"}, optional
+        Bins of the ECE (default equal width; ``helm``: HELM's ``ece_10_bin`` binning, see
+        :mod:`hallusim.posttraining.calibration`).
     closed : {"right", "left"}, optional
         Equal-width bins: which bin holds a confidence on an edge ``k/B`` (default ``"right"``,
         as Guo et al. 2017; see :mod:`hallusim.posttraining.calibration`).
+    labels : {"simpleqa", "inspect"}, optional
+        The meaning of bare letters in outcome labels or a table's outcome column.
+    read_options : dict, optional
+        Only with a file: further keywords of :func:`read_results` (``format``, ``unscored``,
+        ``columns``, ``scorer``, ``score_key``, ``epochs``, ``filter_name``, ``metric``).
 
     Returns
     -------
@@ -356,15 +391,18 @@ def score_results(
     if isinstance(data, (str, Path)):
         _refuse("confidence", confidence, "None when scoring a file (the file holds the confidences)")
         _refuse("groups", groups, "None when scoring a file (name its grouping column with `group_by`)")
-        results = read_results(data, group_by=group_by)
+        results = read_results(data, group_by=group_by, labels=labels, **(read_options or {}))
     elif isinstance(data, GradedResults):
         _refuse("confidence", confidence, "None when scoring GradedResults (they hold the confidences)")
         _refuse("groups", groups, "None when scoring GradedResults (they hold the groups)")
         _refuse("group_by", group_by, "None when scoring GradedResults (they hold the groups)")
+        _refuse("read_options", read_options, "None unless scoring a file")
         results = data
     else:
         _refuse("group_by", group_by, "None when scoring outcome labels (give the labels as `groups`)")
-        results = _from_arrays(data, confidence, groups)
+        _refuse("read_options", read_options, "None unless scoring a file")
+        results = _from_arrays(data, confidence, groups, labels)
+    check_bins("n_bins", ece_options["n_bins"], len(results))
     report = _report(results, targets, ece_options)
     if results.groups is not None:
         for name in sorted(set(results.groups.tolist())):

@@ -36,7 +36,14 @@ Binning, with ``B = n_bins``:
 * ``equal_mass``: predictions sorted by probability (stable sort, so ties keep their input
   order) and cut into ``B`` contiguous groups whose sizes differ by at most one, the first
   ``n mod B`` groups taking the extra item; a bin's edges are its smallest and largest
-  probability. Ties may straddle two bins.
+  probability. Ties may straddle two bins;
+* ``helm``: the equal-mass bins of HELM's ``ece_10_bin`` (``get_equal_bins`` of the
+  uncertainty-calibration package, Kumar et al. 2019, which HELM calls): the sorted
+  probabilities are split into ``min(B, n)`` contiguous groups as ``numpy.array_split`` does
+  (the first ``n mod B`` groups one larger), each cut is the midpoint between the last value of
+  a group and the first of the next, ``1`` is the last edge, repeated cuts merge, and bin ``b``
+  holds ``cut_{b−1} < q <= cut_b``. Ties never straddle two bins, so there may be fewer than
+  ``B`` bins.
 
 ``ECE = Σ_b (n_b / n) · |acc_b − conf_b|`` over non-empty bins, with ``conf_b`` the mean
 probability and ``acc_b`` the mean outcome in bin ``b``.
@@ -59,7 +66,7 @@ from hallusim.iiv import ThresholdCurve, dense_threshold_curve, threshold_curve
 
 __all__ = ["ReliabilityDiagram", "reliability_diagram", "expected_calibration_error", "top_label", "delta_z_curve"]
 
-BINNINGS = ("equal_width", "equal_mass")
+BINNINGS = ("equal_width", "equal_mass", "helm")
 VARIANTS = ("binary", "top_label", "all_choices")
 CLOSED = ("right", "left")
 
@@ -71,7 +78,7 @@ class ReliabilityDiagram:
     Attributes
     ----------
     variant : {"binary", "top_label", "all_choices"}
-    binning : {"equal_width", "equal_mass"}
+    binning : {"equal_width", "equal_mass", "helm"}
     bin_lower, bin_upper : ndarray of shape (n_bins,)
         Each bin's edges (equal width: ``k/B``; equal mass: the smallest and largest
         probability in the bin, NaN if empty).
@@ -183,6 +190,15 @@ def _bin_equal_mass(q, n_bins):
     return index, lower, upper
 
 
+def _bin_helm(q, n_bins):
+    ordered = np.sort(q)
+    parts = np.array_split(ordered, min(n_bins, q.size))
+    cuts = [(parts[i][-1] + parts[i + 1][0]) / 2.0 for i in range(len(parts) - 1)]
+    edges = np.unique(np.array(cuts + [1.0]))
+    index = np.searchsorted(edges, q, side="left")
+    return index, np.concatenate(([0.0], edges[:-1])), edges
+
+
 def reliability_diagram(
     probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None,
     closed: str = "right",
@@ -200,8 +216,9 @@ def reliability_diagram(
         0/1 or bool outcomes (``binary``), or integer class labels (matrix variants).
     n_bins : int, optional
         Number of bins ``B`` (default 10).
-    binning : {"equal_width", "equal_mass"}, optional
-        Equal-width bins ``[k/B, (k+1)/B]`` or equal-mass bins (default ``equal_width``).
+    binning : {"equal_width", "equal_mass", "helm"}, optional
+        Equal-width bins ``[k/B, (k+1)/B]``, equal-mass bins, or HELM's equal-mass bins cut at
+        midpoints (default ``equal_width``).
     variant : {"binary", "top_label", "all_choices"} or None, optional
         None picks ``binary`` for 1-D input and ``top_label`` for a matrix.
     closed : {"right", "left"}, optional
@@ -230,12 +247,15 @@ def reliability_diagram(
         y = (np.arange(probs.shape[1])[None, :] == labels[:, None]).astype(np.float64).ravel()
     if binning == "equal_width":
         index, lower, upper = _bin_equal_width(q, n_bins, closed)
-    else:
+    elif binning == "equal_mass":
         index, lower, upper = _bin_equal_mass(q, n_bins)
-    counts = np.bincount(index, minlength=n_bins)
+    else:
+        index, lower, upper = _bin_helm(q, n_bins)
+    size = lower.size
+    counts = np.bincount(index, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_conf = np.bincount(index, weights=q, minlength=n_bins) / counts
-        accuracy = np.bincount(index, weights=y, minlength=n_bins) / counts
+        mean_conf = np.bincount(index, weights=q, minlength=size) / counts
+        accuracy = np.bincount(index, weights=y, minlength=size) / counts
     full = counts > 0
     gaps = np.abs(accuracy[full] - mean_conf[full])
     return ReliabilityDiagram(
@@ -269,7 +289,7 @@ def expected_calibration_error(
         As for :func:`reliability_diagram`.
     n_bins : int, optional
         Number of bins ``B`` (default 10).
-    binning : {"equal_width", "equal_mass"}, optional
+    binning : {"equal_width", "equal_mass", "helm"}, optional
         As for :func:`reliability_diagram`.
     variant : {"binary", "top_label", "all_choices"} or None, optional
         As for :func:`reliability_diagram`.

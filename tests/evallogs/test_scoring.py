@@ -32,7 +32,7 @@ def _by_target(rows):
 # -- the fixture, by hand --------------------------------------------------------------------
 # scoring_fixture.csv: correct = items 1, 2, 7, 10 (4); incorrect = 3, 4, 9 (3); abstain = 5, 6, 8 (3).
 def test_fixture_as_submitted():
-    report = score_results(FIXTURE)
+    report = score_results(FIXTURE, labels="simpleqa")
     assert (report.n, report.n_correct, report.n_incorrect, report.n_abstain) == (10, 4, 3, 3)
     rows = _by_target(report.targets)
     # score = (#correct − t/(1−t)·#incorrect)/n: 0.4, (4−3)/10, (4−9)/10, (4−27)/10.
@@ -45,7 +45,7 @@ def test_fixture_as_submitted():
 
 
 def test_fixture_simpleqa_metrics():
-    s = score_results(FIXTURE).simpleqa
+    s = score_results(FIXTURE, labels="simpleqa").simpleqa
     assert s["correct"] == pytest.approx(0.4)
     assert s["incorrect"] == pytest.approx(0.3)
     assert s["not_attempted"] == pytest.approx(0.3)
@@ -56,7 +56,7 @@ def test_fixture_simpleqa_metrics():
 
 def test_fixture_risk_coverage():
     # Answered (confidence, outcome): 0.95 C, 0.9 C, 0.8 W, 0.6 W, 0.7 C, 0.55 W, 0.4 C.
-    rows = _by_target(score_results(FIXTURE).risk_coverage)
+    rows = _by_target(score_results(FIXTURE, labels="simpleqa").risk_coverage)
     assert rows[0.0]["score"] == pytest.approx(0.4)
     # t = 0.5 keeps > 0.5: 3 correct, 3 wrong -> (3 − 3)/10.
     assert rows[0.5]["score"] == pytest.approx(0.0, abs=1e-12)
@@ -75,14 +75,14 @@ def test_fixture_ece():
     # Answered items in 10 equal-width bins closed on the right ((k−1)/10, k/10]: bin 9 {0.95 C}
     # gap 0.05; bin 8 {0.9 C} 0.1; bin 7 {0.8 W} 0.8; bin 6 {0.7 C} 0.3; bin 5 {0.6 W, 0.55 W}
     # conf 0.575 acc 0 (x2); bin 3 {0.4 C} 0.6. ECE = (0.05 + 0.1 + 0.8 + 0.3 + 1.15 + 0.6)/7 = 3.0/7.
-    cal = score_results(FIXTURE).calibration
+    cal = score_results(FIXTURE, labels="simpleqa").calibration
     assert cal.ece == pytest.approx(3.0 / 7, rel=1e-12)
     assert cal.n == 7
     assert cal.counts.tolist() == [0, 0, 0, 1, 0, 2, 1, 1, 1, 1]
     assert cal.closed == "right"
     # Closed on the left [k/10, (k+1)/10): bin 9 {0.95 C, 0.9 C} gap 0.075 (x2); bin 8 {0.8 W} 0.8;
     # bin 7 {0.7 C} 0.3; bin 6 {0.6 W} 0.6; bin 5 {0.55 W} 0.55; bin 4 {0.4 C} 0.6. ECE = 3.0/7 again.
-    left = score_results(FIXTURE, closed="left").calibration
+    left = score_results(FIXTURE, labels="simpleqa", closed="left").calibration
     assert left.counts.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 2]
     assert left.ece == pytest.approx(3.0 / 7, rel=1e-12)
 
@@ -90,7 +90,7 @@ def test_fixture_ece():
 def test_fixture_ece_equal_mass():
     # 2 equal-mass bins of the 7 answered items, ascending: {0.4 C, 0.55 W, 0.6 W, 0.7 C} conf
     # 0.5625 acc 0.5; {0.8 W, 0.9 C, 0.95 C} conf 0.88333 acc 2/3. ECE = (4·0.0625 + 3·(2.65/3 − 2/3))/7 = 0.9/7.
-    cal = score_results(FIXTURE, binning="equal_mass", n_bins=2).calibration
+    cal = score_results(FIXTURE, labels="simpleqa", binning="equal_mass", n_bins=2).calibration
     assert cal.counts.tolist() == [4, 3]
     assert cal.ece == pytest.approx(0.9 / 7, rel=1e-12)
 
@@ -98,11 +98,11 @@ def test_fixture_ece_equal_mass():
 def test_fixture_aurc():
     # Answered items by descending confidence: 0.95 C, 0.9 C, 0.8 W, 0.7 C, 0.6 W, 0.55 W, 0.4 C.
     # Risk of the i most confident: 0, 0, 1/3, 1/4, 2/5, 3/6, 3/7; AURC = their mean = 803/2940.
-    assert score_results(FIXTURE).aurc == pytest.approx(803 / 2940, rel=1e-12)
+    assert score_results(FIXTURE, labels="simpleqa").aurc == pytest.approx(803 / 2940, rel=1e-12)
 
 
 def test_fixture_groups():
-    report = score_results(FIXTURE, group_by="subject")
+    report = score_results(FIXTURE, labels="simpleqa", group_by="subject")
     assert sorted(report.groups) == ["history", "math"]
     math_rows = _by_target(report.groups["math"].targets)  # items 1, 2 C; 3, 9 W; 8 abstain
     history_rows = _by_target(report.groups["history"].targets)  # items 7, 10 C; 4 W; 5, 6 abstain
@@ -112,7 +112,7 @@ def test_fixture_groups():
 
 
 def test_simpleqa_booleans_jsonl():
-    report = score_results(SIMPLEQA)
+    report = score_results(SIMPLEQA, labels="simpleqa")
     assert (report.n_correct, report.n_incorrect, report.n_abstain) == (2, 1, 1)
     assert _by_target(report.targets)[0.5]["score"] == pytest.approx(0.25)
     # F1 = 2·(2/3)·0.5 / (2/3 + 0.5) = 4/7.
@@ -121,10 +121,10 @@ def test_simpleqa_booleans_jsonl():
 
 
 def test_arrays_api_matches_file():
-    results = read_results(FIXTURE)
+    results = read_results(FIXTURE, labels="simpleqa")
     outcomes = np.where(results.answered, np.where(results.correct, "correct", "incorrect"), "abstain")
     from_arrays = score_results(outcomes, confidence=results.confidence)
-    from_file = score_results(FIXTURE)
+    from_file = score_results(FIXTURE, labels="simpleqa")
     assert from_arrays.targets == from_file.targets
     assert from_arrays.risk_coverage == from_file.risk_coverage
     assert from_arrays.calibration.ece == from_file.calibration.ece
@@ -148,19 +148,19 @@ def test_arrays_api_validation():
 def test_arguments_that_do_not_apply_are_refused():
     # groups= with a file used to be blamed on `confidence`; group_by= with arrays was ignored.
     with pytest.raises(ValueError, match="`groups` must be None when scoring a file"):
-        score_results(FIXTURE, groups=["a"] * 10)
+        score_results(FIXTURE, labels="simpleqa", groups=["a"] * 10)
     with pytest.raises(ValueError, match="`confidence` must be None when scoring a file"):
-        score_results(FIXTURE, confidence=[0.5] * 10)
+        score_results(FIXTURE, labels="simpleqa", confidence=[0.5] * 10)
     with pytest.raises(ValueError, match="`group_by` must be None when scoring outcome labels \\(give the labels as `groups`\\); got 'subject'"):
         score_results(["correct"], group_by="subject")
     with pytest.raises(ValueError, match="`group_by` must be None when scoring GradedResults"):
-        score_results(read_results(FIXTURE), group_by="subject")
+        score_results(read_results(FIXTURE, labels="simpleqa"), group_by="subject")
 
 
 def test_simpleqa_when_nothing_is_attempted_follows_simple_evals():
     # simple-evals: accuracy_given_attempted = 0 (not undefined) when nothing is attempted, F1 = 0.
     # Every spelling of SimpleQA's third grade is an abstention.
-    report = score_results(["C", "not attempted", "NOT-ATTEMPTED", "Not_Attempted", "abstain", "IDK"])
+    report = score_results(["C", "not attempted", "NOT-ATTEMPTED", "Not_Attempted", "abstain", "IDK"], labels="simpleqa")
     assert report.n_abstain == 6
     assert report.simpleqa == {"correct": 0.0, "incorrect": 0.0, "not_attempted": 1.0, "accuracy_given_attempted": 0.0, "f1": 0.0}
     assert score_results(["incorrect"]).simpleqa["f1"] == 0.0  # attempted, none correct
@@ -220,12 +220,12 @@ BAD_FILES = [
     ("confidence_range.csv", "id,outcome,confidence\n1,correct,0.5\n2,correct,1.5\n", "line 3: `confidence` must be a number in \\[0, 1\\]; got '1.5'"),
     ("confidence_text.csv", "id,outcome,confidence\n1,correct,high\n", "line 2: `confidence` must be a number in \\[0, 1\\]; got 'high'"),
     ("confidence_underscore.csv", "id,outcome,confidence\n1,correct,0.7_5\n", "line 2: `confidence` must be a number in \\[0, 1\\]; got '0.7_5'"),
-    ("confidence_nan.jsonl", '{"id": 1, "outcome": "A", "confidence": NaN}\n', "line 1: `confidence` must be a number in \\[0, 1\\]; got 'nan'"),
+    ("confidence_nan.jsonl", '{"id": 1, "outcome": "correct", "confidence": NaN}\n', "line 1: `confidence` must be a number in \\[0, 1\\]; got 'nan'"),
     ("confidence_missing.csv", "id,outcome,confidence\n1,abstain,\n2,incorrect,\n", "line 3: `confidence` must be a number in \\[0, 1\\] on every answered row; got a missing value"),
     ("no_outcome_column.csv", "id,answer\n1,Paris\n", "line 1: `outcome` must be a column of the file"),
     ("no_id_column.csv", "outcome\ncorrect\n", "line 1: `id` must be a column of the file"),
     ("duplicate_column.csv", "id,outcome,confidence,confidence\n1,correct,0.9,0.1\n", "line 1: `confidence` must be unique among the column names; got 2 columns named 'confidence'"),
-    ("short_row.csv", "id,outcome,confidence\n1,correct,0.5\n2\n", "line 3: `outcome` must be one of .*; got a missing value"),
+    ("short_row.csv", "id,outcome,confidence\n1,correct,0.5\n2\n", "line 3, item '2': `outcome` has no binary outcome \\(a missing value\\); choose what it counts as with --unscored"),
     ("long_row.csv", "id,outcome\n1,correct,extra\n", "line 2: `row` must be at most 2 fields"),
     ("unclosed_quote.csv", 'id,outcome\n1,"correct\n', "line 2: not valid CSV \\(unexpected end of data\\)"),
     ("text_after_quote.csv", 'id,outcome\n1,"correct"x\n2,correct\n', "line 2: not valid CSV \\(',' expected after '\"'\\)"),
@@ -234,16 +234,16 @@ BAD_FILES = [
     ("not_utf8.csv", b"id,outcome\n1,correct\n2,\xffcorrect\n", "line 3: not UTF-8 text \\(byte 0xff\\)"),
     ("duplicate_id.csv", "id,outcome\n7,correct\n7,incorrect\n", "line 3: `id` must be unique \\(already used on line 2\\)"),
     ("empty_id.csv", "id,outcome\n,correct\n", "line 2: `id` must be a non-empty identifier"),
-    ("missing_key.jsonl", '{"id": 1, "outcome": "A"}\n{"id": 2}\n', "line 2: `outcome` must be present in every row"),
-    ("duplicate_key.jsonl", '{"id": 1, "outcome": "A", "outcome": "B"}\n', "line 1: `outcome` must be a key given once per object; got 2 keys 'outcome'"),
-    ("bad_json.jsonl", '{"id": 1, "outcome": "A"}\n{"id": 2, "outcome": \n', "line 2: not valid JSON"),
-    ("deep_json.jsonl", '{"id": 1, "outcome": "A"}\n' + "[" * 100_000 + "]" * 100_000 + "\n", "line 2: not valid JSON \\(nested too deeply to read\\)"),
+    ("missing_key.jsonl", '{"id": 1, "outcome": "correct"}\n{"id": 2}\n', "line 2: `outcome` must be present in every row"),
+    ("duplicate_key.jsonl", '{"id": 1, "outcome": "correct", "outcome": "incorrect"}\n', "line 1: `outcome` must be a key given once per object; got 2 keys 'outcome'"),
+    ("bad_json.jsonl", '{"id": 1, "outcome": "correct"}\n{"id": 2, "outcome": \n', "line 2: not valid JSON"),
+    ("deep_json.jsonl", '{"id": 1, "outcome": "correct"}\n' + "[" * 100_000 + "]" * 100_000 + "\n", "line 2: not valid JSON \\(nested too deeply to read\\)"),
     ("not_object.jsonl", '[1, 2]\n', "line 1: `row` must be a JSON object"),
     ("two_flags.jsonl", '{"id": 1, "is_correct": true, "is_incorrect": true, "is_not_attempted": false}\n', "line 1: `is_correct/is_incorrect/is_not_attempted` must be exactly one true"),
     ("bad_flag.jsonl", '{"id": 1, "is_correct": "maybe", "is_incorrect": false, "is_not_attempted": false}\n', "line 1: `is_correct` must be a boolean"),
-    ("disagree.jsonl", '{"id": 1, "outcome": "B", "is_correct": true, "is_incorrect": false, "is_not_attempted": false}\n', "line 1: `outcome` must be consistent with the boolean columns"),
+    ("disagree.jsonl", '{"id": 1, "outcome": "incorrect", "is_correct": true, "is_incorrect": false, "is_not_attempted": false}\n', "line 1: `outcome` must be consistent with the boolean columns"),
     ("empty.csv", "", "the file is empty"),
-    ("header_only.csv", "id,outcome\n", "no graded rows"),
+    ("header_only.csv", "id,outcome\n", "no graded items"),
     ("empty.jsonl", "\n\n", "no graded rows"),
 ]
 
@@ -287,7 +287,7 @@ def test_long_fields_and_long_integer_ids_are_read(tmp_path):
     csv_path = _write(tmp_path / "long.csv", 'id,outcome,response\n1,correct,"' + "y" * 200_000 + '"\n2,incorrect,short\n')
     assert score_results(csv_path).n_correct == 1
     json_path = _write(tmp_path / "long.jsonl", '{"id": ' + "9" * 5000 + ', "outcome": "A"}\n{"id": 1, "outcome": "B"}\n')
-    results = read_results(json_path)
+    results = read_results(json_path, labels="simpleqa")
     assert results.ids == ["9" * 5000, "1"]
 
 
@@ -332,7 +332,7 @@ def test_format_sniffed_without_suffix(tmp_path):
 def test_tsv_and_bom(tmp_path):
     path = tmp_path / "results.tsv"
     path.write_text("\ufeffid\toutcome\n1\tC\n", encoding="utf-8")
-    assert score_results(path).n_abstain == 1
+    assert score_results(path, labels="simpleqa").n_abstain == 1
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def _run(argv):
 
 
 def test_score_command_prints_exactly_one_json_object(capsys):
-    assert main(["score", str(FIXTURE), "--json", "--group-by", "subject"]) == 0
+    assert main(["score", str(FIXTURE), "--labels", "simpleqa", "--json", "--group-by", "subject"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out.count("\n") == 1 and captured.out.endswith("\n")
@@ -354,18 +354,18 @@ def test_score_command_prints_exactly_one_json_object(capsys):
 
 
 def test_score_command_binning_options(capsys):
-    assert main(["score", str(FIXTURE), "--json", "--binning", "equal-mass", "--bins", "2"]) == 0
+    assert main(["score", str(FIXTURE), "--labels", "simpleqa", "--json", "--binning", "equal-mass", "--bins", "2"]) == 0
     cal = json.loads(capsys.readouterr().out)["calibration"]
     assert (cal["binning"], cal["closed"], cal["ece"]) == ("equal_mass", None, pytest.approx(0.9 / 7))
-    assert main(["score", str(FIXTURE), "--json", "--bin-closed", "left"]) == 0
+    assert main(["score", str(FIXTURE), "--labels", "simpleqa", "--json", "--bin-closed", "left"]) == 0
     cal = json.loads(capsys.readouterr().out)["calibration"]
     assert [b["count"] for b in cal["bins"]] == [0, 0, 0, 0, 1, 1, 1, 1, 1, 2]
-    assert main(["score", str(FIXTURE), "--bins", "0"]) == 2
+    assert main(["score", str(FIXTURE), "--labels", "simpleqa", "--bins", "0"]) == 2
     assert "`--bins` must be an integer >= 1; got 0." in capsys.readouterr().err
 
 
 def test_score_command_json(capsys):
-    assert _run(["score", str(FIXTURE), "--json", "--targets", "0,0.75", "--group-by", "subject"]) == 0
+    assert _run(["score", str(FIXTURE), "--labels", "simpleqa", "--json", "--targets", "0,0.75", "--group-by", "subject"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 10 and out["counts"] == {"correct": 4, "incorrect": 3, "abstain": 3}
     assert [row["target"] for row in out["targets"]] == [0.0, 0.75]
@@ -377,13 +377,13 @@ def test_score_command_json(capsys):
 
 
 def test_score_command_json_null_for_undefined(capsys):
-    assert _run(["score", str(FIXTURE), "--json", "--targets", "0.95"]) == 0
+    assert _run(["score", str(FIXTURE), "--labels", "simpleqa", "--json", "--targets", "0.95"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["risk_coverage"][0]["accuracy_answered"] is None  # nothing above 0.95
 
 
 def test_score_command_text(capsys):
-    assert _run(["score", str(FIXTURE)]) == 0
+    assert _run(["score", str(FIXTURE), "--labels", "simpleqa"]) == 0
     text = capsys.readouterr().out
     assert "10 items, 4 correct, 3 incorrect, 3 abstained" in text
     assert "ECE  0.429 (10 equal-width bins, closed on the right, 7 answered items)" in text
@@ -397,7 +397,7 @@ def test_score_command_bad_input_writes_nothing(tmp_path, capsys):
         _run(["score", str(bad), "--json"])
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="`--targets` must be comma-separated numbers in \\[0, 1\\)"):
-        _run(["score", str(FIXTURE), "--targets", "0,1"])
+        _run(["score", str(FIXTURE), "--labels", "simpleqa", "--targets", "0,1"])
     assert capsys.readouterr().out == ""
 
 
