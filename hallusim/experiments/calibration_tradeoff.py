@@ -64,9 +64,10 @@ KEYS = {
 # (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
 COST = {
     "quick": (4.3, 246, "measured, load 1.0"),
-    "medium": (164, 1929, "measured, load 1.4"),
+    "medium": (164, 1929, "measured, load 1.4-1.6"),
     "paper": (263, 377, "measured, load 3.9-5.1"),
 }
+
 
 
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.

@@ -48,9 +48,10 @@ KEYS = {
 # (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
 COST = {
     "quick": (2.5, 228, "measured, load 2.6"),
-    "medium": (45.8, 1798, "measured, load 1.4"),
+    "medium": (45.8, 1798, "measured, load 1.1-1.4"),
     "paper": (199, 3505, "measured, load 2.5-3.9"),
 }
+
 
 
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.

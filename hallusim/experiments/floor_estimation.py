@@ -39,9 +39,10 @@ KEYS = {
 # (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
 COST = {
     "quick": (3.5, 272, "measured, load 1.0"),
-    "medium": (17.0, 851, "measured, load 1.4"),
+    "medium": (17.0, 851, "measured, load 0.9-1.1"),
     "paper": (270, 7500, "estimated: 9 rows at N = 10^8 of ~27 s and ~7.5 GB each, scaled from the measured N = 10^7 rows"),
 }
+
 
 
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.

@@ -36,9 +36,10 @@ KEYS = {
 # (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
 COST = {
     "quick": (5.3, 264, "measured, load 1.0"),
-    "medium": (25.0, 760, "measured, load 1.4"),
+    "medium": (25.0, 760, "measured, load 0.6-0.9"),
     "paper": (540, 6600, "estimated: 10 rows at N = 10^8 of ~48 s and ~6.6 GB each, scaled from the measured N = 10^7 row"),
 }
+
 
 
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.

@@ -33,8 +33,9 @@ KEYS = {
 COST = {
     "quick": (0.6, 107, "measured, load 1.0"),
     "medium": (0.6, 109, "measured, load 1.4"),
-    "paper": (0.8, 108, "measured, load 3.6"),
+    "paper": (0.8, 108, "measured, load 0.6"),
 }
+
 
 
 

@@ -47,9 +47,10 @@ KEYS = {
 # (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
 COST = {
     "quick": (13.0, 286, "measured, load 1.0"),
-    "medium": (13.0, 286, "the quick preset's measurement (the same sizes)"),
-    "paper": (600, 400, "estimated: about 40 times the quick preset's rows (5 of 3 distances, 5 of 2 replicates, 10 times the training sentences); being measured"),
+    "medium": (13.0, 286, "the quick preset's measurement at load 1.0 (the same sizes; 53 s measured at load 3.9)"),
+    "paper": (600, 293, "estimated: a run stopped at 853 of 1575 rows after 14 min 42 s at load 4-9.6 (projected 27 min at that load, about 10 min at load 1); peak 293 MB measured to then"),
 }
+
 
 
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
