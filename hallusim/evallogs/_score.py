@@ -1,15 +1,17 @@
 """Scoring real evaluation results under binary grading and explicit confidence targets.
 
-Input: one graded item per row, from a CSV/TSV or JSON Lines file (:func:`read_results`) or from
-arrays (:func:`score_results`). Columns (names are case-sensitive; other columns are ignored; a
-column that is read may appear only once):
+Input: graded items from any file :func:`read_results` reads (tables, Inspect, lm-eval, HELM,
+simple-evals logs) or from arrays (:func:`score_results`). A table's columns (names are
+case-sensitive and may be renamed with ``columns``; other columns are ignored; a column that is
+read may appear only once):
 
 ``id`` (required)
     A non-empty identifier, unique in the file.
 ``outcome``
-    ``correct`` / ``incorrect`` / ``abstain`` (case-insensitive; ``idk`` is an abstention), or
-    SimpleQA's grades: the letters ``A`` / ``B`` / ``C`` or the names ``CORRECT`` /
-    ``INCORRECT`` / ``NOT_ATTEMPTED`` (also written ``not attempted`` or ``not-attempted``).
+    ``correct`` / ``incorrect`` / ``abstain`` (case-insensitive; ``idk``, ``not_attempted``,
+    ``not attempted`` are abstentions), or bare letters under an explicit ``labels``: SimpleQA's
+    ``A`` / ``B`` / ``C`` or Inspect's ``C`` / ``I`` / ``N`` / ``P``. A missing, NaN or partial
+    outcome is unscored and follows the ``unscored`` policy of :func:`read_results`.
 ``is_correct``, ``is_incorrect``, ``is_not_attempted``
     SimpleQA's booleans (``true``/``false``, ``1``/``0``, ``yes``/``no``; JSON booleans or 0/1),
     exactly one true per row. Needed when there is no ``outcome`` column; when both are given,
