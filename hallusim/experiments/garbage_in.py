@@ -31,6 +31,26 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err of the calibrated and memorizing learners against the fraction ε of wrong training answers."
 OUTPUTS = ("figures/garbage_in.png", "figures/garbage_in.pdf", "results/garbage_in.csv")
 
+# Every preset key: (meaning, unit); `hallusim run garbage_in --help` lists them with their preset values.
+KEYS = {
+    "n_prompts": ("prompts C of the world", "prompts"),
+    "n_examples": ("training examples N", "examples"),
+    "exponent": ("Zipf exponent of the prompt weights μ(c) ∝ c^(−exponent); 0 is uniform", ""),
+    "n_responses": ("|R_c|, responses per prompt", "responses"),
+    "answer_prob": ("α: probability that a training example answers (the rest say IDK)", "probability"),
+    "epsilons": ("ε: probability that an answered training example's response is replaced by a uniform wrong one", "probability"),
+    "replicates": ("independent corpora per ε", "corpora"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (0.0, 0, "TODO"),
+    "medium": (0.0, 0, "TODO"),
+    "paper": (0.0, 0, "TODO"),
+}
+
 
 def noisy_models(corpus, epsilon, seed):
     """The calibrated and memorizing learners' models fitted to ``corpus`` with answers garbled.

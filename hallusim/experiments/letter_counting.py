@@ -33,6 +33,26 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: error of one additive counter family counting a letter over characters or BPE tokens, against its unit budget."
 OUTPUTS = ("figures/letter_counting.png", "figures/letter_counting.pdf", "results/letter_counting.csv")
 
+# Every preset key: (meaning, unit); `hallusim run letter_counting --help` lists them with their preset values.
+KEYS = {
+    "representations": ("how the counter sees a word: \"characters\" (letters) or \"bpe\" (byte-pair-encoding tokens)", ""),
+    "n_words": ("distinct words of the web2 list (length 4-12), split into training and test words", "words"),
+    "train_fraction": ("fraction of the words used for training (the rest are the test words)", "fraction"),
+    "num_merges": ("BPE merges learned on the training words", "merges"),
+    "letter": ("the letter counted: \"how many <letter>'s are in <word>?\"", ""),
+    "budgets": ("V: distinguishable units of the additive counter (the V − 1 most frequent, the rest share <unk>)", "units"),
+    "replicates": ("independent word samples and splits per representation", "samples"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (0.0, 0, "TODO"),
+    "medium": (0.0, 0, "TODO"),
+    "paper": (0.0, 0, "TODO"),
+}
+
 REPRESENTATIONS = ("characters", "bpe")
 END = "</w>"
 

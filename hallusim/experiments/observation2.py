@@ -36,6 +36,25 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err and the Observation 2 bound for a bigram learner against AES and a weak XOR cipher, against N."
 OUTPUTS = ("figures/observation2.png", "figures/observation2.pdf", "results/observation2.csv")
 
+# Every preset key: (meaning, unit); `hallusim run observation2 --help` lists them with their preset values.
+KEYS = {
+    "ciphers": ("encryption schemes: \"aes\" (AES-128, needs the crypto extra) and \"xor\" (fixed-key XOR)", ""),
+    "n_message_bytes": ("message bytes b: |M| = 256^b messages (1 to 3)", "bytes"),
+    "n_examples": ("training (ciphertext, message) pairs N", "pairs"),
+    "n_test": ("test ciphertexts drawn from μ, each scored exactly over all |M| messages", "ciphertexts"),
+    "gamma": ("Lidstone constant of the bigram's byte tables", ""),
+    "replicates": ("independent keys and training sets per (cipher, N)", "worlds"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+COST = {
+    "quick": (0.0, 0, "TODO"),
+    "medium": (0.0, 0, "TODO"),
+    "paper": (0.0, 0, "TODO"),
+}
+
 CIPHERS = ("aes", "xor")
 _BLOCK = 16
 _CHUNK = 64  # test ciphertexts whose full |M|-message distributions are held at once
