@@ -40,11 +40,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (42.2, 354, "measured, load 10.3-11.0"),
+    "medium": (67.3, 354, "measured, load 9.2-10.3"),
+    "paper": (130, 360, "estimated from the medium run: 30 rows against 14 of the same size N = 10^6 (startup ~10 s at this load, measured with table2)"),
 }
 
 LEARNERS = {"calibrated": learners.CalibratedLearner, "memorizing": learners.MemorizingLearner}

@@ -46,11 +46,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (83.1, 302, "measured, load 10.8-10.5"),
+    "medium": (68.6, 302, "measured, load 10.2-10.0"),
+    "paper": (300, 350, "estimated from the medium run: 660 rows against 330, each with 2.5 times the prompts (startup ~10 s at this load, measured with table2)"),
 }
 
 #: Efron & Thisted (1976), Biometrika 63:435–447, Table 1: word types used r = 1..100 times in

@@ -44,11 +44,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (33.4, 285, "measured, load 11.0-11.3"),
+    "medium": (77.3, 655, "measured, load 10.3-10.6"),
+    "paper": (160, 660, "estimated from the medium run: 27 rows against 12 of the same size N = 10^6 (startup ~10 s at this load, measured with table2)"),
 }
 
 

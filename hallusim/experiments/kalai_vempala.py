@@ -50,11 +50,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (30.9, 286, "measured, load 9.7-9.2"),
+    "medium": (35.6, 311, "measured, load 9.7-9.2"),
+    "paper": (400, 1600, "estimated from the medium run: the sum of N over rows is 15 times medium's (startup ~10 s at this load, measured with table2); memory scaled from ~140 MB per 10^6 examples of the largest N, 10^7"),
 }
 
 #: The student replication's runs (``src/experiment/results/results.json`` with

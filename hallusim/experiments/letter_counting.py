@@ -46,11 +46,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (114, 256, "measured, load 11.3-10.8"),
+    "medium": (285, 316, "measured, load 10.0-10.6"),
+    "paper": (780, 350, "estimated from the medium run: the BPE trainer's work grows with merges × words, 2.8 times medium's (startup ~10 s at this load, measured with table2)"),
 }
 
 REPRESENTATIONS = ("characters", "bpe")

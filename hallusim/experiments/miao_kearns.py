@@ -59,11 +59,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (54.0, 297, "measured, load 9.2-10.1"),
+    "medium": (89.0, 362, "measured, load 10.6-9.1"),
+    "paper": (370, 550, "estimated from the medium run: 27 rows against 12, each about twice the facts, draws and generations (startup ~10 s at this load, measured with table2)"),
 }
 
 #: Values printed in their notebooks at commit 7647c90.

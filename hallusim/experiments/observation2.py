@@ -48,11 +48,12 @@ KEYS = {
 }
 
 # Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
-# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average then.
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
 COST = {
-    "quick": (0.0, 0, "TODO"),
-    "medium": (0.0, 0, "TODO"),
-    "paper": (0.0, 0, "TODO"),
+    "quick": (60.9, 349, "measured, load 10.1-10.3"),
+    "medium": (273, 375, "measured, load 10.6-10.2"),
+    "paper": (900, 500, "estimated from the medium run: 48 rows against 28, each scoring twice the test ciphertexts, plus N = 10^5 (startup ~10 s at this load, measured with table2)"),
 }
 
 CIPHERS = ("aes", "xor")
