@@ -26,6 +26,28 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err of models trained on one Zipf prompt distribution and evaluated on others, against the training floor."
 OUTPUTS = ("figures/distribution_shift.png", "figures/distribution_shift.pdf", "results/distribution_shift.csv")
 
+# Every preset key: (meaning, unit); `hallusim run distribution_shift --help` lists them with their preset values.
+KEYS = {
+    "n_prompts": ("prompts C of the world", "prompts"),
+    "n_examples": ("training examples N, drawn from μ_train", "examples"),
+    "train_exponent": ("Zipf exponent of μ_train ∝ c^(−exponent)", ""),
+    "test_exponents": ("Zipf exponents of the test distributions μ_test (same prompts and answers)", ""),
+    "n_responses": ("|R_c|, responses per prompt", "responses"),
+    "answer_prob": ("α: probability that a training example answers (the rest say IDK)", "probability"),
+    "learners": ("learners fitted on the training corpus: calibrated, memorizing", ""),
+    "replicates": ("independent corpora per test exponent", "corpora"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (42.2, 354, "measured, load 10.3-11.0"),
+    "medium": (67.3, 354, "measured, load 9.2-10.3"),
+    "paper": (130, 360, "estimated from the medium run: 30 rows against 14 of the same size N = 10^6 (startup ~10 s at this load, measured with table2)"),
+}
+
 LEARNERS = {"calibrated": learners.CalibratedLearner, "memorizing": learners.MemorizingLearner}
 
 

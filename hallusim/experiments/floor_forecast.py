@@ -30,6 +30,30 @@ SUMMARY = ("Figure: the floor's forecast at t·N (subsampling, Good–Toulmin, s
 OUTPUTS = ("figures/floor_forecast.png", "figures/floor_forecast.pdf", "results/floor_forecast.csv",
            "results/floor_forecast_real.csv", "results/floor_forecast_shakespeare.csv")
 
+# Every preset key: (meaning, unit); `hallusim run floor_forecast --help` lists them with their preset values.
+KEYS = {
+    "worlds": ("known worlds: \"zipf:<exponent>\" or \"pareto:<tail index>\"", ""),
+    "n_prompts": ("prompts C of each known world", "prompts"),
+    "n_examples": ("training examples N the forecast starts from", "examples"),
+    "ts": ("ratios t: forecast the singleton rate at t·N examples", ""),
+    "fractions": ("fractions of the real corpus's tokens the full corpus is forecast from (textblob only)", "fraction"),
+    "n_responses": ("|R_c|, responses per prompt", "responses"),
+    "answer_prob": ("α: probability that an example answers", "probability"),
+    "gamma": ("γ: failure probability of Theorem 2's bounds in the floor reports and forecasts", "probability"),
+    "max_error": ("normalised RMS error the smoothed Good–Toulmin forecast must be guaranteed; sets the reach in t, beyond which forecasts are refused", ""),
+    "replicates": ("training sets per (world, t)", "corpora"),
+    "seed": ("root seed of the sweep and of the world", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (83.1, 302, "measured, load 10.8-10.5"),
+    "medium": (68.6, 302, "measured, load 10.2-10.0"),
+    "paper": (300, 350, "estimated from the medium run: 660 rows against 330, each with 2.5 times the prompts (startup ~10 s at this load, measured with table2)"),
+}
+
 #: Efron & Thisted (1976), Biometrika 63:435–447, Table 1: word types used r = 1..100 times in
 #: Shakespeare's works (884,647 words, 31,534 types; the 846 types used more than 100 times omitted).
 SHAKESPEARE_N_R = (

@@ -31,6 +31,27 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err of the calibrated and memorizing learners against the fraction ε of wrong training answers."
 OUTPUTS = ("figures/garbage_in.png", "figures/garbage_in.pdf", "results/garbage_in.csv")
 
+# Every preset key: (meaning, unit); `hallusim run garbage_in --help` lists them with their preset values.
+KEYS = {
+    "n_prompts": ("prompts C of the world", "prompts"),
+    "n_examples": ("training examples N", "examples"),
+    "exponent": ("Zipf exponent of the prompt weights μ(c) ∝ c^(−exponent); 0 is uniform", ""),
+    "n_responses": ("|R_c|, responses per prompt", "responses"),
+    "answer_prob": ("α: probability that a training example answers (the rest say IDK)", "probability"),
+    "epsilons": ("ε: probability that an answered training example's response is replaced by a uniform wrong one", "probability"),
+    "replicates": ("independent corpora per ε", "corpora"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (33.4, 285, "measured, load 11.0-11.3"),
+    "medium": (77.3, 655, "measured, load 10.3-10.6"),
+    "paper": (160, 660, "estimated from the medium run: 27 rows against 12 of the same size N = 10^6 (startup ~10 s at this load, measured with table2)"),
+}
+
 
 def noisy_models(corpus, epsilon, seed):
     """The calibrated and memorizing learners' models fitted to ``corpus`` with answers garbled.

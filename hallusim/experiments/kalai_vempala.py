@@ -38,6 +38,26 @@ OUTPUTS = (
     "results/kalai_vempala_student.csv",
 )
 
+# Every preset key: (meaning, unit); `hallusim run kalai_vempala --help` lists them with their preset values.
+KEYS = {
+    "prompts_per_example": ("prompts per training example: the world has C = prompts_per_example × N prompts", "prompts per example"),
+    "exponent": ("Zipf exponent of the prompt weights μ(c) ∝ c^(−exponent); 0 is uniform", ""),
+    "answer_prob": ("α: probability that a training example answers (the rest say IDK)", "probability"),
+    "n_responses": ("|R_c|, responses per prompt, one world per value (300|F|/|H| = 300/(|R_c| − 1))", "responses"),
+    "n_examples": ("training examples N (Kalai & Vempala's n) of each corpus", "examples"),
+    "replicates": ("independent corpora per (|R_c|, N)", "corpora"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (30.9, 286, "measured, load 9.7-9.2"),
+    "medium": (35.6, 311, "measured, load 9.7-9.2"),
+    "paper": (400, 1600, "estimated from the medium run: the sum of N over rows is 15 times medium's (startup ~10 s at this load, measured with table2); memory scaled from ~140 MB per 10^6 examples of the largest N, 10^7"),
+}
+
 #: The student replication's runs (``src/experiment/results/results.json`` with
 #: ``run_configs/run_configs.json`` at commit 9bba659), means over their 3 seeds:
 #: (training size n, Zipf α, food list, |possible facts|, runs, hallucination rate, MF̂, Mis,

@@ -33,6 +33,27 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: error of one additive counter family counting a letter over characters or BPE tokens, against its unit budget."
 OUTPUTS = ("figures/letter_counting.png", "figures/letter_counting.pdf", "results/letter_counting.csv")
 
+# Every preset key: (meaning, unit); `hallusim run letter_counting --help` lists them with their preset values.
+KEYS = {
+    "representations": ("how the counter sees a word: \"characters\" (letters) or \"bpe\" (byte-pair-encoding tokens)", ""),
+    "n_words": ("distinct words of the web2 list (length 4-12), split into training and test words", "words"),
+    "train_fraction": ("fraction of the words used for training (the rest are the test words)", "fraction"),
+    "num_merges": ("BPE merges learned on the training words", "merges"),
+    "letter": ("the letter counted: \"how many <letter>'s are in <word>?\"", ""),
+    "budgets": ("V: distinguishable units of the additive counter (the V − 1 most frequent, the rest share <unk>)", "units"),
+    "replicates": ("independent word samples and splits per representation", "samples"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (114, 256, "measured, load 11.3-10.8"),
+    "medium": (285, 316, "measured, load 10.0-10.6"),
+    "paper": (780, 350, "estimated from the medium run: the BPE trainer's work grows with merges × words, 2.8 times medium's (startup ~10 s at this load, measured with table2)"),
+}
+
 REPRESENTATIONS = ("characters", "bpe")
 END = "</w>"
 

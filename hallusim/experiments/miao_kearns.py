@@ -45,6 +45,28 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure and table: Miao & Kearns's n-gram experiment (monofact rate, hallucination, miscalibration, KL regret, upweighting)."
 OUTPUTS = ("figures/miao_kearns.png", "figures/miao_kearns.pdf", "results/miao_kearns.csv")
 
+# Every preset key: (meaning, unit); `hallusim run miao_kearns --help` lists them with their preset values.
+KEYS = {
+    "shapes": ("Pareto shapes γ of the repetition counts k_c = floor(X_c), X_c Pareto(minimum 1, shape γ)", ""),
+    "n_facts": ("distinct facts C (theirs: 19,999 IMDb facts)", "facts"),
+    "n_train": ("training draws n without replacement from the repeated facts (theirs: 5000)", "examples"),
+    "generations": ("strings sampled from each trigram model (theirs: 5000)", "strings"),
+    "epsilon": ("ε of the ε-induced probability bins [(1−ε)^(i+1), (1−ε)^i)", ""),
+    "upweight_fraction": ("fraction of the training examples (the first ones) upweighted", "fraction"),
+    "upweight_repeats": ("extra copies of each upweighted example in the training text", "copies"),
+    "replicates": ("independent worlds and training samples per shape", "samples"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (54.0, 297, "measured, load 9.2-10.1"),
+    "medium": (89.0, 362, "measured, load 10.6-9.1"),
+    "paper": (370, 550, "estimated from the medium run: 27 rows against 12, each about twice the facts, draws and generations (startup ~10 s at this load, measured with table2)"),
+}
+
 #: Values printed in their notebooks at commit 7647c90.
 #: ``ngram/miscal_ngram_experiment.ipynb`` cell 5 (figure titles and curves, read off the plot):
 #: shape γ -> (monofact rate, hallucination before, miscalibration before, hallucination after

@@ -36,6 +36,26 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: err and the Observation 2 bound for a bigram learner against AES and a weak XOR cipher, against N."
 OUTPUTS = ("figures/observation2.png", "figures/observation2.pdf", "results/observation2.csv")
 
+# Every preset key: (meaning, unit); `hallusim run observation2 --help` lists them with their preset values.
+KEYS = {
+    "ciphers": ("encryption schemes: \"aes\" (AES-128, needs the crypto extra) and \"xor\" (fixed-key XOR)", ""),
+    "n_message_bytes": ("message bytes b: |M| = 256^b messages (1 to 3)", "bytes"),
+    "n_examples": ("training (ciphertext, message) pairs N", "pairs"),
+    "n_test": ("test ciphertexts drawn from μ, each scored exactly over all |M| messages", "ciphertexts"),
+    "gamma": ("Lidstone constant of the bigram's byte tables", ""),
+    "replicates": ("independent keys and training sets per (cipher, N)", "worlds"),
+    "seed": ("root seed of the sweep", ""),
+}
+
+# Cost of each preset: (seconds, peak MB, how), from `/usr/bin/time -v hallusim run NAME --preset P --fresh`
+# (--jobs 1, warm Numba cache) on the 2-core CI machine; "load" is the 1-minute load average before-after.
+# Measured on a heavily loaded machine (load ~10 on 2 cores): at load ~1 expect several times less.
+COST = {
+    "quick": (60.9, 349, "measured, load 10.1-10.3"),
+    "medium": (273, 375, "measured, load 10.6-10.2"),
+    "paper": (900, 500, "estimated from the medium run: 48 rows against 28, each scoring twice the test ciphertexts, plus N = 10^5 (startup ~10 s at this load, measured with table2)"),
+}
+
 CIPHERS = ("aes", "xor")
 _BLOCK = 16
 _CHUNK = 64  # test ciphertexts whose full |M|-message distributions are held at once
