@@ -390,8 +390,25 @@ def check_count(name: str, value, *, minimum: int = 0) -> int:
 # Environment
 
 
+def _started_as_command() -> bool:
+    """Whether this process is the ``hallusim`` command (its console script or ``-m hallusim.cli``)."""
+    argv = getattr(sys, "orig_argv", sys.argv)
+    return Path(sys.argv[0]).name == "hallusim" or any(
+        argv[i] == "-m" and argv[i + 1] == "hallusim.cli" for i in range(len(argv) - 1)
+    )
+
+
 def check_environment(environ=None) -> None:
-    """Check the environment variables read at import (before Numba reads them).
+    """Check the environment variables read at import, before Numba reads them.
+
+    Called when hallusim is imported. In the ``hallusim`` command a bad value ends the command
+    with a one-line message and exit status 2 (the import happens before the command's own
+    error handling could run); in a library user's program it raises ``ValueError``.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        Default ``os.environ``.
 
     Raises
     ------
@@ -406,8 +423,15 @@ def check_environment(environ=None) -> None:
         ok = int(value.strip()) >= 1
     except ValueError:
         ok = False
-    if not ok:
+    if ok:
+        return
+    try:
         fail("NUMBA_NUM_THREADS", "an integer >= 1 (Numba's thread count; unset it for one per core)", value)
+    except ValueError as exc:
+        if environ is os.environ and _started_as_command():
+            sys.stderr.write(f"hallusim: error: {exc}\n")
+            raise SystemExit(2) from None
+        raise
 
 
 # --------------------------------------------------------------------------------------------

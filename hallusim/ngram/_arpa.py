@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hallusim._inputs import os_error_message
 from hallusim._validation import fail
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
@@ -112,6 +113,8 @@ class _Reader:
                 self.lines = fh.read().splitlines()
         except FileNotFoundError:
             raise ValueError(f"{self.path}: no such ARPA file.") from None
+        except OSError as exc:  # a folder, no permission
+            raise ValueError(os_error_message(exc, self.path)) from None
         except UnicodeDecodeError as exc:
             raise ValueError(f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}).") from None
         self.i = 0
