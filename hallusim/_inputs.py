@@ -18,6 +18,7 @@ a runaway in memory or time, a half-written file):
   parameter and the estimate; :data:`MAX_COUNT` bounds counts and sizes that kernels hold in
   64-bit integers;
 * :func:`check_environment` checks the environment variables hallusim reads before Numba does;
+* :func:`check_output_folder` checks an output folder option before any work;
 * :func:`write_bytes_atomic` writes a file through a temporary file and a rename, with the
   permissions the umask gives (not the 0600 of a bare temporary file);
 * :func:`os_error_message` turns an ``OSError`` into a message naming the file and what to do.
@@ -58,6 +59,7 @@ __all__ = [
     "format_bytes",
     "available_memory",
     "check_environment",
+    "check_output_folder",
     "write_bytes_atomic",
     "write_text_atomic",
     "os_error_message",
@@ -436,6 +438,35 @@ def check_environment(environ=None) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Writing
+
+
+def check_output_folder(name: str, path) -> Path:
+    """Check that ``path`` is a folder, or can be made one, that this process can write to.
+
+    Called before any work, so that an output option pointing at a file or an unwritable place
+    fails at once, naming the option.
+
+    Parameters
+    ----------
+    name : str
+        The option (``"--out"``) or parameter.
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        shown = "which is a file" if probe == path else f"inside {probe}, which is a file"
+        fail(name, "a folder (or a path where one can be made)", f"<{str(path)!r}, {shown}>")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        fail(name, "a folder you can write to", f"<{str(path)!r} ({probe}: permission denied)>")
+    return path
+
 
 
 def _umask() -> int:

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from hallusim import experiments
+from hallusim._inputs import check_output_folder
 from hallusim._validation import check_int, fail
 from hallusim.cli._common import ENVIRONMENT_HELP, one_line
 from hallusim.runs import (
@@ -120,7 +121,7 @@ def _sweep_options(args):
         if args.scheduler is None:
             yield options
             return
-        client, cleanup = dask_client(args.scheduler, cores if jobs == -1 else jobs)
+        client, cleanup = dask_client(args.scheduler, cores if jobs == -1 else jobs, name="--scheduler")
         try:
             yield {**options, "scheduler": client}
         finally:
@@ -155,6 +156,7 @@ def _list(args) -> int:
 
 def _run(args) -> int:
     config = experiments.load_config(args.name, args.preset, args.overrides)  # fails before any output
+    check_output_folder("--out", args.out)
     with _sweep_options(args) as options:
         _run_one(args.name, config, args, options)
     return 0
@@ -166,6 +168,7 @@ def _reproduce(args) -> int:
         fail("experiments", "at least one installed experiment", "none")
     # fail early on a bad preset, before hours of computing
     configs = {name: experiments.load_config(name, args.preset) for name in names}
+    check_output_folder("--out", args.out)
     clock = time.monotonic()
     with _sweep_options(args) as options:
         for i, name in enumerate(names, start=1):
