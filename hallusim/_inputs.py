@@ -385,7 +385,10 @@ def check_allocation(name: str, n_bytes) -> None:
 
 def check_count(name: str, value, *, minimum: int = 0) -> int:
     """An integer count or size in ``[minimum, MAX_COUNT]`` (the 64-bit range kernels work in)."""
-    return check_int(name, value, minimum=minimum, maximum=MAX_COUNT)
+    value = check_int(name, value, minimum=minimum)
+    if value > MAX_COUNT:
+        fail(name, f"an integer >= {minimum} and <= 2**62 = {MAX_COUNT}", value)
+    return value
 
 
 # --------------------------------------------------------------------------------------------

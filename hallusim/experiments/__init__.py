@@ -261,7 +261,7 @@ def _check_common(config: dict) -> None:
     for key in ("n_examples", "n_prompts"):
         if key in config:
             values = config[key] if isinstance(config[key], list) else [config[key]]
-            sizes[key] = [check_count(key, value, minimum=1) for value in values]
+            sizes[key] = [check_count(key, value, minimum=0 if key == "n_prompts" else 1) for value in values]
     per_example = config.get("prompts_per_example")
     if isinstance(per_example, (int, float)) and not isinstance(per_example, bool) and per_example > 0:
         for n in sizes.get("n_examples", []):

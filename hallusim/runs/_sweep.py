@@ -423,7 +423,8 @@ def _store_path(results, func, fingerprint: str) -> Path:
 
 def _refuse_metric_names(path, stored: set, computed: set):
     missing, extra = sorted(stored - computed), sorted(computed - stored)
-    difference = ", ".join([*(f"lacks {name}" for name in extra), *(f"has {name} in addition" for name in missing)])
+    parts = ([f"lack {', '.join(extra)}"] if extra else []) + ([f"have {', '.join(missing)} as well"] if missing else [])
+    difference = " and ".join(parts)
     fail("results", "a file whose rows have the metrics this sweep computes (start afresh: resume=False, or "
          "--fresh on the command line)", f"<{path}, whose rows {difference}>")
 
