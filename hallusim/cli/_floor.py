@@ -16,7 +16,8 @@ import argparse
 import json
 import sys
 
-from hallusim._validation import check_float, check_gamma, check_int
+from hallusim._inputs import check_count
+from hallusim._validation import check_float, check_gamma
 from hallusim.floor import DEFAULT_MIN_ERRORS, FORMATS, floor_from_file
 
 __all__ = ["add_parser", "run"]
@@ -78,11 +79,11 @@ def run(args) -> int:
         0 (errors are raised as ``ValueError``).
     """
     # The options are checked before the (possibly long) read of the file.
-    check_int("--min-errors", args.min_errors, minimum=1)
+    check_count("--min-errors", args.min_errors, minimum=1)
     if args.max_errors is not None:
-        check_int("--max-errors", args.max_errors, minimum=args.min_errors)
+        check_count("--max-errors", args.max_errors, minimum=args.min_errors)
     if args.idk_examples is not None:
-        check_int("--idk-examples", args.idk_examples, minimum=0)
+        check_count("--idk-examples", args.idk_examples, minimum=0)
     check_gamma("--gamma", args.gamma)
     check_float("--confidence", args.confidence, low=0.0)
     report = floor_from_file(

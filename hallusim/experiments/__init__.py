@@ -257,6 +257,8 @@ def _check_common(config: dict) -> None:
         check_int("seed", config["seed"], minimum=0)
     if "replicates" in config:
         check_int("replicates", config["replicates"], minimum=1)
+    if isinstance(config.get("n_responses"), int):
+        check_count("n_responses", config["n_responses"], minimum=2)
     sizes = {}
     for key in ("n_examples", "n_prompts"):
         if key in config:
