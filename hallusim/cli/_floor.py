@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
             "--idk-token or a boolean idk column). The 'read as' line says which columns were used."
         ),
     )
-    parser.add_argument("file", metavar="FILE", help="counts, table or pairs file")
+    parser.add_argument("file", metavar="FILE", help="counts, table or pairs file; - for standard input")
     parser.add_argument("--format", default="auto", choices=FORMATS,
                         help="kind of file (default: detect it from the columns and say what was detected)")
     parser.add_argument("--min-errors", dest="min_errors", type=int, default=DEFAULT_MIN_ERRORS, metavar="M",
