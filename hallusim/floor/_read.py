@@ -337,7 +337,9 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
     Parameters
     ----------
     path : str or Path
-        A CSV, TSV or JSON Lines file (gzip-compressed or not: told by its first bytes), one of:
+        A CSV, TSV or JSON Lines file, or ``"-"`` for standard input (gzip-compressed or not: told
+        by its first bytes, read once, so pipes and FIFOs work; lines longer than
+        :data:`hallusim._inputs.MAX_LINE_BYTES`, 64 MiB, are refused), one of:
 
         * ``counts``: one row per fact (prompt) with a key column (``key``, ``prompt``, ``fact`` or
           ``id``), a count of answered examples (``count``, ``answered``, ...) and optionally a
