@@ -14,7 +14,11 @@ The subpackages follow the paper and the flow of data, world → corpus → mode
 (:mod:`hallusim.cli`) are imported on their own.
 """
 
-from hallusim import (
+from hallusim._inputs import check_environment as _check_environment
+
+_check_environment()  # before Numba reads NUMBA_NUM_THREADS (a bad value is a one-line error)
+
+from hallusim import (  # noqa: E402 - after the environment check
     bounds,
     evallogs,
     floor,

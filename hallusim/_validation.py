@@ -34,6 +34,7 @@ __all__ = [
 #: How far a probability vector's sum may be from one (rounding of float64 sums of up to ~10^6
 #: terms stays far below it); the one tolerance of every "rows sum to one" check.
 SUM_TOLERANCE = 1e-9
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -223,20 +224,31 @@ def check_weights(name: str, value) -> np.ndarray:
     return scaled / float(np.sum(scaled))
 
 
-def check_int_array(name: str, value, *, minimum: int | None = None, size: int | None = None):
-    """Check an int or a 1-D integer array (all entries >= ``minimum``).
+def check_int_array(name: str, value, *, minimum: int | None = None, maximum: int | None = None,
+                    size: int | None = None):
+    """Check an int or a 1-D integer array (all entries in ``[minimum, maximum]``).
 
-    Returns an int for scalar input and an int64 array otherwise.
+    Returns an int for scalar input and an int64 array otherwise. Entries beyond the int64
+    range are refused with their exact value (never wrapped around).
     """
-    allowed = _range_text("an integer or integer array", minimum, None)
+    allowed = _range_text("an integer or integer array", minimum, maximum)
     if np.ndim(value) == 0:
-        return check_int(name, value, minimum=minimum)
+        return check_int(name, value, minimum=minimum, maximum=maximum)
+    if isinstance(value, (list, tuple)):  # Python ints beyond 64 bits: NumPy would make them floats
+        for index, v in enumerate(value):
+            if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) \
+                    and not _INT64_MIN <= int(v) <= _INT64_MAX:
+                fail(name, allowed, f"<{int(v)!r} at index {index}>")
     try:
         arr = np.asarray(value)
     except ValueError:  # ragged nesting
         fail(name, allowed, "<a ragged sequence>")
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
+        index = int(np.argmax(arr))
+        fail(name, allowed, f"<{int(arr[index])!r} at index {index}>")
+    elif arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)) \
+                and np.all(np.abs(arr) < 2.0**63):
             arr = arr.astype(np.int64)
         else:
             fail(name, allowed, f"<an array of dtype {arr.dtype}>")
@@ -245,10 +257,13 @@ def check_int_array(name: str, value, *, minimum: int | None = None, size: int |
         fail(name, allowed + " (1-D)", f"<an array of shape {arr.shape}>")
     if size is not None and arr.shape != (size,):
         fail(name, f"an integer or an array of length {size}", f"<an array of shape {arr.shape}>")
+    ok = np.ones(arr.shape, bool)
     if minimum is not None:
-        ok = arr >= minimum
-        if not ok.all():
-            fail(name, allowed, _first_bad(arr, ok))
+        ok &= arr >= minimum
+    if maximum is not None:
+        ok &= arr <= maximum
+    if not ok.all():
+        fail(name, allowed, _first_bad(arr, ok))
     return arr
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from hallusim import _rng
+from hallusim._inputs import MAX_COUNT, check_allocation, check_count
 from hallusim._kernels import facts as kernels
 from hallusim._validation import (
     check_float,
-    check_int,
     check_int_array,
     check_probability,
     check_weights,
@@ -30,6 +30,17 @@ def _strided(value, dtype):
     """An array and a stride (0 for a broadcast scalar, 1 for a per-prompt array)."""
     arr = np.atleast_1d(np.asarray(value, dtype=dtype))
     return arr, (0 if arr.shape[0] == 1 and np.ndim(value) == 0 else 1)
+
+
+#: Bytes per prompt of a world and one corpus sampled from it (weights and their temporaries,
+#: the answered and IDK counts): what :func:`check_allocation` is asked for before allocating.
+BYTES_PER_PROMPT = 64
+
+
+def _check_n_prompts(n_prompts) -> int:
+    n_prompts = check_count("n_prompts", n_prompts, minimum=1)
+    check_allocation("n_prompts", n_prompts * BYTES_PER_PROMPT)
+    return n_prompts
 
 
 class ArbitraryFacts:
@@ -65,7 +76,7 @@ class ArbitraryFacts:
     def __init__(self, weights, n_responses=365, answer_prob=1.0):
         self.weights = check_weights("weights", weights)
         size = self.weights.shape[0]
-        self.n_responses = check_int_array("n_responses", n_responses, minimum=2, size=size)
+        self.n_responses = check_int_array("n_responses", n_responses, minimum=2, maximum=MAX_COUNT, size=size)
         self.answer_prob = check_probability("answer_prob", answer_prob, size=size)
 
     # -- constructors ------------------------------------------------------------------------
@@ -82,7 +93,7 @@ class ArbitraryFacts:
         n_responses, answer_prob
             As for :class:`ArbitraryFacts`.
         """
-        n_prompts = check_int("n_prompts", n_prompts, minimum=1)
+        n_prompts = _check_n_prompts(n_prompts)
         exponent = check_float("exponent", exponent, low=0.0)
         ranks = np.arange(1, n_prompts + 1, dtype=np.float64)
         return cls(np.exp(-exponent * np.log(ranks)), n_responses, answer_prob)
@@ -90,7 +101,7 @@ class ArbitraryFacts:
     @classmethod
     def uniform(cls, n_prompts, n_responses=365, answer_prob=1.0):
         """Uniform prompts: ``μ(c) = 1/C``."""
-        n_prompts = check_int("n_prompts", n_prompts, minimum=1)
+        n_prompts = _check_n_prompts(n_prompts)
         return cls(np.ones(n_prompts), n_responses, answer_prob)
 
     @classmethod
@@ -113,7 +124,7 @@ class ArbitraryFacts:
         seed : None, int, SeedSequence or Generator
             Seed of the repetition counts.
         """
-        n_prompts = check_int("n_prompts", n_prompts, minimum=1)
+        n_prompts = _check_n_prompts(n_prompts)
         shape = check_float("shape", shape, low=0.0, low_open=True)
         rng = np.random.default_rng(_rng.derive(_rng.as_seed_sequence(seed), _rng.PURPOSE_WORLD))
         with np.errstate(over="ignore"):
@@ -162,7 +173,7 @@ class ArbitraryFacts:
         -------
         float
         """
-        n_examples = check_int("n_examples", n_examples, minimum=1)
+        n_examples = check_count("n_examples", n_examples, minimum=1)
         return float(expected_singletons(self.answered_weights, n_examples)) / n_examples
 
     def expected_missing_mass(self, n_examples) -> float:
@@ -177,7 +188,7 @@ class ArbitraryFacts:
         -------
         float
         """
-        n_examples = check_int("n_examples", n_examples, minimum=1)
+        n_examples = check_count("n_examples", n_examples, minimum=1)
         return float(expected_missing_mass(self.answered_weights, n_examples))
 
     # -- kernels' view ------------------------------------------------------------------------
@@ -242,7 +253,7 @@ class ArbitraryFacts:
         -------
         Corpus
         """
-        n_examples = check_int("n_examples", n_examples, minimum=1)
+        n_examples = check_count("n_examples", n_examples, minimum=1)
         seq = _rng.as_seed_sequence(seed)
         answer_seq = seq if answer_seed is None else _rng.as_seed_sequence(answer_seed, "answer_seed")
         # a Poisson cell can exceed N, so Poissonised counts are always int64

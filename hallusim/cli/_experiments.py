@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from hallusim import experiments
+from hallusim._inputs import check_output_folder
 from hallusim._validation import check_int, fail
 from hallusim.cli._common import ENVIRONMENT_HELP, one_line
 from hallusim.runs import (
@@ -147,7 +148,7 @@ def _sweep_options(args):
         if args.scheduler is None:
             yield options
             return
-        client, cleanup = dask_client(args.scheduler, cores if jobs == -1 else jobs)
+        client, cleanup = dask_client(args.scheduler, cores if jobs == -1 else jobs, name="--scheduler")
         try:
             yield {**options, "scheduler": client}
         finally:
@@ -231,6 +232,7 @@ def _list(args) -> int:
 
 def _run(args) -> int:
     config = experiments.load_config(args.name, args.preset, args.overrides)  # fails before any output
+    check_output_folder("--out", args.out)
     with _sweep_options(args) as options:
         _run_one(args.name, config, args, options)
     return 0
@@ -242,6 +244,7 @@ def _reproduce(args) -> int:
         fail("experiments", "at least one installed experiment", "none")
     # fail early on a bad preset, before hours of computing
     configs = {name: experiments.load_config(name, args.preset) for name in names}
+    check_output_folder("--out", args.out)
     costs = [getattr(experiments.load(name), "COST", {}).get(args.preset) for name in names]
     if all(costs):
         print(

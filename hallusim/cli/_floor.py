@@ -19,6 +19,7 @@ import sys
 
 import numpy as np
 
+from hallusim._inputs import check_count
 from hallusim._validation import check_float, check_gamma, check_int
 from hallusim.floor import (
     DEFAULT_MAX_ERROR,
@@ -47,7 +48,7 @@ def add_parser(subparsers) -> None:
             "--idk-token or a boolean idk column). The 'read as' line says which columns were used."
         ),
     )
-    parser.add_argument("file", metavar="FILE", help="counts, table or pairs file")
+    parser.add_argument("file", metavar="FILE", help="counts, table or pairs file; - for standard input")
     parser.add_argument("--format", default="auto", choices=FORMATS,
                         help="kind of file (default: detect it from the columns and say what was detected)")
     parser.add_argument("--min-errors", dest="min_errors", type=int, default=DEFAULT_MIN_ERRORS, metavar="M",
@@ -104,11 +105,11 @@ def run(args) -> int:
         0 (errors are raised as ``ValueError``).
     """
     # The options are checked before the (possibly long) read of the file.
-    check_int("--min-errors", args.min_errors, minimum=1)
+    check_count("--min-errors", args.min_errors, minimum=1)
     if args.max_errors is not None:
-        check_int("--max-errors", args.max_errors, minimum=args.min_errors)
+        check_count("--max-errors", args.max_errors, minimum=args.min_errors)
     if args.idk_examples is not None:
-        check_int("--idk-examples", args.idk_examples, minimum=0)
+        check_count("--idk-examples", args.idk_examples, minimum=0)
     check_gamma("--gamma", args.gamma)
     check_float("--confidence", args.confidence, low=0.0)
     check_float("--max-error", args.max_error, low=0.0, high=1.0, low_open=True, high_open=True)

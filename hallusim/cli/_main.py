@@ -22,11 +22,14 @@ again resumes from it (``--fresh`` recomputes everything). Bad input ends with a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
+from hallusim._inputs import os_error_message
 from hallusim.cli import _experiments, _floor, _ngram, _score
 from hallusim.cli._common import ENVIRONMENT_HELP, Parser, one_line
 from hallusim.experiments import ExperimentError
+from hallusim.runs import Terminated, terminate_as_interrupt
 
 __all__ = ["main", "build_parser"]
 
@@ -64,13 +67,27 @@ def _dispatch(parser, argv) -> int:
     except SystemExit as exc:  # --help, or a usage error already reported in one line
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
-        return int(args.func(args) or 0)
-    except (ValueError, OSError) as exc:
+        with terminate_as_interrupt():
+            return int(args.func(args) or 0)
+    except ValueError as exc:
         print(f"hallusim: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader of standard output went away (`hallusim list | head -1`)
+        sys.stderr.close()
+        return 0
+    except OSError as exc:
+        print(f"hallusim: error: {one_line(os_error_message(exc))}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        detail = f" ({one_line(exc)})" if str(exc) else ""
+        print(f"hallusim: error: out of memory{detail}; choose smaller sizes", file=sys.stderr)
         return 2
     except ExperimentError as exc:
         print(f"hallusim: error: {one_line(exc)}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("hallusim: terminated (SIGTERM); run the same command again to resume", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("hallusim: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
@@ -88,6 +105,7 @@ def main(argv=None) -> int:
     -------
     int
         Exit status: 0 on success, 2 after a one-line error message (bad arguments, presets,
-        files), 130 when interrupted.
+        files, sizes that do not fit in memory), 130 when interrupted (Ctrl-C), 143 when ended by
+        SIGTERM (a scheduler); either way a sweep records "interrupted" and resumes when run again.
     """
     return _dispatch(build_parser(), argv)

@@ -42,7 +42,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from hallusim._validation import fail
+from hallusim._inputs import check_allocation, check_count
+from hallusim._validation import check_int, fail
+from hallusim.facts import BYTES_PER_PROMPT
 from hallusim.runs import (
     TABLE_SUFFIXES,
     environment,
@@ -122,8 +124,9 @@ def parse_override(text: str):
     Parameters
     ----------
     text : str
-        ``key=value``; the value is read as a TOML value (``3``, ``0.5``, ``true``,
-        ``[1, 2]``, ``"text"``), and a value that is not TOML is taken as a bare string.
+        ``key=value`` on one line; the value is read as a TOML value (``3``, ``0.5``, ``true``,
+        ``[1, 2]``, ``"text"``), and a value that is not TOML is taken as a bare string (so a
+        boolean key also takes Python's ``True`` / ``False``).
 
     Returns
     -------
@@ -132,6 +135,8 @@ def parse_override(text: str):
     """
     if "=" not in text:
         fail("--set", "of the form key=value", text)
+    if "\n" in text or "\r" in text:
+        fail("--set", "one key=value on one line (pass --set once per key)", text)
     key, _, raw = text.partition("=")
     key = key.strip()
     if not key:
@@ -242,8 +247,9 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
         except TypeError:
             raise ValueError(
                 f"{_where(path, preset, key)}: key {key!r} must be {_kind(config[key])} like "
-                f"{config[key]!r}; got {value!r}."
+                f"{json.dumps(config[key]) if isinstance(config[key], bool) else repr(config[key])}; got {value!r}."
             ) from None
+    _check_common(config)
     check = getattr(module, "check_config", None)
     if check is not None:
         check(dict(config))
@@ -319,9 +325,35 @@ def describe(name: str) -> str:
     return "\n".join(lines)
 
 
+def _check_common(config: dict) -> None:
+    """Check the keys many experiments share, before anything runs: seeds, replicates, sizes.
+
+    Sizes are bounded by :data:`hallusim._inputs.MAX_COUNT` and by memory: a world of
+    ``n_prompts`` (or ``prompts_per_example · n_examples``) prompts needs about
+    ``BYTES_PER_PROMPT`` bytes per prompt (:func:`hallusim._inputs.check_allocation`).
+    """
+    if "seed" in config:
+        check_int("seed", config["seed"], minimum=0)
+    if "replicates" in config:
+        check_int("replicates", config["replicates"], minimum=1)
+    if isinstance(config.get("n_responses"), int):
+        check_count("n_responses", config["n_responses"], minimum=2)
+    sizes = {}
+    for key in ("n_examples", "n_prompts"):
+        if key in config:
+            values = config[key] if isinstance(config[key], list) else [config[key]]
+            sizes[key] = [check_count(key, value, minimum=0 if key == "n_prompts" else 1) for value in values]
+    per_example = config.get("prompts_per_example")
+    if isinstance(per_example, (int, float)) and not isinstance(per_example, bool) and per_example > 0:
+        for n in sizes.get("n_examples", []):
+            check_allocation("n_examples", per_example * n * BYTES_PER_PROMPT)
+    for n in sizes.get("n_prompts", []):
+        check_allocation("n_prompts", n * BYTES_PER_PROMPT)
+
+
 def _kind(value) -> str:
     if isinstance(value, bool):
-        return "a boolean"
+        return "a boolean (true or false)"
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
@@ -340,6 +372,8 @@ def _coerce(old, new):
     if isinstance(old, bool) or isinstance(new, bool):
         if isinstance(old, bool) and isinstance(new, bool):
             return new
+        if isinstance(old, bool) and isinstance(new, str) and new in ("True", "False"):  # Python spelling
+            return new == "True"
     elif isinstance(old, int) and isinstance(new, (int, float)):
         if float(new).is_integer():
             return int(new)
@@ -373,6 +407,16 @@ class ExperimentError(RuntimeError):
 def _config_digest(config: dict) -> str:
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _remove_if_empty(*folders) -> None:
+    """Remove the folders that are empty, deepest first (the sweeps folder and its parent first)."""
+    sweeps = Path(folders[0])
+    for folder in (sweeps, sweeps.parent, *folders[1:]):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, not there, or not a folder
+            pass
 
 
 def run_experiment(name: str, config: dict, out, *, preset: str = "quick", sweep_options=None) -> list[dict]:
@@ -415,12 +459,17 @@ def run_experiment(name: str, config: dict, out, *, preset: str = "quick", sweep
     """
     module = load(name)
     out = Path(out)
+    created = [folder for folder in (out, out / "figures", out / "results") if not folder.exists()]
     for folder in ("figures", "results"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     options = dict(sweep_options or {})
     options.setdefault("results", out / "results" / "sweeps" / f"{name}-{_config_digest(config)}")
     start, clock = utc_timestamp(), time.monotonic()
-    rows = module.run(dict(config), out, sweep_options=options)
+    try:
+        rows = module.run(dict(config), out, sweep_options=options)
+    except Exception:
+        _remove_if_empty(options["results"], *reversed(created))  # a failed start leaves nothing behind
+        raise
     outputs = list(getattr(module, "OUTPUTS", ()))
     missing = [item for item in outputs if not (out / item).exists()]
     if missing:

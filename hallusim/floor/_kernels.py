@@ -18,7 +18,8 @@ into a message naming the file, the line and the field. :func:`merge_counts` mer
 Hashes: two different texts collide with probability about ``2^-64`` per pair, so among ``P``
 distinct prompts a collision (which would merge two prompts) has probability ``≈ P²/2^65``
 (3·10^-6 for 10^7 prompts). CSV fields are hashed after removing the quoting; JSON strings are
-hashed as written (escapes included).
+hashed as written, and those with escapes again by their decoded text by the reader (so
+``"\\u00e9"`` and ``"é"`` are one key).
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def _fnv1a(buf, start, end, unescape_quotes):
             i += 1  # "" inside a quoted CSV field is one quote
         i += 1
     return h
+
+
+@jit
+def hash_bytes(text):
+    """The 64-bit FNV-1a hash (as int64) of a uint8 array: what :func:`convert` gives a text."""
+    return np.int64(_fnv1a(text, 0, text.size, False))
 
 
 @jit(inline="always")

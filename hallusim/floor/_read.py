@@ -11,7 +11,6 @@ pairs, plus about 20 bytes per row while the keys of a counts file are checked t
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import re
@@ -21,6 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hallusim._inputs import (
+    check_unique_names,
+    json_string_bytes,
+    line_chunks,
+    open_input,
+)
 from hallusim._validation import check_choice
 from hallusim.floor import _kernels as kernels
 from hallusim.floor._columnar import columnar_kind, read_columnar_counts
@@ -78,7 +83,15 @@ def _pick(columns: dict, names) -> str | None:
     return None
 
 
+_ACCEPTED_NAMES = frozenset(_COUNT_NAMES + _KEY_NAMES + _IDK_COUNT_NAMES + _R_NAMES + _NR_NAMES + _PROMPT_NAMES
+                            + _RESPONSE_NAMES + _IDK_FLAG_NAMES + _WEIGHT_NAMES)
+
+
 def _schema(path, header: list[str], fmt: str, idk_token: str, check_keys: bool, is_json: bool) -> _Schema:
+    # a repeated column the reader may use would silently lose one of them (JSON records: the kernel
+    # refuses a repeated field)
+    check_unique_names([name for name in header if name.strip().lower() in _ACCEPTED_NAMES],
+                       where=f"{path}, line 1", normalize=lambda s: s.strip().lower(), error=FloorFileError)
     columns = {name.strip().lower(): name for name in header}
     shown = ", ".join(header) if header else "(none)"
     r_col, nr_col = _pick(columns, _R_NAMES), _pick(columns, _NR_NAMES)
@@ -150,11 +163,11 @@ def _schema(path, header: list[str], fmt: str, idk_token: str, check_keys: bool,
     return _Schema(fmt, slots, roles, how, idk_token, key_col if fmt == "counts" else None, ignored)
 
 
-def _container(path: Path, first: bytes) -> str:
-    """``"JSON Lines"``, ``"TSV"`` (a .tsv name) or ``"delimited"`` (CSV or TSV, told by the header)."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
+def _container(suffixes: list, first: bytes) -> str:
+    """``"JSON Lines"``, ``"TSV"`` (a .tsv name) or ``"delimited"`` (CSV or TSV, told by the header).
+
+    ``suffixes``: the file name's lower-case suffixes without ``.gz`` (none for stdin).
+    """
     last = suffixes[-1] if suffixes else ""
     if last in (".jsonl", ".ndjson", ".json"):
         return "JSON Lines"
@@ -223,13 +236,21 @@ class _Reader:
             message = f"not a flat JSON object (near {text})."
         return where + message
 
-    def run(self, handle, pending: bytes, base_line: int, splitter, aggregate, n_fields=None):
-        while True:
-            data = handle.read(kernels.CHUNK_BYTES)
-            final = not data
-            pending, base_line = self._chunk(pending + data, final, base_line, splitter, aggregate, n_fields)
-            if final:
-                return
+    def run(self, chunks, pending: bytes, base_line: int, splitter, aggregate, n_fields=None):
+        """Scan ``pending`` and then each chunk (pieces ending at line breaks), then the end."""
+        for data in chunks:
+            pending, base_line = self._chunk(pending + data, False, base_line, splitter, aggregate, n_fields)
+        self._chunk(pending, True, base_line, splitter, aggregate, n_fields)
+
+    def _rehash_escaped(self, buf, starts, ends, span_kinds, records, out) -> None:
+        """Hash JSON strings with escapes by their decoded text ("\\u00e9" and "é" are one key)."""
+        backslashes = np.concatenate(([0], np.cumsum(buf == 92)))
+        for slot in np.flatnonzero(self.kinds == kernels.KIND_HASH):
+            s, e = starts[slot, :records], ends[slot, :records]
+            escaped = (span_kinds[slot, :records] == kernels.SPAN_JSON_STRING) & (backslashes[e] > backslashes[s])
+            for k in np.flatnonzero(escaped):  # rare: most keys have no escapes
+                text = json_string_bytes(buf[s[k] : e[k]].tobytes())
+                out[slot, k] = kernels.hash_bytes(np.frombuffer(text, np.uint8))
 
     def _chunk(self, buf_bytes, final, base_line, splitter, aggregate, n_fields):
         """Split and convert one chunk (its arrays are freed on return); return (rest, next line).
@@ -255,6 +276,8 @@ class _Reader:
             out = np.empty((n_slots, records), np.int64)
             value_err = np.zeros(6, np.int64)
             kernels.convert(buf, self.kinds, self.token, starts, ends, span_kinds, records, out, value_err)
+            if self.is_json:
+                self._rehash_escaped(buf, starts, ends, span_kinds, records, out)
             del starts, ends, span_kinds
             if value_err[0]:
                 valid = int(value_err[2])
@@ -267,17 +290,20 @@ class _Reader:
         return buf_bytes[consumed:], base_line + newlines
 
 
-def _read_header(path: Path, handle, container: str):
-    """(column names, bytes after the header, line number of the first record, delimiter)."""
+def _read_header(path, chunks, suffixes: list):
+    """(column names, bytes after the header, first record's line, delimiter, container).
+
+    ``chunks`` yields pieces of the file that end at line breaks (:func:`hallusim._inputs.line_chunks`);
+    the container (see :func:`_container`) is told by ``suffixes`` or the first bytes.
+    """
     first = b""
-    while True:  # read until the header (CSV) or the first non-blank line (JSON) is complete
-        data = handle.read(kernels.CHUNK_BYTES)
+    for data in chunks:  # until the first non-blank line is complete (the header of a CSV file)
         first += data
-        body = first.lstrip(b" \t\r\n") if container == "JSON Lines" else first
-        if not data or b"\n" in body:
+        if b"\n" in first.lstrip(b" \t\r\n"):
             break
     if first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
+    container = _container(suffixes, first)
     if not first.strip():
         raise FloorFileError(f"{path}: empty file.")
     try:
@@ -294,7 +320,7 @@ def _read_header(path: Path, handle, container: str):
                     f"{path}, line {skipped_lines + 1}: each line must be a JSON object; got a JSON "
                     f"{type(record).__name__}."
                 )
-            return list(record), first, 1, None
+            return list(record), first, 1, None, container
         newline = first.find(b"\n")
         header_bytes = first if newline < 0 else first[:newline]
         text = header_bytes.decode("utf-8").rstrip("\r")
@@ -303,7 +329,7 @@ def _read_header(path: Path, handle, container: str):
     delimiter = "\t" if container == "TSV" or ("\t" in text and "," not in text) else ","
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     rest = b"" if newline < 0 else first[newline + 1 :]
-    return header, rest, 2, delimiter
+    return header, rest, 2, delimiter, container
 
 
 def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", check_keys: bool = True) -> FloorCounts:
@@ -312,7 +338,9 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
     Parameters
     ----------
     path : str or Path
-        A CSV, TSV or JSON Lines file (gzip-compressed or not: told by its first bytes), one of:
+        A CSV, TSV or JSON Lines file, or ``"-"`` for standard input (gzip-compressed or not: told
+        by its first bytes, read once, so pipes and FIFOs work; lines longer than
+        :data:`hallusim._inputs.MAX_LINE_BYTES`, 64 MiB, are refused), one of:
 
         * ``counts``: one row per fact (prompt) with a key column (``key``, ``prompt``, ``fact`` or
           ``id``), a count of answered examples (``count``, ``answered``, ...) and optionally a
@@ -353,23 +381,23 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
     if columnar is not None:  # Parquet / Arrow IPC: the same column rules, read in record batches
         return read_columnar_counts(path, columnar, lambda names: _schema(path, names, format, idk_token, check_keys,
                                                                           False), idk_token=idk_token)
+    name = str(path)
     compressed = False
     try:
-        handle, compressed = open_binary(path)
-        with handle:
-            peek = handle.peek(64) if hasattr(handle, "peek") else b""
-            container = _container(path, peek.lstrip(b"\xef\xbb\xbf"))
-            header, pending, first_line, delimiter = _read_header(path, handle, container)
+        with open_input(path, error=FloorFileError) as source:
+            compressed, name = source.compressed, source.name
+            chunks = line_chunks(source.stream, name, error=FloorFileError, chunk_bytes=kernels.CHUNK_BYTES)
+            header, pending, first_line, delimiter, container = _read_header(name, chunks, source.suffixes)
             is_json = container == "JSON Lines"
             if not is_json:
                 container = "TSV" if delimiter == "\t" else "CSV"
-            schema = _schema(path, header, format, idk_token, check_keys, is_json)
-            reader = _Reader(path, schema, idk_token, is_json)
+            schema = _schema(name, header, format, idk_token, check_keys, is_json)
+            reader = _Reader(name, schema, idk_token, is_json)
             if is_json:
                 encoded, name_slots = [], []
                 for slot_index, slot in enumerate(schema.slots):
-                    for name in slot.names:
-                        encoded.append(name.encode("utf-8"))
+                    for field_name in slot.names:
+                        encoded.append(field_name.encode("utf-8"))
                         name_slots.append(slot_index)
                 names = np.frombuffer(b"".join(encoded), np.uint8).copy()
                 name_starts = np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64)
@@ -392,33 +420,24 @@ def read_floor_counts(path, *, format: str = "auto", idk_token: str = "IDK", che
                         buf, final, ord(delimiter), n_fields, slot_of_field, starts, ends, span_kinds, lines, err
                     )
 
-            aggregate = AGGREGATORS[schema.kind](path, schema)
-            reader.run(handle, pending, first_line, splitter, aggregate, n_fields)
+            aggregate = AGGREGATORS[schema.kind](name, schema)
+            reader.run(chunks, pending, first_line, splitter, aggregate, n_fields)
     except (OSError, EOFError, zlib.error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         what = "damaged gzip data" if compressed else "cannot be read"
-        raise FloorFileError(f"{path}: {what} ({reason}).") from None
-    return aggregate.finish(str(path), ("gzip-compressed " if compressed else "") + container)
-
-
-GZIP_MAGIC = b"\x1f\x8b"
+        raise FloorFileError(f"{name}: {what} ({reason}).") from None
+    return aggregate.finish(name, ("gzip-compressed " if compressed else "") + container)
 
 
 def _columnar_kind(path: Path) -> str | None:
-    """``"Parquet"`` or ``"Arrow IPC"`` by the file's magic bytes, else None (also if unreadable)."""
+    """``"Parquet"`` or ``"Arrow IPC"`` by the file's magic bytes, else None (also if unreadable).
+
+    Only a regular file is probed: a pipe, FIFO or standard input must be read once, by one reader.
+    """
+    if not path.is_file():
+        return None
     try:
         with open(path, "rb") as probe:
             return columnar_kind(probe.read(8))
     except OSError:
         return None
-
-
-def open_binary(path: Path):
-    """Open ``path`` for reading bytes; return ``(handle, compressed)``.
-
-    A file is decompressed on the fly when it starts with the gzip magic bytes ``1f 8b``, whatever
-    its name.
-    """
-    with open(path, "rb") as probe:
-        compressed = probe.read(2) == GZIP_MAGIC
-    return (gzip.open(path, "rb") if compressed else open(path, "rb")), compressed

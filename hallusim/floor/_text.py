@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hallusim._inputs import open_input
 from hallusim._validation import check_int
 from hallusim.floor._counts import FloorCounts, FloorFileError, _Tally
-from hallusim.floor._read import open_binary
 
 __all__ = ["read_text_counts", "TEXT_CAVEAT"]
 
@@ -80,11 +80,12 @@ def read_text_counts(path, *, context_order: int = 1, lowercase: bool = False) -
     carry = np.zeros(0, np.int64)
     n_tokens = 0
     line_number = 0
+    compressed = False
     try:
-        handle, compressed = open_binary(path)
-        with handle:
+        with open_input(path, error=FloorFileError) as source:
+            compressed = source.compressed
             chunk: list[str] = []
-            for raw in handle:
+            for raw in source.stream:
                 line_number += 1
                 try:
                     line = raw.decode("utf-8")

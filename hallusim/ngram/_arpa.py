@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hallusim._inputs import os_error_message
 from hallusim._validation import fail
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._float_text import STRIDE, format_floats
@@ -144,6 +145,8 @@ class _Reader:
                 self.lines = fh.read().splitlines()
         except FileNotFoundError:
             raise ValueError(f"{self.path}: no such ARPA file.") from None
+        except OSError as exc:  # a folder, no permission
+            raise ValueError(os_error_message(exc, self.path)) from None
         except UnicodeDecodeError as exc:
             raise ValueError(f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}).") from None
         self.i = 0

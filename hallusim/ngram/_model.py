@@ -7,6 +7,7 @@ from itertools import chain
 
 import numpy as np
 
+from hallusim._inputs import check_allocation
 from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
 from hallusim._validation import (
     NotFittedError,
@@ -23,6 +24,8 @@ from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
 
 __all__ = ["NgramModel", "read_arpa"]
 
+#: Bytes per word of a vocabulary of int ids (its name, the index entry, the count tables).
+BYTES_PER_WORD = 200
 _BLOCK = 256  # rows per random stream in batch generation (fixed: thread-count independent)
 
 
@@ -50,11 +53,20 @@ def _as_corpus(sentences, offsets, vocabulary, min_count):
     else:
         if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
             fail("sentences", "a list of token lists, a 2-D int array, or a flat int array with `offsets`", sentences, error=TypeError)
+        if isinstance(sentences, np.ndarray) and sentences.dtype.kind not in "iuUO":
+            fail("sentences", "token lists of str or int ids (an int array, not "
+                 f"{sentences.dtype})", f"<a {sentences.dtype} array of shape {sentences.shape}>", error=TypeError)
         sentences = [s for s in sentences]
         for s in sentences:
             if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
                 fail("sentences", "a list of token sequences (lists of str or of int ids)", s, error=TypeError)
         as_ints = all(_is_int_sequence(s) for s in sentences if len(s))
+        if not as_ints:
+            for number, s in enumerate(sentences):
+                for token in s:
+                    if not isinstance(token, str):
+                        fail("sentences", "token lists all of str (or all of int ids)",
+                             f"<{token!r} in sentence {number}>", error=TypeError)
         if vocabulary is None and not as_ints:
             vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
         lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
@@ -67,7 +79,11 @@ def _as_corpus(sentences, offsets, vocabulary, min_count):
     if tokens.size == 0:
         fail("sentences", "a corpus with at least one token", "<an empty corpus>")
     if vocabulary is None:
-        vocabulary = Vocabulary.of_size(max(int(tokens.max()) + 1, 3))
+        if tokens.min() < 0:
+            fail("sentences", "token ids >= 0", f"<ids in [{tokens.min()}, {tokens.max()}]>")
+        size = max(int(tokens.max()) + 1, 3)  # every id below the largest is a word of the vocabulary
+        check_allocation("sentences", size * BYTES_PER_WORD)
+        vocabulary = Vocabulary.of_size(size)
     if tokens.min() < 0 or tokens.max() >= len(vocabulary):
         fail("sentences", f"token ids in [0, {len(vocabulary) - 1}] (the vocabulary)", f"<ids in [{tokens.min()}, {tokens.max()}]>")
     return tokens, offsets, vocabulary

@@ -11,7 +11,8 @@ results file as they complete (resumable after ``kill -9``), beside a JSON prove
 * ``_results``: the append-only :class:`ResultStore`, :func:`write_table`, :func:`read_rows`,
   :func:`load_table`;
 * ``_provenance``: the sidecar (versions, git commit, command line) and atomic writes;
-* ``_progress``: progress bars and plain log lines.
+* ``_progress``: progress bars and plain log lines;
+* ``_signals``: SIGTERM handled like Ctrl-C (:func:`terminate_as_interrupt`).
 """
 
 from hallusim.runs._progress import PROGRESS_MODES, Progress, format_duration
@@ -33,6 +34,7 @@ from hallusim.runs._results import (
     read_rows,
     write_table,
 )
+from hallusim.runs._signals import Terminated, terminate_as_interrupt
 from hallusim.runs._slurm import SlurmScheduler, parse_slurm_time
 from hallusim.runs._sweep import (
     OversubscriptionWarning,
@@ -54,6 +56,8 @@ __all__ = [
     "OversubscriptionWarning",
     "SlurmScheduler",
     "parse_slurm_time",
+    "Terminated",
+    "terminate_as_interrupt",
     "ResultStore",
     "ResultTable",
     "TABLE_SUFFIXES",

@@ -16,12 +16,12 @@ import platform
 import shlex
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numba
 import numpy as np
 
+from hallusim._inputs import write_text_atomic
 from hallusim._version import __version__
 
 __all__ = [
@@ -157,28 +157,6 @@ def _cwd() -> str | None:
         return os.getcwd()
     except OSError:  # the working directory was removed
         return None
-
-
-def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync and a rename:
-    a reader sees the old file or the whole new one, never a half-written one.
-
-    Parameters
-    ----------
-    path : str or Path
-    text : str
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json_atomic(path, data: dict) -> None:

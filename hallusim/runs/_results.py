@@ -381,6 +381,13 @@ class ResultStore:
         empty cell) but not add new ones (CSV only; JSON Lines rows are free-form).
     session : dict, optional
         Extra fields recorded for this writing session in the sidecar (e.g. the root seed).
+    identity : dict, optional
+        Fields every stored row must hold with these values (e.g. ``{"root_seed": 0}``, the seed
+        material): resuming a file with a row that differs raises ``ValueError`` instead of
+        appending rows of one kind to rows of another.
+    required : list of str, optional
+        Fields every stored row must have: resuming a file with a row that lacks one raises
+        ``ValueError`` (naming the line and the field).
     provenance_interval : float, optional
         While appending, the sidecar's counts (``rows``, the session's ``rows_written``) are
         rewritten when this many seconds have passed since the last update (0: after every
@@ -389,7 +396,8 @@ class ResultStore:
     Notes
     -----
     Use as a context manager; :meth:`close` records the end time and whether the session
-    finished (``status``: ``"complete"``, ``"interrupted"`` or ``"running"`` while open).
+    finished (``status``: ``"complete"``, ``"interrupted"`` (Ctrl-C, SIGTERM), ``"failed"`` (an
+    error) or ``"running"`` while open).
 
     The rows file is the record: after ``kill -9`` the sidecar still says ``"running"`` and its
     counts may lag the file by the rows of the last ``provenance_interval``; count rows with
@@ -405,6 +413,8 @@ class ResultStore:
         columns=None,
         session=None,
         provenance_interval: float | None = None,
+        identity=None,
+        required=None,
     ):
         self.path = Path(path)
         self.format = format_of(self.path)
@@ -412,6 +422,8 @@ class ResultStore:
         self.fingerprint = fingerprint
         self._lead_columns = list(columns or [])
         self._session_extra = dict(session or {})
+        self._identity = dict(identity or {})
+        self._required = list(required or [])
         self.rows: list[dict] = []
         self.columns: list[str] | None = None
         self._fd = None
@@ -429,7 +441,8 @@ class ResultStore:
             ``self``.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._created = not self.path.exists() and not provenance_path(self.path).exists()
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)  # the umask decides, as for open()
         try:
             self._lock()
             self._meta = read_provenance(self.path) if self.resume else {}
@@ -437,13 +450,15 @@ class ResultStore:
             if self.resume and recorded is not None and self.fingerprint is not None and recorded != self.fingerprint:
                 fail(
                     "results",
-                    "a file written by the same sweep function and code (or pass resume=False to start afresh)",
+                    "a file written by the same sweep function and code (start afresh: resume=False, or "
+                    "--fresh on the command line)",
                     f"<{self.path}, written with fingerprint {recorded[:12]}, not {self.fingerprint[:12]}>",
                 )
             if self.resume:
                 text, end = _complete_text(self.path)
                 os.ftruncate(self._fd, end)  # cut off an unfinished last row
                 self.rows, header = _parse_rows(self.path, text)
+                self._check_rows()
                 self.columns = header if (self.format == "jsonl" or header) else None
             else:
                 os.ftruncate(self._fd, 0)
@@ -456,6 +471,22 @@ class ResultStore:
             self._fd = None
             raise
         return self
+
+    def _check_rows(self) -> None:
+        """Refuse stored rows of another identity (seed material) or lacking a required field."""
+        first_line = 2 if self.format == "csv" else 1  # rows are numbered by line (blank JSON lines aside)
+        for number, row in enumerate(self.rows, start=first_line):
+            for key, value in self._identity.items():
+                if row.get(key, _MISSING) != value:
+                    shown = "no " + key if key not in row else f"{key} {row[key]!r}"
+                    fail("results", f"a file whose rows all have {key} {value!r} (start afresh: resume=False, or "
+                         "--fresh on the command line; or use another results folder)",
+                         f"<{self.path}, whose row {number - first_line + 1} has {shown}>")
+            missing = [key for key in self._required if key not in row]
+            if missing:
+                fail("results", f"a file whose rows all have {', '.join(self._required)} (start afresh: "
+                     "resume=False, or --fresh on the command line)",
+                     f"<{self.path}, whose row {number - first_line + 1} lacks {', '.join(missing)}>")
 
     def _lock(self) -> None:
         if fcntl is None:  # pragma: no cover - Windows
@@ -515,11 +546,22 @@ class ResultStore:
     def close(self, status: str = "complete") -> None:
         """Flush to disk, record the end of this session in the sidecar and unlock.
 
+        A store that this session created and that failed before writing any row is removed
+        (rows file and sidecar): a failed start leaves nothing behind.
+
         Parameters
         ----------
-        status : {"complete", "interrupted"}
+        status : {"complete", "interrupted", "failed"}
         """
         if self._fd is None:
+            return
+        if status == "failed" and self._created and not self.rows and not self._written:
+            try:
+                provenance_path(self.path).unlink(missing_ok=True)
+                self.path.unlink(missing_ok=True)
+            finally:
+                os.close(self._fd)
+                self._fd = None
             return
         try:
             os.fsync(self._fd)
@@ -533,4 +575,7 @@ class ResultStore:
         return self.open()
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.close("complete" if exc_type is None else "interrupted")
+        if exc_type is None:
+            self.close("complete")
+        else:
+            self.close("interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed")

@@ -51,6 +51,7 @@ from joblib import Parallel, delayed, parallel_config
 from hallusim._validation import check_int, fail
 from hallusim.runs._progress import Progress
 from hallusim.runs._results import TABLE_SUFFIXES, ResultStore, plain
+from hallusim.runs._signals import terminate_as_interrupt
 from hallusim.runs._slurm import SlurmScheduler
 
 __all__ = [
@@ -261,7 +262,10 @@ def _numba_threads_in_environ(threads: int):
             os.environ["NUMBA_NUM_THREADS"] = previous
 
 
-def dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
+_SCHEDULER_ADDRESS = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]+:\d+/?$")
+
+
+def dask_client(scheduler, n_jobs: int, numba_threads: int | None = None, *, name: str = "scheduler"):
     """A Dask client for ``scheduler`` and a function that closes what this call opened.
 
     Parameters
@@ -273,6 +277,8 @@ def dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
         Workers of a local cluster (``-1`` or ``1``: one per core).
     numba_threads : int, optional
         Numba threads per local worker (default: the cores shared among the workers).
+    name : str, optional
+        The parameter (or command-line option) named in messages.
 
     Returns
     -------
@@ -311,12 +317,15 @@ def dask_client(scheduler, n_jobs: int, numba_threads: int | None = None):
 
         return client, cleanup
     if isinstance(scheduler, str):
+        allowed = "'local' or the address of a running Dask scheduler, such as tcp://10.0.0.1:8786"
+        if not _SCHEDULER_ADDRESS.match(scheduler):
+            fail(name, allowed, scheduler)
         try:
             client = Client(scheduler, timeout=20)
-        except (OSError, TimeoutError) as exc:
-            fail("scheduler", "'local' or the address of a running Dask scheduler", f"<{scheduler!r} ({exc})>")
+        except (OSError, TimeoutError, ValueError) as exc:
+            fail(name, allowed, f"<{scheduler!r} ({' '.join(str(exc).split())})>")
         return client, client.close
-    fail("scheduler", "None, 'local', a Dask scheduler address or a distributed.Client", scheduler)
+    fail(name, "None, 'local', a Dask scheduler address or a distributed.Client", scheduler)
 
 
 def _cores_of_worker() -> int:
@@ -415,6 +424,27 @@ def _store_path(results, func, fingerprint: str) -> Path:
     return path / f"{stem}-{fingerprint[:12]}.jsonl"
 
 
+def _refuse_metric_names(path, stored: set, computed: set):
+    missing, extra = sorted(stored - computed), sorted(computed - stored)
+    parts = ([f"lack {', '.join(extra)}"] if extra else []) + ([f"have {', '.join(missing)} as well"] if missing else [])
+    difference = " and ".join(parts)
+    fail("results", "a file whose rows have the metrics this sweep computes (start afresh: resume=False, or "
+         "--fresh on the command line)", f"<{path}, whose rows {difference}>")
+
+
+def _check_metric_names(path, done: dict) -> set | None:
+    """The metric names of the stored rows to reuse, refusing rows that lack some of them."""
+    names = None
+    for metrics in done.values():
+        if names is None:
+            names = set(metrics)
+        elif set(metrics) != names:
+            lacking = ", ".join(sorted(names ^ set(metrics)))
+            fail("results", "a file whose rows all have the same metrics (start afresh: resume=False, or --fresh "
+                 "on the command line)", f"<{path}, where some rows lack {lacking}>")
+    return names
+
+
 # --------------------------------------------------------------------------------------------
 # The sweep
 
@@ -509,7 +539,8 @@ def sweep(
     keys = list(dict.fromkeys((h, rep) for h in hashes for rep in range(replicates)))
     params_of = dict(zip(hashes, configs))
 
-    store, done = None, {}
+    store, done, metric_names = None, {}, None
+    stack = contextlib.ExitStack()
     if results is not None:
         fingerprint = _fingerprint(func)
         store = ResultStore(
@@ -517,6 +548,8 @@ def sweep(
             resume=resume,
             fingerprint=fingerprint,
             columns=[*dict.fromkeys(k for c in configs for k in c), *RESERVED],
+            identity={"root_seed": seed},
+            required=list(RESERVED),
             session={
                 "function": _name(func),
                 "root_seed": seed,
@@ -528,8 +561,9 @@ def sweep(
         wanted = set(keys)
         for row in store.rows:
             key = (row.get("config_hash"), row.get("replicate"))
-            if row.get("root_seed") == seed and key in wanted and key not in done:
+            if key in wanted and key not in done:
                 done[key] = {k: v for k, v in row.items() if k not in params_of[key[0]] and k not in RESERVED}
+        metric_names = _check_metric_names(store.path, done)
 
     pending = [key for key in keys if key not in done]
     tasks = [(i, params_of[h], rep) for i, (h, rep) in enumerate(pending)]
@@ -546,6 +580,7 @@ def sweep(
     )
     status = "failed"
     try:
+        stack.enter_context(terminate_as_interrupt())
         if not tasks:
             completed = iter(())
         elif isinstance(scheduler, SlurmScheduler):
@@ -560,6 +595,8 @@ def sweep(
         for index, metrics in completed:
             h, rep = pending[index]
             done[(h, rep)] = metrics
+            if metric_names is not None and set(metrics) != metric_names:
+                _refuse_metric_names(store.path, metric_names, set(metrics))
             if store is not None:
                 store.append({**params_of[h], "replicate": rep, "root_seed": seed, "config_hash": h, **metrics})
             report.update(cost=row_cost[h])
@@ -568,6 +605,7 @@ def sweep(
         status = "interrupted"
         raise
     finally:
+        stack.close()
         report.close()
         if store is not None:
             store.close(status)
