@@ -199,7 +199,9 @@ def _above_mass(model, threshold):
     explicit = np.where(model.probs > threshold, model.probs, 0.0).sum(axis=1)
     idk = np.broadcast_to(model.idk, explicit.shape)
     rest = np.broadcast_to(model.rest, explicit.shape)
-    return explicit + np.where(idk > threshold, idk, 0.0) + np.where(model.remainder_value() > threshold, rest, 0.0)
+    nonsense = np.where(model.nonsense > threshold, model.nonsense, 0.0).sum(axis=1)
+    return (explicit + np.where(idk > threshold, idk, 0.0) + np.where(model.remainder_value() > threshold, rest, 0.0)
+            + nonsense)
 
 
 class RescaledLearner(_Learner):
@@ -249,9 +251,10 @@ class RescaledLearner(_Learner):
         new_idk = idk * rescale_factor(idk, above, threshold, scale)
         # every response of the remainder has the same value, so the class scales as one
         new_rest = rest * rescale_factor(base.remainder_value(), above, threshold, scale)
+        new_nonsense = base.nonsense * rescale_factor(base.nonsense, above[:, None], threshold, scale)
         self.threshold_ = threshold
         self.base_model_ = base
-        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk, new_rest)
+        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk, new_rest, new_nonsense)
         return self
 
 
@@ -286,7 +289,7 @@ class MixtureLearner(_Learner):
         if len(self.learners) != weights.shape[0]:
             fail("learners", f"a sequence of {weights.shape[0]} learners (one per weight)", len(self.learners))
         models = [learner.fit(corpus).model for learner in self.learners]
-        if any(m.responses.shape[1] != 1 for m in models):
+        if any(m.responses.shape[1] != 1 or m.nonsense.shape[1] for m in models):
             fail("learners", "single-answer learners (one explicit response slot)", "<a model with more slots>")
         responses = np.full(corpus.world.n_prompts, -1, dtype=np.int64)
         for m in models:
