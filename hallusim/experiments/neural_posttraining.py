@@ -68,7 +68,7 @@ def replicate(params, seed, *, base_args, rl_args, n_sample, n_bins):
     # deferred: jax is an optional extra; only this experiment needs it
     from hallusim.neural import reinforce
 
-    rep = int(params["replicate"])
+    rep = int(params["base_draw"])
     corpus, base = _base(*base_args[:-1], seed=base_args[-1] + rep)
     post, history = reinforce(base, corpus, grader_of(params["reward"]), seed=int(seed.generate_state(1)[0] % 2**31),
                               **rl_args)
@@ -129,12 +129,12 @@ def run(config, out_dir, *, sweep_options=None):
                    kl_coef=float(config["kl_coef"]), record_every=int(config["record_every"]))
     func = functools.partial(replicate, base_args=base_args, rl_args=rl_args,
                              n_sample=int(config["calibration_sample"]), n_bins=int(config["n_bins"]))
-    grid = {"reward": list(config["rewards"]), "replicate": list(range(int(config["replicates"])))}
+    grid = {"reward": list(config["rewards"]), "base_draw": list(range(int(config["replicates"])))}
     rows = sweep(func, grid, replicates=1, seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
     table = [{k: v for k, v in r.items() if k not in ("history", "before_diagram", "after_diagram")} for r in rows]
     write_table(table, out_dir / "results" / "neural_posttraining.csv", provenance={"config": config})
-    first = [r for r in rows if int(r["replicate"]) == 0]
+    first = [r for r in rows if int(r["base_draw"]) == 0]
     histories = {r["reward"]: r["history"] for r in first}
     histograms = {"base": (*first[0]["before_diagram"], first[0]["before_ece"])}
     histograms.update({r["reward"]: (*r["after_diagram"], r["after_ece"]) for r in first})

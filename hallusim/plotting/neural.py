@@ -81,7 +81,7 @@ def plot_neural_posttraining(histories, histograms, path):
             ax.plot(h["steps"], h["err"], "--", color=color, label=f"err, {name}")
         ax.set_xlabel("RL steps")
         ax.set_ylabel("rate (μ-weighted, exact)")
-        ax.legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=6, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
         bx.plot([0, 1], [0, 1], color="0.6", ls=":", lw=1, label="perfect calibration")
         for i, (name, (conf, acc, ece)) in enumerate(histograms.items()):
             color = "0.2" if name == "base" else PALETTE[(i - 1) % len(PALETTE)]
