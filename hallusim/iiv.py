@@ -257,7 +257,7 @@ def _compact_args(model, corpus):
     alpha, al_stride = world.strided_answer_prob()
     _, idk_stride, rest_stride = model.strides()
     return (world.weights, n_resp, nr_stride, alpha, al_stride, model.responses, model.probs, model.idk,
-            idk_stride, model.rest, rest_stride, corpus.answer_key)
+            idk_stride, model.rest, rest_stride, model.nonsense, corpus.answer_key)
 
 
 def evaluate(model, corpus, *, thresholds=None, curve=False, gamma=None) -> Evaluation:
@@ -341,7 +341,7 @@ def threshold_curve(model, corpus) -> ThresholdCurve:
     ThresholdCurve
     """
     args = _compact_args(model, corpus)
-    width = args[5].shape[1] + 2
+    width = args[5].shape[1] + 2 + args[11].shape[1]
     records = np.zeros((corpus.world.n_prompts, width, 5))
     counts = np.zeros(corpus.world.n_prompts, dtype=np.int64)
     kernels.compact_class_records(*args, _rng.BLOCK_SIZE, records, counts)

@@ -197,12 +197,13 @@ class UniformLearner(_Learner):
 def _side_masses(model, threshold):
     """Per prompt, ``p̂(A_c | c)`` and ``p̂(Ā_c | c)``: the masses above and at-or-below ``threshold``.
 
-    Also returns, per class (explicit slots, IDK, the uniform remainder), whether it is above.
+    Also returns, per class (explicit slots, IDK, the uniform remainder, explicit nonsense), whether it
+    is above.
     """
     idk = np.broadcast_to(model.idk, (model.n_prompts,))
     rest = np.broadcast_to(model.rest, (model.n_prompts,))
-    flags = (model.probs > threshold, idk > threshold, model.remainder_value() > threshold)
-    masses = (model.probs, idk, rest)
+    flags = (model.probs > threshold, idk > threshold, model.remainder_value() > threshold, model.nonsense > threshold)
+    masses = (model.probs, idk, rest, model.nonsense)
     above = sum(np.where(f, m, 0.0).reshape(model.n_prompts, -1).sum(axis=1) for f, m in zip(flags, masses))
     below = sum(np.where(f, 0.0, m).reshape(model.n_prompts, -1).sum(axis=1) for f, m in zip(flags, masses))
     return above, below, flags
@@ -248,16 +249,17 @@ class RescaledLearner(_Learner):
         if not hasattr(self.base, "fit"):
             fail("base", "a learner with a fit(corpus) method", f"<{type(self.base).__name__}>", error=TypeError)
         base = self.base.fit(corpus).model
-        above, below, (probs_up, idk_up, rest_up) = _side_masses(base, threshold)
+        above, below, (probs_up, idk_up, rest_up, nonsense_up) = _side_masses(base, threshold)
         idk = np.broadcast_to(base.idk, above.shape)
         rest = np.broadcast_to(base.rest, above.shape)
         new_probs = rescale_masses(base.probs, probs_up, above[:, None], below[:, None], scale)
         new_idk = rescale_masses(idk, idk_up, above, below, scale)
         # every response of the remainder has the same value, so the class scales as one
         new_rest = rescale_masses(rest, rest_up, above, below, scale)
+        new_nonsense = rescale_masses(base.nonsense, nonsense_up, above[:, None], below[:, None], scale)
         self.threshold_ = threshold
         self.base_model_ = base
-        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk, new_rest)
+        self.model_ = CompactModel(base.n_responses, base.responses, new_probs, new_idk, new_rest, new_nonsense)
         return self
 
 
@@ -292,7 +294,7 @@ class MixtureLearner(_Learner):
         if len(self.learners) != weights.shape[0]:
             fail("learners", f"a sequence of {weights.shape[0]} learners (one per weight)", len(self.learners))
         models = [learner.fit(corpus).model for learner in self.learners]
-        if any(m.responses.shape[1] != 1 for m in models):
+        if any(m.responses.shape[1] != 1 or m.nonsense.shape[1] for m in models):
             fail("learners", "single-answer learners (one explicit response slot)", "<a model with more slots>")
         responses = np.full(corpus.world.n_prompts, -1, dtype=np.int64)
         for m in models:

@@ -29,6 +29,18 @@ def _float_1d(name, value, size):
     return arr
 
 
+def _nonsense(value, n_prompts):
+    if value is None:
+        return np.zeros((n_prompts, 0))
+    try:
+        arr = np.ascontiguousarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail("nonsense", f"a 2-D float array with {n_prompts} rows", value)
+    if arr.ndim != 2 or arr.shape[0] != n_prompts:
+        fail("nonsense", f"a 2-D float array with {n_prompts} rows (one per prompt)", f"<an array of shape {arr.shape}>")
+    return arr
+
+
 @dataclass(frozen=True, eq=False)
 class CompactModel:
     """A base model ``p̂(r | c)`` over an arbitrary-facts world, exact and compact.
@@ -47,10 +59,15 @@ class CompactModel:
     rest : float or array_like, shape (C,)
         The mass spread uniformly over the ``|R_c| − k_c`` responses of ``R_c`` that are not
         explicit (``k_c`` explicit ones); 0 when there are none.
+    nonsense : array_like of float, shape (C, J), optional
+        ``p̂(r | c)`` of ``J`` explicit responses outside ``R_c ∪ {IDK}`` (the nonsense set ``N_c``
+        of Section 5 of the paper, e.g. the other tokens of a language model's vocabulary): each
+        is counted as error in ``err = p̂(N ∪ E)`` and carries no mass under ``p``. Default none
+        (``J = 0``).
 
     Notes
     -----
-    Each row must sum to one (``idk + Σ probs + rest``, within 1e-9). The remainder is stored,
+    Each row must sum to one (``idk + Σ probs + rest + Σ nonsense``, within 1e-9). The remainder is stored,
     not derived as ``1 − idk − Σ probs``: rounding would otherwise put ~1e-17 of mass on
     responses that must have probability exactly zero, which changes ``f̂_z`` for small ``z``.
     Scalars and length-1 arrays broadcast over prompts.
@@ -61,6 +78,7 @@ class CompactModel:
     probs: np.ndarray
     idk: np.ndarray
     rest: np.ndarray
+    nonsense: np.ndarray = None
 
     def __post_init__(self):
         responses = np.asarray(self.responses)
@@ -87,6 +105,7 @@ class CompactModel:
         object.__setattr__(self, "probs", probs)
         object.__setattr__(self, "idk", _float_1d("idk", self.idk, n_prompts))
         object.__setattr__(self, "rest", _float_1d("rest", self.rest, n_prompts))
+        object.__setattr__(self, "nonsense", _nonsense(self.nonsense, n_prompts))
         self._validate()
         # int32 ids halve the memory at 10^8 prompts (ids are < |R_c|, checked above)
         if n_resp.max() < 2**31:
@@ -105,7 +124,7 @@ class CompactModel:
         nr_stride, idk_stride, rest_stride = self.strides()
         code, prompt, value = kernels.first_violation(
             self.n_responses, nr_stride, self.responses, self.probs, self.idk, idk_stride, self.rest, rest_stride,
-            SUM_TOLERANCE,
+            self.nonsense, SUM_TOLERANCE,
         )
         if code == kernels.OK:
             return
@@ -116,7 +135,8 @@ class CompactModel:
             kernels.BAD_RESPONSE: ("responses", "ids in [0, |R_c|) or -1 for an unused slot"),
             kernels.UNUSED_SLOT_MASS: ("probs", "0 in the unused slots (responses == -1)"),
             kernels.REPEATED_RESPONSE: ("responses", "distinct ids within each prompt"),
-            kernels.ROW_NOT_ONE: ("probs", "rows where idk + Σ probs + rest = 1"),
+            kernels.ROW_NOT_ONE: ("probs", "rows where idk + Σ probs + rest + Σ nonsense = 1"),
+            kernels.BAD_NONSENSE: ("nonsense", "probabilities in [0, 1]"),
         }[code]
         fail(name, allowed, f"<{value!r} at prompt {prompt}>")
 
@@ -177,9 +197,15 @@ class CompactModel:
             padding with ``p̂ = 0``.
         valid : ndarray of bool, shape (C, R + 1)
             ``a_c`` and IDK.
-        padding : ndarray of bool, shape (C, R + 1)
-            Columns outside ``R_c ∪ {IDK}`` (pass as ``nonsense``: they carry no mass under either
-            distribution, so they change no metric).
+        padding : ndarray of bool, shape (C, R + 1 + J)
+            Columns outside ``R_c ∪ {IDK}`` (pass as ``nonsense``). Padding columns carry no mass
+            under either distribution, so they change no metric; the last ``J`` columns are the
+            model's explicit nonsense responses, counted as error.
+
+        Notes
+        -----
+        ``p_hat`` and ``valid`` have ``R + 1 + J`` columns when the model holds ``J`` nonsense
+        responses.
         """
         n_resp = np.broadcast_to(self.n_responses, (self.n_prompts,))
         width = int(n_resp.max())
@@ -194,6 +220,11 @@ class CompactModel:
         valid[:, width] = True
         padding = np.zeros_like(valid)
         padding[:, :width] = ~inside
+        n_nonsense = self.nonsense.shape[1]
+        if n_nonsense:
+            p_hat = np.hstack([p_hat, self.nonsense])
+            valid = np.hstack([valid, np.zeros((self.n_prompts, n_nonsense), dtype=bool)])
+            padding = np.hstack([padding, np.ones((self.n_prompts, n_nonsense), dtype=bool)])
         return p_hat, valid, padding
 
 

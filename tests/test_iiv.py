@@ -254,3 +254,51 @@ def test_evaluate_exposes_gamma_of_its_theorem2_fields():
     assert at.theorem2_upper == bounds.theorem2_upper(sr, corpus.world.max_errors, n, gamma=0.05)
     with pytest.raises(ValueError, match="`gamma` must be"):
         hs.evaluate(learner, corpus, gamma=0.0)
+
+
+def test_compact_nonsense_hand_computed():
+    # one prompt, |R_c| = 3, a_c = corpus answer; p̂: 0.3 on a_c, 0.1 IDK, 0.2 on the other two
+    # of R_c, and 0.2 + 0.2 on two nonsense responses outside R_c ∪ {IDK}
+    world = hs.ArbitraryFacts([1.0], n_responses=3, answer_prob=0.5)
+    corpus = world.sample(4, seed=1)
+    a = int(corpus.answers[0])
+    model = hs.models.CompactModel(3, [[a]], [[0.3]], 0.1, 0.2, nonsense=[[0.2, 0.2]])
+    ev = hs.evaluate(model, corpus, thresholds=[0.15])
+    assert ev.err == pytest.approx(0.2 + 0.4, abs=EXACT)  # the two errors of R_c and the nonsense
+    # threshold 1/|E_c| = 1/2: nothing above it
+    assert ev.err_iiv == pytest.approx(0.5, abs=EXACT) and ev.delta == pytest.approx(0.0, abs=EXACT)
+    # z = 0.15: A = {a_c, both nonsense}; the nonsense counts in p̂(A) but not in err_iiv
+    assert ev.delta_at[0] == pytest.approx(abs(0.3 + 0.4 - 0.5), abs=EXACT)
+    assert ev.err_iiv_at[0] == pytest.approx(0.5 * 0.5, abs=EXACT)  # only the IDK example is −
+    assert ev.cross_entropy == pytest.approx(-0.5 * math.log(0.3) - 0.5 * math.log(0.1), abs=EXACT)
+
+
+def test_compact_nonsense_rows_must_sum_to_one():
+    with pytest.raises(ValueError, match="nonsense"):
+        hs.models.CompactModel(3, [[0]], [[0.3]], 0.1, 0.2, nonsense=[[0.2, 0.3]])
+    with pytest.raises(ValueError, match="nonsense"):
+        hs.models.CompactModel(3, [[0]], [[0.3]], 0.1, 0.2, nonsense=[0.4])
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 0.9))
+def test_compact_evaluation_with_nonsense_equals_dense_metrics(seed, share):
+    world = hs.ArbitraryFacts.zipf(n_prompts=40, exponent=1.0, n_responses=np.r_[np.full(20, 3), np.full(20, 6)], answer_prob=0.75)
+    corpus = world.sample(60, seed=seed)
+    base = hs.learners.RescaledLearner(hs.learners.CalibratedLearner(), 3.0).fit(corpus).model
+    rng = np.random.default_rng(seed)
+    split = rng.dirichlet(np.ones(3), size=40)  # three nonsense responses per prompt
+    m = base
+    model = hs.models.CompactModel(m.n_responses, m.responses, (1 - share) * m.probs, (1 - share) * m.idk,
+                                   (1 - share) * m.rest, nonsense=share * split)
+    ev = hs.evaluate(model, corpus, thresholds=[0.1, 0.2, 0.5], curve=True)
+    p_hat, valid, padding = model.to_dense(corpus.answers)
+    p = np.zeros_like(p_hat)
+    p[np.arange(40), corpus.answers] = 0.75
+    p[:, base.n_responses.max()] = 0.25
+    d = dense_metrics(world.weights, p, p_hat, valid, padding, thresholds=[0.1, 0.2, 0.5], curve=True)
+    for name in ("err", "err_iiv", "delta", "dL_ds", "cross_entropy"):
+        assert getattr(ev, name) == pytest.approx(getattr(d, name), abs=1e-12), name
+    assert np.allclose(ev.delta_at, d.delta_at, atol=1e-12)
+    assert np.allclose(ev.curve.delta_at([0.05, 0.15, 0.3]), d.curve.delta_at([0.05, 0.15, 0.3]), atol=1e-12)
+    # nonsense is error: err grows by exactly the nonsense mass over the rescaled base
+    assert ev.err == pytest.approx((1 - share) * hs.evaluate(base, corpus).err + share, abs=1e-12)

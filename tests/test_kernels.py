@@ -114,12 +114,20 @@ def test_model_validation_kernel_matches_python():
         (responses, np.where(probs == 0.5, 0.4, probs), idk, rest),  # row 0 sums below one
         (responses, probs, idk, np.array([0.4, 0.0, 0.1, 0.7])),  # remainder on a fully explicit row
     ]
+    none = np.zeros((4, 0))
+    with_nonsense = np.array([[0.0], [0.0], [0.0], [0.1]])
+    cases = [case + (none,) for case in cases] + [
+        (responses, probs, idk, rest, with_nonsense),  # row 3 sums above one
+        (responses, probs, idk, np.array([0.4, 0.0, 0.0, 0.6]), with_nonsense),  # valid, with nonsense
+        (responses, probs, idk, rest, -with_nonsense),  # negative nonsense
+    ]
     codes = []
-    for r, p, q, z in cases:
-        jitted = mk.first_violation(n_resp, 1, r, p, q, 1, z, 1, 1e-9)
-        assert jitted == mk.first_violation.py_func(n_resp, 1, r, p, q, 1, z, 1, 1e-9)
+    for r, p, q, z, n in cases:
+        jitted = mk.first_violation(n_resp, 1, r, p, q, 1, z, 1, n, 1e-9)
+        assert jitted == mk.first_violation.py_func(n_resp, 1, r, p, q, 1, z, 1, n, 1e-9)
         codes.append(jitted[0])
-    assert codes == [mk.OK, mk.ROW_NOT_ONE, mk.REPEATED_RESPONSE, mk.BAD_IDK, mk.ROW_NOT_ONE, mk.BAD_REST]
+    assert codes == [mk.OK, mk.ROW_NOT_ONE, mk.REPEATED_RESPONSE, mk.BAD_IDK, mk.ROW_NOT_ONE, mk.BAD_REST,
+                     mk.ROW_NOT_ONE, mk.OK, mk.BAD_NONSENSE]
 
 
 def test_btpe_acceptance_bound_is_the_log_pmf_ratio():

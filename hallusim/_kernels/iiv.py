@@ -46,12 +46,13 @@ def add_class(acc, thresholds, weight, inv_errors, value, mult, valid_mass, n_er
 
 
 @jit
-def compact_classes(c, n_resp, responses, probs, idk, rest, alpha, answer, classes):
+def compact_classes(c, n_resp, responses, probs, idk, rest, nonsense, alpha, answer, classes):
     """Write the classes of prompt ``c`` of a compact model into ``classes``; return their number.
 
     Explicit responses are one class each; IDK is one (valid mass ``1 − α_c``); the uniform
     remainder (mass ``rest``) is one class of ``|R_c| − k_c`` responses that holds ``a_c``
-    unless it is explicit.
+    unless it is explicit; each explicit nonsense response (``nonsense[c, j]``, outside
+    ``R_c ∪ {IDK}``) is one class of one nonsense response.
     """
     n = 0
     n_explicit = 0
@@ -85,17 +86,24 @@ def compact_classes(c, n_resp, responses, probs, idk, rest, alpha, answer, class
         classes[n, N_ERRORS] = n_rest - answer_in_rest
         classes[n, N_NONSENSE] = 0.0
         n += 1
+    for j in range(nonsense.shape[1]):
+        classes[n, VALUE] = nonsense[c, j]
+        classes[n, MULT] = 1.0
+        classes[n, VALID_MASS] = 0.0
+        classes[n, N_ERRORS] = 0.0
+        classes[n, N_NONSENSE] = 1.0
+        n += 1
     return n
 
 
 @jit(parallel=True)
-def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest, rest_stride, key,
-                 thresholds, block_size, out):
+def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest, rest_stride, nonsense,
+                 key, thresholds, block_size, out):
     """Per block of prompts, the accumulator of :func:`add_class` over a compact model."""
     n_prompts = mu.shape[0]
     for b in prange(out.shape[0]):
         acc = np.zeros(out.shape[1])
-        classes = np.empty((responses.shape[1] + 2, 5))
+        classes = np.empty((responses.shape[1] + 2 + nonsense.shape[1], 5))
         for c in range(b * block_size, min((b + 1) * block_size, n_prompts)):
             weight = mu[c]
             if weight == 0.0:
@@ -103,7 +111,7 @@ def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk,
             size = n_resp[c * nr_stride]
             answer = counter_uniform_int(key, c, size)
             n = compact_classes(c, size, responses, probs, idk[c * idk_stride], rest[c * rest_stride],
-                                alpha[c * al_stride], answer, classes)
+                                nonsense, alpha[c * al_stride], answer, classes)
             inv_errors = 1.0 / (size - 1)
             for j in range(n):
                 add_class(acc, thresholds, weight, inv_errors, classes[j, VALUE], classes[j, MULT],
@@ -131,7 +139,7 @@ def dense_sums(mu, p, p_hat, valid, nonsense, thresholds, out):
 
 @jit(parallel=True)
 def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest,
-                          rest_stride, key, block_size, out, counts):
+                          rest_stride, nonsense, key, block_size, out, counts):
     """All classes of a compact model as weighted records for the exact threshold curve.
 
     ``out[c, j] = (v, μ m v, μ·valid mass, ½ μ n_err/|E_c|, ½ μ·valid mass)``; ``counts[c]`` is
@@ -140,7 +148,7 @@ def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, pr
     n_prompts = mu.shape[0]
     n_blocks = (n_prompts + block_size - 1) // block_size
     for b in prange(n_blocks):
-        classes = np.empty((responses.shape[1] + 2, 5))
+        classes = np.empty((responses.shape[1] + 2 + nonsense.shape[1], 5))
         for c in range(b * block_size, min((b + 1) * block_size, n_prompts)):
             weight = mu[c]
             if weight == 0.0:
@@ -149,7 +157,7 @@ def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, pr
             size = n_resp[c * nr_stride]
             answer = counter_uniform_int(key, c, size)
             n = compact_classes(c, size, responses, probs, idk[c * idk_stride], rest[c * rest_stride],
-                                alpha[c * al_stride], answer, classes)
+                                nonsense, alpha[c * al_stride], answer, classes)
             for j in range(n):
                 v = classes[j, VALUE]
                 out[c, j, 0] = v

@@ -16,10 +16,11 @@ BAD_RESPONSE = 4
 UNUSED_SLOT_MASS = 5
 REPEATED_RESPONSE = 6
 ROW_NOT_ONE = 7
+BAD_NONSENSE = 8
 
 
 @jit
-def first_violation(n_resp, nr_stride, responses, probs, idk, idk_stride, rest, rest_stride, tolerance):
+def first_violation(n_resp, nr_stride, responses, probs, idk, idk_stride, rest, rest_stride, nonsense, tolerance):
     """Return ``(code, prompt, value)`` of the first invalid prompt, or ``(OK, -1, 0.0)``."""
     n_slots = responses.shape[1]
     for c in range(responses.shape[0]):
@@ -49,6 +50,11 @@ def first_violation(n_resp, nr_stride, responses, probs, idk, idk_stride, rest, 
                 if responses[c, k] == r:
                     return REPEATED_RESPONSE, c, float(r)
             n_explicit += 1
+            total += v
+        for j in range(nonsense.shape[1]):
+            v = nonsense[c, j]
+            if not (v >= 0.0 and v <= 1.0):
+                return BAD_NONSENSE, c, v
             total += v
         if n_explicit == size and remainder != 0.0:
             return BAD_REST, c, remainder

@@ -1,0 +1,183 @@
+"""The transformer learner: fit by cross-entropy, its exact answer distributions as a CompactModel (private)."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from hallusim._validation import check_float, check_int, fail
+from hallusim.corpus import Corpus
+from hallusim.learners import NotFittedError
+from hallusim.models import CompactModel
+from hallusim.neural._tokens import TokenLayout, render_corpus
+from hallusim.neural._train import train
+from hallusim.neural._transformer import TransformerConfig, forward, init_params
+
+
+def answer_distribution(params, config, layout, *, batch_size=4096):
+    """Every prompt's exact next-token distribution at the answer position, ``p̂(· | c)``.
+
+    The logits come from the float32 network; the softmax is taken in float64 so that each row
+    sums to one within rounding (the exact evaluation checks 1e-9).
+
+    Parameters
+    ----------
+    params : pytree
+    config : TransformerConfig
+    layout : TokenLayout
+
+    Returns
+    -------
+    ndarray, shape (C, vocab_size), float64
+    """
+    prefixes = layout.prefixes()
+    logits = np.concatenate([
+        np.asarray(_last_logits(params, prefixes[i : i + batch_size], config.n_heads))
+        for i in range(0, prefixes.shape[0], batch_size)
+    ]).astype(np.float64)
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+@jax.jit
+def _last(logits):
+    return logits[:, -1, :]
+
+
+def _last_logits(params, prefixes, n_heads):
+    return _last(_forward(params, prefixes, n_heads))
+
+
+_forward = jax.jit(forward, static_argnames=("n_heads",))
+
+
+def compact_model(probs, layout):
+    """A :class:`~hallusim.CompactModel` of answer distributions ``probs`` (C, V).
+
+    Responses ``0 … |R_c|−1`` are explicit; IDK is the IDK token; every other token (answer
+    tokens beyond ``|R_c|``, the separator, the name sub-words) is a nonsense response.
+
+    Parameters
+    ----------
+    probs : ndarray, shape (C, vocab_size)
+    layout : TokenLayout
+
+    Returns
+    -------
+    CompactModel
+    """
+    width = layout.width
+    inside = np.arange(width)[None, :] < layout.n_responses[:, None]
+    answers = probs[:, :width]
+    responses = np.where(inside, np.arange(width)[None, :], -1)
+    nonsense = np.hstack([np.where(inside, 0.0, answers), probs[:, width + 1 :]])
+    return CompactModel(layout.n_responses, responses, np.where(inside, answers, 0.0), probs[:, width], 0.0, nonsense)
+
+
+class TransformerLearner:
+    """A small causal transformer trained by next-token cross-entropy (AdamW) on the corpus.
+
+    The learner contract of :mod:`hallusim.learners`: ``fit(corpus)`` returns ``self`` with
+    ``model_`` a :class:`~hallusim.CompactModel` holding, for every prompt (seen in training or
+    not), the network's exact distribution over ``R_c``, IDK and the nonsense tokens at the answer
+    position, so :func:`hallusim.evaluate` gives err (``p̂(N ∪ E)``), err_iiv, δ and ``dL/ds``
+    exactly (Section 3.1 of the paper).
+
+    Parameters
+    ----------
+    d_model, n_layers, n_heads : int
+        Width, depth and attention heads.
+    steps, batch_size : int
+        AdamW steps and sequences per step.
+    lr, weight_decay : float
+        Peak learning rate (warm-up then cosine decay) and AdamW's decoupled weight decay.
+    seed : int
+        Seed of the initialisation, the batches and the prompt names.
+    name_length : int
+        Sub-word tokens per prompt name.
+    tied : bool
+        Output layer tied to the token embedding.
+    progress : {"auto", "bar", "log", "off"} or bool
+        Progress of training (as in :func:`hallusim.runs.sweep`).
+
+    Attributes
+    ----------
+    params_, config_, layout_ : the trained pytree, its shape, the tokens
+    losses_ : ndarray, per-step training loss
+    timing_ : dict, ``compile_s``, ``train_s``, ``tokens_per_s``
+    probs_ : ndarray (C, V), the answer-position distributions
+    model_ : CompactModel
+    """
+
+    def __init__(self, d_model=64, n_layers=2, n_heads=4, steps=500, batch_size=64, lr=3e-3, weight_decay=0.0,
+                 seed=0, name_length=3, tied=False, progress="off"):
+        self.d_model, self.n_layers, self.n_heads = d_model, n_layers, n_heads
+        self.steps, self.batch_size, self.lr, self.weight_decay = steps, batch_size, lr, weight_decay
+        self.seed, self.name_length, self.tied, self.progress = seed, name_length, tied, progress
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        return f"{type(self).__name__}({params})"
+
+    @property
+    def model(self) -> CompactModel:
+        """The fitted model ``p̂`` (same as ``model_``)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(corpus) first.")
+        return self.model_
+
+    def fit(self, corpus):
+        """Render ``corpus``, train the network and extract its answer distributions.
+
+        Parameters
+        ----------
+        corpus : Corpus
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(corpus, Corpus):
+            fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
+        steps = check_int("steps", self.steps, minimum=0)
+        batch = check_int("batch_size", self.batch_size, minimum=1)
+        lr = check_float("lr", self.lr, low=0.0, low_open=True)
+        wd = check_float("weight_decay", self.weight_decay, low=0.0)
+        seed = check_int("seed", self.seed, minimum=0)
+        layout = TokenLayout.for_world(corpus.world, name_length=self.name_length, seed=seed)
+        config = TransformerConfig(layout.vocab_size, layout.seq_len, self.d_model, self.n_layers, self.n_heads,
+                                   tied=bool(self.tied))
+        tokens, _ = render_corpus(corpus, layout)
+        init_key, train_seed = jax.random.split(jax.random.PRNGKey(seed))
+        params = init_params(config, init_key)
+        if steps:
+            params, losses, timing = train(
+                params, tokens, n_heads=config.n_heads, steps=steps, batch_size=batch, lr=lr, weight_decay=wd,
+                seed=int(jax.random.randint(train_seed, (), 0, 2**31 - 1)), progress=self.progress,
+            )
+        else:
+            losses, timing = np.zeros(0), {"compile_s": 0.0, "train_s": 0.0, "tokens_per_s": float("nan")}
+        self.layout_, self.config_, self.params_ = layout, config, params
+        self.losses_, self.timing_ = losses, timing
+        self.set_params(params)
+        return self
+
+    def set_params(self, params):
+        """Replace the network's parameters (e.g. after post-training) and recompute ``model_``.
+
+        Parameters
+        ----------
+        params : pytree
+            Of this learner's ``config_``.
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "config_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(corpus) first.")
+        self.params_ = params
+        self.probs_ = answer_distribution(params, self.config_, self.layout_)
+        self.model_ = compact_model(self.probs_, self.layout_)
+        return self
