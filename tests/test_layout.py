@@ -30,11 +30,11 @@ LAYERS = (
     {"goodturing"},
     {"bounds", "runs"},  # the paper's formulas; the sweep/results machinery (no domain imports)
     {"_kernels"},
-    {"_rng"},
+    {"_rng", "_inputs"},  # seeded streams; the input/output rules every reader and option follows
     {"_jit", "_validation", "_version"},
 )
 LAYER_OF = {unit: depth for depth, layer in enumerate(LAYERS) for unit in layer}
-FOUNDATIONS = {"_jit", "_rng", "_validation", "_version", "_kernels"}
+FOUNDATIONS = {"_jit", "_rng", "_inputs", "_validation", "_version", "_kernels"}
 MAX_LINES = 600
 
 

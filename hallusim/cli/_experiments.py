@@ -245,18 +245,18 @@ def _reproduce(args) -> int:
     # fail early on a bad preset, before hours of computing
     configs = {name: experiments.load_config(name, args.preset) for name in names}
     check_output_folder("--out", args.out)
-    costs = [getattr(experiments.load(name), "COST", {}).get(args.preset) for name in names]
-    if all(costs):
-        print(
-            f"hallusim: {len(names)} experiments ({args.preset}): expect about "
-            f"{format_duration(sum(c[0] for c in costs))} in all, at most "
-            f"{max(c[1] for c in costs) / 1000:.1f} GB peak memory (one experiment at a time; see "
-            "`hallusim run NAME --help`)",
-            file=sys.stderr,
-            flush=True,
-        )
     clock = time.monotonic()
-    with _sweep_options(args) as options:
+    with _sweep_options(args) as options:  # the options are checked before the cost is stated
+        costs = [getattr(experiments.load(name), "COST", {}).get(args.preset) for name in names]
+        if all(costs):
+            print(
+                f"hallusim: {len(names)} experiments ({args.preset}): expect about "
+                f"{format_duration(sum(c[0] for c in costs))} in all, at most "
+                f"{max(c[1] for c in costs) / 1000:.1f} GB peak memory (one experiment at a time; see "
+                "`hallusim run NAME --help`)",
+                file=sys.stderr,
+                flush=True,
+            )
         for i, name in enumerate(names, start=1):
             _run_one(name, configs[name], args, options, label=f"[{i}/{len(names)}] ")
     print(

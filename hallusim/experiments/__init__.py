@@ -235,7 +235,7 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
         key, value = parse_override(item) if isinstance(item, str) else item
         if key not in config:
             raise ValueError(
-                f"unknown key {key!r} for experiment {name!r}; known keys: {', '.join(sorted(config))} "
+                f"`--set`: unknown key `{key}` for experiment {name!r}; known keys: {', '.join(sorted(config))} "
                 f"(see hallusim run {name} --help)."
             )
         if isinstance(config[key], list) and config[key] and isinstance(value, list) and not value:

@@ -23,6 +23,45 @@ from hallusim.runs import sweep, write_table
 SUMMARY = "Figure: IDK rate and err against RL steps per reward, and reliability diagrams before/after RL."
 OUTPUTS = ("figures/neural_posttraining.png", "figures/neural_posttraining.pdf", "results/neural_posttraining.csv")
 
+#: Every preset key: (meaning, unit).
+KEYS = {
+    "n_prompts": ("prompts C of the world", "prompts"),
+    "n_examples": ("training-set size N of the base model", "examples"),
+    "exponent": ("Zipf exponent of the prompt distribution μ", ""),
+    "n_responses": ("possible answers |R_c| per prompt", "responses"),
+    "answer_prob": ("α: probability that a training example answers (else IDK)", ""),
+    "base_steps": ("pretraining length of the base transformer (AdamW steps)", "steps"),
+    "d_model": ("transformer width", "units"),
+    "n_layers": ("transformer blocks", "layers"),
+    "rewards": ("RL rewards: binary (1/0/0) or t=<target> (1, −t/(1−t), 0 for IDK)", ""),
+    "rl_steps": ("REINFORCE steps per reward", "steps"),
+    "rl_batch_size": ("sampled prompts per RL step", "prompts"),
+    "rl_lr": ("RL learning rate", ""),
+    "kl_coef": ("weight of the KL penalty to the base model", ""),
+    "record_every": ("RL steps between exact evaluations", "steps"),
+    "calibration_sample": ("prompts drawn from μ for the calibration histogram and ECE", "prompts"),
+    "n_bins": ("bins of the calibration histogram", "bins"),
+    "replicates": ("independent corpora", ""),
+    "seed": ("root seed", ""),
+}
+#: Per preset: (seconds, peak MB, how) of ``hallusim run neural_posttraining --preset P --fresh``.
+COST = {
+    "quick": (31, 773, "measured warm, load ~1.5 (79 s cold at load ~7)"),
+    "medium": (200, 1000, "estimated from the quick preset: 5× the prompts, 2.5× the training"),
+    "paper": (7200, 2000, "estimated from the quick preset's tokens/s: hours on 2 cores"),
+}
+CAPTIONS = {
+    "figures/neural_posttraining.png": (
+        "Left: the exact IDK rate (solid) and generative error err (dashed; μ-weighted, nonsense "
+        "included) of the transformer against REINFORCE steps, one colour per reward: binary (correct 1, "
+        "wrong 0, IDK 0) or a confidence target t (correct 1, wrong −t/(1−t), IDK 0; Section 4.2), with a "
+        "KL penalty to the base model. Right: calibration of the answered prompts before and after RL "
+        "(Figure 2's analogue): accuracy in each bin of the confidence p̂(top answer | c, answered) against "
+        "that confidence, with each model's expected calibration error ECE in the legend; dotted: perfect "
+        "calibration. Quick preset."
+    ),
+}
+
 
 def grader_of(name):
     """``"binary"`` or ``"t=<target>"`` as a grader of :mod:`hallusim.posttraining.grading`."""

@@ -37,20 +37,18 @@ import contextlib
 import hashlib
 import itertools
 import json
-import marshal
 import os
 import re
 import warnings
-from pathlib import Path
 
-import cloudpickle
 import numba
 import numpy as np
 from joblib import Parallel, delayed, parallel_config
 
 from hallusim._validation import check_int, fail
+from hallusim.runs._fingerprint import fingerprint, function_name, store_path
 from hallusim.runs._progress import Progress
-from hallusim.runs._results import TABLE_SUFFIXES, ResultStore, plain
+from hallusim.runs._results import ResultStore, plain
 from hallusim.runs._signals import terminate_as_interrupt
 from hallusim.runs._slurm import SlurmScheduler
 
@@ -194,7 +192,7 @@ def _set_numba_threads(threads) -> int | None:
 def _compute(func, params: dict, replicate: int, root_seed: int) -> dict:
     metrics = func(dict(params), config_seed(root_seed, params, replicate))
     if not isinstance(metrics, dict):
-        fail("func", "a function returning a dict of metrics", f"<a {type(metrics).__name__} from {_name(func)}>")
+        fail("func", "a function returning a dict of metrics", f"<a {type(metrics).__name__} from {function_name(func)}>")
     clash = [key for key in metrics if key in params or key in RESERVED]
     if clash:
         fail("func", "a function whose metric names differ from the parameters and " + ", ".join(RESERVED), clash)
@@ -372,58 +370,6 @@ def _dask(func, tasks, root_seed, scheduler, n_jobs, numba_threads):
 # Results file
 
 
-def _name(func) -> str:
-    inner = getattr(func, "func", func)  # functools.partial
-    return f"{getattr(inner, '__module__', None) or 'func'}.{getattr(inner, '__qualname__', type(inner).__name__)}"
-
-
-class _HashWriter:
-    def __init__(self):
-        self.hash = hashlib.sha256()
-
-    def write(self, data) -> int:
-        self.hash.update(data)
-        return len(data) if not isinstance(data, memoryview) else data.nbytes
-
-
-def _source_digest() -> str:
-    """Digest of hallusim's Python sources: rows computed by other code are never resumed."""
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _fingerprint(func) -> str:
-    """Fingerprint of a sweep function: its code, the values it captures, and hallusim's code."""
-    digest = hashlib.sha256(_source_digest().encode())
-    digest.update(_name(func).encode())
-    inner = getattr(func, "func", func)
-    code = getattr(inner, "__code__", None)
-    if code is not None:
-        digest.update(marshal.dumps(code))
-    try:
-        writer = _HashWriter()
-        cloudpickle.dump(func, writer, protocol=5)
-        digest.update(writer.hash.digest())
-    except Exception:  # noqa: BLE001 - an unpicklable function is fingerprinted by name and code only
-        pass
-    return digest.hexdigest()
-
-
-def _store_path(results, func, fingerprint: str) -> Path:
-    if not isinstance(results, (str, os.PathLike)):
-        fail("results", "a path (a .jsonl or .csv file, or a folder)", results)
-    path = Path(results)
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        return path
-    if path.exists() and not path.is_dir():
-        fail("results", "a .jsonl or .csv file, or a folder", str(path))
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", _name(func).replace("<locals>.", "")).strip(".") or "sweep"
-    return path / f"{stem}-{fingerprint[:12]}.jsonl"
-
-
 def _refuse_metric_names(path, stored: set, computed: set):
     missing, extra = sorted(stored - computed), sorted(computed - stored)
     parts = ([f"lack {', '.join(extra)}"] if extra else []) + ([f"have {', '.join(missing)} as well"] if missing else [])
@@ -533,7 +479,7 @@ def sweep(
         numba_threads = check_int("numba_threads", numba_threads, minimum=1)
     configs = expand_grid(grid)
     hashes = [config_hash(params) for params in configs]
-    description = description or _name(func).replace("<locals>.", "").removeprefix("hallusim.experiments.")
+    description = description or function_name(func).replace("<locals>.", "").removeprefix("hallusim.experiments.")
 
     # Distinct (configuration, replicate) keys, in grid order.
     keys = list(dict.fromkeys((h, rep) for h in hashes for rep in range(replicates)))
@@ -542,16 +488,16 @@ def sweep(
     store, done, metric_names = None, {}, None
     stack = contextlib.ExitStack()
     if results is not None:
-        fingerprint = _fingerprint(func)
+        code_digest = fingerprint(func)
         store = ResultStore(
-            _store_path(results, func, fingerprint),
+            store_path(results, func, code_digest),
             resume=resume,
-            fingerprint=fingerprint,
+            fingerprint=code_digest,
             columns=[*dict.fromkeys(k for c in configs for k in c), *RESERVED],
             identity={"root_seed": seed},
             required=list(RESERVED),
             session={
-                "function": _name(func),
+                "function": function_name(func),
                 "root_seed": seed,
                 "replicates": replicates,
                 "backend": _backend_name(scheduler, n_jobs),

@@ -260,7 +260,7 @@ def test_unknown_preset(toy, capsys):
 def test_unknown_preset_key(toy, capsys):
     name = toy()
     assert main(["run", name, "--set", "replicatez=3"]) == 2
-    line = one_line_error(capsys, 2, "unknown key 'replicatez'", "known keys: label, n, replicates", f"hallusim run {name} --help")
+    line = one_line_error(capsys, 2, "unknown key `replicatez`", "known keys: label, n, replicates", f"hallusim run {name} --help")
     assert ".toml" not in line and "site-packages" not in line  # the keys, not a file inside the install
 
 
