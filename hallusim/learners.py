@@ -14,6 +14,7 @@ from hallusim.corpus import Corpus
 from hallusim.models import CompactModel, rescale_masses
 
 __all__ = [
+    "Learner",
     "NotFittedError",
     "CalibratedLearner",
     "EmpiricalCalibratedLearner",
@@ -31,8 +32,9 @@ def _check_corpus(corpus):
     return corpus
 
 
-class _Learner:
-    """Shared behaviour: parameter repr and the not-fitted check."""
+class Learner:
+    """The learner contract's shared behaviour: ``fit(corpus)`` returns the learner, whose ``model``
+    is the fitted ``CompactModel``; this base gives the parameter repr and the not-fitted check."""
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
@@ -56,7 +58,7 @@ def _one_answer_model(corpus, seen_prob, idk, unseen_rest):
     return CompactModel(corpus.world.n_responses, responses, probs, idk, rest)
 
 
-class CalibratedLearner(_Learner):
+class CalibratedLearner(Learner):
     """The efficient calibrated learner of Appendix B (knows ``α_c``).
 
     ``p̂(IDK|c) = 1 − α_c``; on a prompt answered in training ``p̂(a_c|c) = α_c``; on an unseen
@@ -81,7 +83,7 @@ class CalibratedLearner(_Learner):
         return self
 
 
-class EmpiricalCalibratedLearner(_Learner):
+class EmpiricalCalibratedLearner(Learner):
     """Appendix B's learner with ``α_c`` estimated from the corpus instead of known.
 
     Parameters
@@ -121,7 +123,7 @@ class EmpiricalCalibratedLearner(_Learner):
         return self
 
 
-class MemorizingLearner(_Learner):
+class MemorizingLearner(Learner):
     """Regurgitates seen answers: ``p̂(a_c|c) = 1`` if ``c`` was answered in training, else
     ``p̂(IDK|c) = 1``. It never errs (``err = 0``) and is far from calibrated."""
 
@@ -141,7 +143,7 @@ class MemorizingLearner(_Learner):
         return self
 
 
-class AbstainingLearner(_Learner):
+class AbstainingLearner(Learner):
     """Always says IDK: ``p̂(IDK|c) = 1``."""
 
     def fit(self, corpus):
@@ -161,7 +163,7 @@ class AbstainingLearner(_Learner):
         return self
 
 
-class UniformLearner(_Learner):
+class UniformLearner(Learner):
     """Uniform over the plausible responses: ``p̂(r|c) = 1/(|R_c| + 1)`` on ``R_c ∪ {IDK}``
     (or ``1/|R_c|`` on ``R_c`` with ``include_idk=False``). Its δ is 0 (Section 3.1 of the paper).
 
@@ -209,7 +211,7 @@ def _side_masses(model, threshold):
     return above, below, flags
 
 
-class RescaledLearner(_Learner):
+class RescaledLearner(Learner):
     """The rescaled family ``p̂_s`` of Section 3.1 of the paper around a base learner.
 
     On each prompt the probabilities above the threshold are multiplied by ``s`` and the prompt
@@ -263,7 +265,7 @@ class RescaledLearner(_Learner):
         return self
 
 
-class MixtureLearner(_Learner):
+class MixtureLearner(Learner):
     """The mixture ``Σ_i w_i p̂_i`` of single-answer learners (at most one explicit response per
     prompt, as every learner here), e.g. the memorizing learner mixed with the calibrated one.
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from hallusim._validation import check_float, check_int, fail
 from hallusim.corpus import Corpus
-from hallusim.learners import NotFittedError
+from hallusim.learners import Learner, NotFittedError
 from hallusim.models import CompactModel
 from hallusim.neural._tokens import TokenLayout, render_corpus
 from hallusim.neural._train import train
@@ -75,7 +75,7 @@ def compact_model(probs, layout):
     return CompactModel(layout.n_responses, responses, np.where(inside, answers, 0.0), probs[:, width], 0.0, nonsense)
 
 
-class TransformerLearner:
+class TransformerLearner(Learner):
     """A small causal transformer trained by next-token cross-entropy (AdamW) on the corpus.
 
     The learner contract of :mod:`hallusim.learners`: ``fit(corpus)`` returns ``self`` with
@@ -115,17 +115,6 @@ class TransformerLearner:
         self.d_model, self.n_layers, self.n_heads = d_model, n_layers, n_heads
         self.steps, self.batch_size, self.lr, self.weight_decay = steps, batch_size, lr, weight_decay
         self.seed, self.name_length, self.tied, self.progress = seed, name_length, tied, progress
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
-        return f"{type(self).__name__}({params})"
-
-    @property
-    def model(self) -> CompactModel:
-        """The fitted model ``p̂`` (same as ``model_``)."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(corpus) first.")
-        return self.model_
 
     def fit(self, corpus):
         """Render ``corpus``, train the network and extract its answer distributions.
