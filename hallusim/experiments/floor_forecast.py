@@ -29,6 +29,18 @@ SUMMARY = ("Figure: the floor's forecast at t·N (subsampling, Good–Toulmin, s
            "E[sr] in known worlds, a real corpus's full size, and Efron & Thisted's Shakespeare estimate.")
 OUTPUTS = ("figures/floor_forecast.png", "figures/floor_forecast.pdf", "results/floor_forecast.csv",
            "results/floor_forecast_real.csv", "results/floor_forecast_shakespeare.csv")
+#: The caption of each figure on the docs' experiments page (every symbol defined).
+CAPTIONS = {
+    "figures/floor_forecast.png": (
+        'Forecasting the floor at t·N examples. (a) Known worlds (Zipf, Pareto repetition): forecast '
+        'singleton rate sr divided by the exact E[sr] at tN, by exact subsampling (t < 1), Good–Toulmin (1 < '
+        't ≤ 2) and smoothed Good–Toulmin (larger t), with the 95% band shaded; dashed: exact; dotted: t = 1. '
+        "(b) Real text (textblob's en-spelling word counts): the full corpus's sr forecast from a fraction "
+        "1/t of it, with its band, against the truth (dashed). (c) Shakespeare's frequency-of-frequencies "
+        "table: Good–Toulmin's number of new word types in a new corpus of t times 884,647 words, with its "
+        "band, and Efron & Thisted's (1976) published estimate ± standard error (squares). Quick preset."
+    ),
+}
 
 # Every preset key: (meaning, unit); `hallusim run floor_forecast --help` lists them with their preset values.
 KEYS = {

@@ -30,6 +30,16 @@ from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: err of the calibrated and memorizing learners against the fraction ε of wrong training answers."
 OUTPUTS = ("figures/garbage_in.png", "figures/garbage_in.pdf", "results/garbage_in.csv")
+#: The caption of each figure on the docs' experiments page (every symbol defined).
+CAPTIONS = {
+    "figures/garbage_in.png": (
+        'Garbage in, garbage out: against the fraction ε of training answers replaced by wrong ones, each '
+        "learner's generative error err (circles) and its expected growth err(ε = 0) + ε·(mass it answers "
+        "from training, dotted), the calibrated learner's Theorem 2 lower bound with its own calibration gap "
+        'δ measured against the true answers (dash-dotted), and the singleton rate sr (dashed). The theorem '
+        'assumes every training answer is valid, p(V) = 1. Quick preset.'
+    ),
+}
 
 # Every preset key: (meaning, unit); `hallusim run garbage_in --help` lists them with their preset values.
 KEYS = {

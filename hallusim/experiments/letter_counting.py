@@ -32,6 +32,16 @@ from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: error of one additive counter family counting a letter over characters or BPE tokens, against its unit budget."
 OUTPUTS = ("figures/letter_counting.png", "figures/letter_counting.pdf", "results/letter_counting.csv")
+#: The caption of each figure on the docs' experiments page (every symbol defined).
+CAPTIONS = {
+    "figures/letter_counting.png": (
+        'Poor representations: counting a letter in held-out words with one additive least-squares counter '
+        'family, over letters or over BPE tokens (a BPE trained on the english-words list), against the unit '
+        'budget V (the number of letters or tokens the counter may weigh): the held-out error err (circles) '
+        "and opt, the family's least-squares optimum on the test words (squares, dashed, open), an estimate "
+        'of the in-family optimum opt(G) of Theorem 3. Quick preset.'
+    ),
+}
 
 # Every preset key: (meaning, unit); `hallusim run letter_counting --help` lists them with their preset values.
 KEYS = {

@@ -35,6 +35,17 @@ from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: err and the Observation 2 bound for a bigram learner against AES and a weak XOR cipher, against N."
 OUTPUTS = ("figures/observation2.png", "figures/observation2.pdf", "results/observation2.csv")
+#: The caption of each figure on the docs' experiments page (every symbol defined).
+CAPTIONS = {
+    "figures/observation2.png": (
+        'Observation 2 (computational hardness), one panel per cipher (AES-128, which the learner cannot '
+        'break; a fixed-key XOR, which it can), against the number N of training (ciphertext, message) pairs: '
+        "the byte-table learner's generative error err, the bound 1 − β − 2/(|M| − 1) − δ with β̂ = 1 − "
+        '2·err_iiv its IIV advantage (dashed), β̂ itself, the calibration gap δ, and the fraction of test '
+        'prompts memorised from training; |M| is the number of messages (panel title). Below the black zero '
+        'line a bound is vacuous. Quick preset.'
+    ),
+}
 
 # Every preset key: (meaning, unit); `hallusim run observation2 --help` lists them with their preset values.
 KEYS = {
