@@ -6,7 +6,8 @@ the documentation's theory page maps each numbered item to the function that com
 
 The subpackages follow the paper and the flow of data, world → corpus → model → evaluation:
 :mod:`~hallusim.bounds`, :mod:`~hallusim.facts`, :mod:`~hallusim.corpus`, :mod:`~hallusim.models`,
-:mod:`~hallusim.learners`, :mod:`~hallusim.iiv` and :mod:`~hallusim.multiple_choice` (Section 3);
+:mod:`~hallusim.learners`, :mod:`~hallusim.iiv` and :mod:`~hallusim.multiple_choice` (Section 3), and
+:mod:`~hallusim.streaming` (the same pipeline at 10^9 prompts, one part at a time);
 :mod:`~hallusim.goodturing` and :mod:`~hallusim.floor` (estimators, the floor of real data);
 :mod:`~hallusim.ngram` (n-gram language models); :mod:`~hallusim.posttraining` and
 :mod:`~hallusim.evallogs` (Section 4); :mod:`~hallusim.runs` (sweeps and results). The figures
@@ -30,6 +31,7 @@ from hallusim import (  # noqa: E402 - after the environment check
     ngram,
     posttraining,
     runs,
+    streaming,
 )
 from hallusim._validation import NotFittedError
 from hallusim._version import __version__
@@ -68,4 +70,5 @@ __all__ = [
     "ngram",
     "posttraining",
     "runs",
+    "streaming",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "check_float",
     "check_probability",
     "check_gamma",
+    "check_scaled_weights",
     "check_weights",
     "check_int_array",
     "check_choice",
@@ -210,6 +211,15 @@ def check_weights(name: str, value) -> np.ndarray:
 
     Returns the weights normalised to sum to one, as float64.
     """
+    scaled = check_scaled_weights(name, value)
+    return scaled / float(np.sum(scaled))
+
+
+def check_scaled_weights(name: str, value) -> np.ndarray:
+    """Check weights as :func:`check_weights` does; return them divided by their largest (float64).
+
+    For a caller that normalises with its own, reproducible, summation order.
+    """
     allowed = "a non-empty 1-D array of finite, non-negative numbers, not all zero"
     arr = _float_array(name, value, allowed)
     if arr.ndim != 1 or arr.size == 0:
@@ -220,8 +230,7 @@ def check_weights(name: str, value) -> np.ndarray:
     largest = float(arr.max())
     if largest <= 0.0:
         fail(name, allowed, "<all zeros>")
-    scaled = arr / largest  # summing 1e308s would overflow; the scaled sum is in [1, size]
-    return scaled / float(np.sum(scaled))
+    return arr / largest  # summing 1e308s would overflow; the scaled sum is in [1, size]
 
 
 def check_int_array(name: str, value, *, minimum: int | None = None, maximum: int | None = None,

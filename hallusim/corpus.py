@@ -13,7 +13,7 @@ from hallusim.goodturing import frequency_of_frequencies
 
 __all__ = ["Corpus"]
 
-_WORLD_INTERFACE = ("n_prompts", "weights", "strided_answer_prob", "answers")
+_WORLD_INTERFACE = ("n_prompts", "weights", "strided_answer_prob", "answers", "first_prompt")
 
 
 class Corpus:

@@ -17,7 +17,7 @@ from hallusim._validation import (
     check_float,
     check_int_array,
     check_probability,
-    check_weights,
+    check_scaled_weights,
     fail,
 )
 from hallusim.corpus import Corpus
@@ -35,6 +35,45 @@ def _strided(value, dtype):
 #: Bytes per prompt of a world and one corpus sampled from it (weights and their temporaries,
 #: the answered and IDK counts): what :func:`check_allocation` is asked for before allocating.
 BYTES_PER_PROMPT = 64
+
+
+def normalised_weights(scaled) -> np.ndarray:
+    """``scaled / Σ scaled``, the sum taken over blocks of :data:`hallusim._rng.BLOCK_SIZE` prompts,
+    each in order, then over the blocks in order.
+
+    Its bits do not depend on how the prompts are held, so a world streamed block by block
+    (:mod:`hallusim.streaming`) has the weights of the same world held in memory.
+
+    Parameters
+    ----------
+    scaled : ndarray of float64
+        Validated, non-negative weights, not all zero.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    sums = np.empty(-(-scaled.shape[0] // _rng.BLOCK_SIZE))
+    kernels.block_masses(scaled, _rng.BLOCK_SIZE, sums)
+    return scaled / kernels.ordered_sum(sums)
+
+
+def zipf_scaled_weights(first_rank, n_prompts, exponent) -> np.ndarray:
+    """Zipf weights ``r^(−s)`` of ranks ``first_rank … first_rank + n_prompts − 1``, unnormalised
+    (rank 1 has weight 1, the largest).
+
+    Parameters
+    ----------
+    first_rank, n_prompts : int
+    exponent : float
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    out = np.empty(n_prompts)
+    kernels.zipf_weights(first_rank, float(exponent), out)
+    return out
 
 
 def _check_n_prompts(n_prompts) -> int:
@@ -74,7 +113,7 @@ class ArbitraryFacts:
     """
 
     def __init__(self, weights, n_responses=365, answer_prob=1.0):
-        self.weights = check_weights("weights", weights)
+        self.weights = normalised_weights(check_scaled_weights("weights", weights))
         size = self.weights.shape[0]
         self.n_responses = check_int_array("n_responses", n_responses, minimum=2, maximum=MAX_COUNT, size=size)
         self.answer_prob = check_probability("answer_prob", answer_prob, size=size)
@@ -95,8 +134,7 @@ class ArbitraryFacts:
         """
         n_prompts = _check_n_prompts(n_prompts)
         exponent = check_float("exponent", exponent, low=0.0)
-        ranks = np.arange(1, n_prompts + 1, dtype=np.float64)
-        return cls(np.exp(-exponent * np.log(ranks)), n_responses, answer_prob)
+        return cls(zipf_scaled_weights(1, n_prompts, exponent), n_responses, answer_prob)
 
     @classmethod
     def uniform(cls, n_prompts, n_responses=365, answer_prob=1.0):
@@ -133,6 +171,38 @@ class ArbitraryFacts:
             fail("shape", "large enough that every repetition count is finite in float64", shape)
         return cls(repetitions, n_responses, answer_prob)
 
+    @classmethod
+    def part(cls, weights, n_responses, answer_prob, *, first_prompt):
+        """Prompts ``first_prompt, first_prompt + 1, …`` of a larger world, as a world of their own.
+
+        ``weights`` are the larger world's normalised ``μ`` on these prompts and are kept as they
+        are (not renormalised); the realised answers are those of the same prompts in the larger
+        world. Sums over a part's prompts are its share of the larger world's sums, which is how
+        :func:`hallusim.streaming.stream_evaluate` holds one part at a time.
+
+        Parameters
+        ----------
+        weights : ndarray of float64, shape (n,)
+            ``μ(c)`` of the part's prompts, finite and non-negative.
+        n_responses, answer_prob
+            As for :class:`ArbitraryFacts`, for the part's prompts.
+        first_prompt : int
+            Global index of the part's first prompt.
+
+        Returns
+        -------
+        ArbitraryFacts
+        """
+        world = cls.__new__(cls)
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 1 or weights.size == 0 or not (np.isfinite(weights) & (weights >= 0)).all():
+            fail("weights", "a non-empty 1-D array of finite, non-negative numbers", f"<an array of shape {weights.shape}>")
+        world.weights = weights
+        world.n_responses = check_int_array("n_responses", n_responses, minimum=2, maximum=MAX_COUNT, size=weights.size)
+        world.answer_prob = check_probability("answer_prob", answer_prob, size=weights.size)
+        world.first_prompt = check_count("first_prompt", first_prompt, minimum=0)
+        return world
+
     # -- derived quantities --------------------------------------------------------------------
     @property
     def n_prompts(self) -> int:
@@ -155,6 +225,10 @@ class ArbitraryFacts:
 
     #: ``max_c |V_c|``: the answer and IDK (Definition 1).
     max_valid = 2
+
+    #: Global index of the first prompt (a whole world starts at 0; a block of a streamed world
+    #: does not). The realised answers are keyed by the global index.
+    first_prompt = 0
 
     @property
     def answered_weights(self) -> np.ndarray:
@@ -228,7 +302,7 @@ class ArbitraryFacts:
         key = _rng.counter_key(_rng.as_seed_sequence(seed), _rng.PURPOSE_ANSWERS)
         n_resp, stride = self.strided_n_responses()
         out = np.empty(self.n_prompts, dtype=np.int64)
-        kernels.fill_answers(key, n_resp, stride, out)
+        kernels.fill_answers(key, n_resp, stride, self.first_prompt, out)
         return out
 
     # -- sampling -----------------------------------------------------------------------------

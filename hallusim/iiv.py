@@ -257,7 +257,7 @@ def _compact_args(model, corpus):
     alpha, al_stride = world.strided_answer_prob()
     _, idk_stride, rest_stride = model.strides()
     return (world.weights, n_resp, nr_stride, alpha, al_stride, model.responses, model.probs, model.idk,
-            idk_stride, model.rest, rest_stride, model.nonsense, corpus.answer_key)
+            idk_stride, model.rest, rest_stride, model.nonsense, corpus.answer_key, world.first_prompt)
 
 
 def evaluate(model, corpus, *, thresholds=None, curve=False, gamma=None) -> Evaluation:
@@ -285,26 +285,90 @@ def evaluate(model, corpus, *, thresholds=None, curve=False, gamma=None) -> Eval
     """
     if gamma is not None:
         gamma = check_gamma("gamma", gamma)
+    zs = evaluation_thresholds(corpus.world, thresholds)
+    return evaluation_from_sums(
+        evaluation_block_sums(model, corpus, zs), zs, corpus.world,
+        singleton_rate=corpus.singleton_rate, missing_mass=corpus.missing_mass, n_examples=corpus.n_examples,
+        gamma=gamma, curve=threshold_curve(model, corpus) if curve else None,
+    )
+
+
+def evaluation_thresholds(world, thresholds=None) -> np.ndarray:
+    """The thresholds :func:`evaluate` reports: ``1/min_c |E_c|`` (Section 3.1) then ``thresholds``.
+
+    Parameters
+    ----------
+    world : ArbitraryFacts
+    thresholds : array_like of float, optional
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    return _thresholds(1.0 / world.min_errors, thresholds)
+
+
+def evaluation_block_sums(model, corpus, zs) -> np.ndarray:
+    """The exact sums behind :func:`evaluate`, one row per block of :data:`hallusim._rng.BLOCK_SIZE`
+    prompts: the μ-weighted err and cross-entropy terms, and per threshold ``z`` the
+    ``err_iiv``, ``p̂(A)`` and ``p(A)`` terms (Eq. (2), Section 3.1).
+
+    Rows of the blocks of a world evaluated one part at a time, stacked in order, are the rows
+    of the whole world's evaluation, bit for bit (:mod:`hallusim.streaming` relies on it).
+
+    Parameters
+    ----------
+    model : CompactModel or fitted learner
+    corpus : Corpus
+    zs : ndarray of float64
+        From :func:`evaluation_thresholds`.
+
+    Returns
+    -------
+    ndarray of float64, shape (blocks, sums)
+    """
     args = _compact_args(model, corpus)
-    world = corpus.world
-    min_errors = world.min_errors
-    zs = _thresholds(1.0 / min_errors, thresholds)
-    n_blocks = -(-world.n_prompts // _rng.BLOCK_SIZE)
+    n_blocks = -(-corpus.world.n_prompts // _rng.BLOCK_SIZE)
     block_sums = np.zeros((n_blocks, kernels.N_FIXED + kernels.N_PER_THRESHOLD * zs.shape[0]))
     kernels.compact_sums(*args, zs, _rng.BLOCK_SIZE, block_sums)
+    return block_sums
+
+
+def evaluation_from_sums(block_sums, zs, world, *, singleton_rate, missing_mass, n_examples, gamma=None,
+                         curve=None) -> Evaluation:
+    """The :class:`Evaluation` of :func:`evaluation_block_sums`' rows (of one world, in order), with
+    the corpus statistics ``sr`` (Definition 2), ``MM`` and ``N`` and the bounds of Theorems 1–2.
+
+    Parameters
+    ----------
+    block_sums : ndarray, shape (blocks, sums)
+    zs : ndarray of float64
+        The thresholds the rows were computed at.
+    world : ArbitraryFacts
+        Supplies ``min_c |E_c|``, ``L = max_c |E_c|`` and ``max_c |V_c|``.
+    singleton_rate, missing_mass : float
+    n_examples : int
+    gamma : float in (0, 1] or None, optional
+        As for :func:`evaluate` (already checked).
+    curve : ThresholdCurve or None, optional
+
+    Returns
+    -------
+    Evaluation
+    """
+    min_errors = world.min_errors
     metrics = _metrics_from_sums(block_sums.sum(axis=0), zs, min_errors, world.max_valid)
-    sr = corpus.singleton_rate
-    n = corpus.n_examples
+    delta = min(metrics["delta"], 1.0)
     return Evaluation(
         **metrics,
-        singleton_rate=sr,
-        missing_mass=corpus.missing_mass,
-        n_examples=n,
+        singleton_rate=singleton_rate,
+        missing_mass=missing_mass,
+        n_examples=n_examples,
         max_errors=world.max_errors,
         gamma=gamma,
-        theorem2_lower=bounds.theorem2_lower(sr, min_errors, n, delta=min(metrics["delta"], 1.0), gamma=gamma),
-        theorem2_upper=bounds.theorem2_upper(sr, world.max_errors, n, gamma=gamma),
-        curve=threshold_curve(model, corpus) if curve else None,
+        theorem2_lower=bounds.theorem2_lower(singleton_rate, min_errors, n_examples, delta=delta, gamma=gamma),
+        theorem2_upper=bounds.theorem2_upper(singleton_rate, world.max_errors, n_examples, gamma=gamma),
+        curve=curve,
     )
 
 

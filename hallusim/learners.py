@@ -36,6 +36,12 @@ class Learner:
     """The learner contract's shared behaviour: ``fit(corpus)`` returns the learner, whose ``model``
     is the fitted ``CompactModel``; this base gives the parameter repr and the not-fitted check."""
 
+    #: How ``fit`` reads the corpus, for :func:`hallusim.streaming.stream_evaluate`: ``"prompt"``
+    #: (each prompt's model from that prompt's counts alone), ``"pooled"`` (also the corpus-wide
+    #: ``n_examples`` and ``n_answered``), or ``None`` (anything else, e.g. a trained network:
+    #: it cannot be fitted one part of the prompts at a time).
+    separability = None
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
         return f"{type(self).__name__}({params})"
@@ -66,6 +72,8 @@ class CalibratedLearner(Learner):
     ``Σ_{c ∈ U} μ(c) α_c (|R_c| − 1)/|R_c|`` and ``δ_z = 0`` at every threshold ``z``.
     """
 
+    separability = "prompt"
+
     def fit(self, corpus):
         """Fit to ``corpus``.
 
@@ -94,6 +102,8 @@ class EmpiricalCalibratedLearner(Learner):
         ``n_c`` all examples of prompt ``c``. ``inf`` (the default) uses ``ᾱ`` for every prompt,
         which is consistent when ``α`` is constant.
     """
+
+    separability = "pooled"
 
     def __init__(self, prior_strength=np.inf):
         self.prior_strength = prior_strength
@@ -127,6 +137,8 @@ class MemorizingLearner(Learner):
     """Regurgitates seen answers: ``p̂(a_c|c) = 1`` if ``c`` was answered in training, else
     ``p̂(IDK|c) = 1``. It never errs (``err = 0``) and is far from calibrated."""
 
+    separability = "prompt"
+
     def fit(self, corpus):
         """Fit to ``corpus``.
 
@@ -145,6 +157,8 @@ class MemorizingLearner(Learner):
 
 class AbstainingLearner(Learner):
     """Always says IDK: ``p̂(IDK|c) = 1``."""
+
+    separability = "prompt"
 
     def fit(self, corpus):
         """Fit to ``corpus``.
@@ -172,6 +186,8 @@ class UniformLearner(Learner):
     include_idk : bool, optional
         Whether IDK gets its uniform share.
     """
+
+    separability = "prompt"
 
     def __init__(self, include_idk=True):
         self.include_idk = include_idk
@@ -234,6 +250,11 @@ class RescaledLearner(Learner):
         self.scale = scale
         self.threshold = threshold
 
+    @property
+    def separability(self):
+        """The base learner's (the rescaling is per prompt)."""
+        return getattr(self.base, "separability", None)
+
     def fit(self, corpus):
         """Fit the base learner on ``corpus`` and rescale it.
 
@@ -279,6 +300,14 @@ class MixtureLearner(Learner):
     def __init__(self, learners, weights):
         self.learners = learners
         self.weights = weights
+
+    @property
+    def separability(self):
+        """``"pooled"`` if any component pools, ``"prompt"`` if all are per prompt, else ``None``."""
+        kinds = {getattr(learner, "separability", None) for learner in self.learners}
+        if None in kinds or not kinds:
+            return None
+        return "pooled" if "pooled" in kinds else "prompt"
 
     def fit(self, corpus):
         """Fit every component on ``corpus`` and mix them.

@@ -32,6 +32,7 @@ EXPECTED_TOP_LEVEL = {
     "ngram",
     "posttraining",
     "runs",
+    "streaming",
 }
 
 

@@ -66,9 +66,17 @@ def test_counting_kernels_match_python():
     key = _rng.counter_key(np.random.SeedSequence(4), _rng.PURPOSE_ANSWERS)
     n_resp, nr_stride = world.strided_n_responses()
     a, b = np.empty(30, np.int64), np.empty(30, np.int64)
-    fk.fill_answers(key, n_resp, nr_stride, a)
-    fk.fill_answers.py_func(key, n_resp, nr_stride, b)
+    fk.fill_answers(key, n_resp, nr_stride, 0, a)
+    fk.fill_answers.py_func(key, n_resp, nr_stride, 0, b)
     assert np.array_equal(a, b) and (a < n_resp).all()
+    tail = np.empty(12, np.int64)  # a block drawn alone, keyed by its global indices
+    fk.fill_answers(key, n_resp[18 * nr_stride:] if nr_stride else n_resp, nr_stride, 18, tail)
+    assert np.array_equal(tail, a[18:])
+    raw = [np.empty(40), np.empty(40)]
+    fk.zipf_weights(3, 1.1, raw[0])
+    fk.zipf_weights.py_func(3, 1.1, raw[1])
+    assert np.array_equal(*raw) and np.allclose(raw[0], np.arange(3, 43.0) ** -1.1, rtol=1e-14)
+    assert fk.ordered_sum(raw[0]) == fk.ordered_sum.py_func(raw[0])
 
 
 def test_iiv_kernels_match_python():

@@ -21,7 +21,7 @@ LAYERS = (
     {"plotting"},
     {"neural", "evallogs", "floor"},  # applications: a trained network, real logs, real counts
     {"posttraining", "ngram"},
-    {"multiple_choice"},
+    {"multiple_choice", "streaming"},  # multiple choice (Section 3.4); the pipeline one part of the prompts at a time
     {"learners"},
     {"iiv"},
     {"facts"},

@@ -36,6 +36,26 @@ def block_masses(mu, block_size, out):
 
 
 @jit
+def ordered_sum(values):
+    """``Σ values`` added left to right: the total of block sums that every path reproduces exactly."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+@jit(parallel=True)
+def zipf_weights(first_rank, exponent, out):
+    """Unnormalised Zipf weights ``r^(−s)`` for ranks ``first_rank, first_rank + 1, …``.
+
+    Elementwise and position-independent, so a block of prompts computed alone has the bits of
+    the same prompts computed with the whole world.
+    """
+    for i in prange(out.shape[0]):
+        out[i] = np.exp(-exponent * np.log(np.float64(first_rank + i)))
+
+
+@jit
 def block_totals(masses, n, state, out):
     """Multinomial(n, masses / sum) over the blocks by sequential conditional binomials."""
     n_blocks = masses.shape[0]
@@ -142,10 +162,11 @@ def sample_poisson(mu, alpha, alpha_stride, n, block_size, states, answered_out,
 
 
 @jit(parallel=True)
-def fill_answers(key, n_responses, n_stride, out):
-    """The realised correct answer ``a_c`` of every prompt, uniform on ``R_c`` (Definition 1)."""
+def fill_answers(key, n_responses, n_stride, first_prompt, out):
+    """The realised correct answer ``a_c`` of prompts ``first_prompt, first_prompt + 1, …``, uniform
+    on ``R_c`` (Definition 1); the draw depends only on the key and the prompt's global index."""
     for i in prange(out.shape[0]):
-        out[i] = counter_uniform_int(key, i, n_responses[i * n_stride])
+        out[i] = counter_uniform_int(key, first_prompt + i, n_responses[i * n_stride])
 
 
 @jit(parallel=True)

@@ -98,8 +98,12 @@ def compact_classes(c, n_resp, responses, probs, idk, rest, nonsense, alpha, ans
 
 @jit(parallel=True)
 def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest, rest_stride, nonsense,
-                 key, thresholds, block_size, out):
-    """Per block of prompts, the accumulator of :func:`add_class` over a compact model."""
+                 key, first_prompt, thresholds, block_size, out):
+    """Per block of prompts, the accumulator of :func:`add_class` over a compact model.
+
+    ``first_prompt`` is the global index of the first prompt (the answers are keyed by it), so
+    that a block of a world evaluated alone gives the rows of the whole world's evaluation.
+    """
     n_prompts = mu.shape[0]
     for b in prange(out.shape[0]):
         acc = np.zeros(out.shape[1])
@@ -109,7 +113,7 @@ def compact_sums(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk,
             if weight == 0.0:
                 continue
             size = n_resp[c * nr_stride]
-            answer = counter_uniform_int(key, c, size)
+            answer = counter_uniform_int(key, first_prompt + c, size)
             n = compact_classes(c, size, responses, probs, idk[c * idk_stride], rest[c * rest_stride],
                                 nonsense, alpha[c * al_stride], answer, classes)
             inv_errors = 1.0 / (size - 1)
@@ -139,7 +143,7 @@ def dense_sums(mu, p, p_hat, valid, nonsense, thresholds, out):
 
 @jit(parallel=True)
 def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, probs, idk, idk_stride, rest,
-                          rest_stride, nonsense, key, block_size, out, counts):
+                          rest_stride, nonsense, key, first_prompt, block_size, out, counts):
     """All classes of a compact model as weighted records for the exact threshold curve.
 
     ``out[c, j] = (v, μ m v, μ·valid mass, ½ μ n_err/|E_c|, ½ μ·valid mass)``; ``counts[c]`` is
@@ -155,7 +159,7 @@ def compact_class_records(mu, n_resp, nr_stride, alpha, al_stride, responses, pr
                 counts[c] = 0
                 continue
             size = n_resp[c * nr_stride]
-            answer = counter_uniform_int(key, c, size)
+            answer = counter_uniform_int(key, first_prompt + c, size)
             n = compact_classes(c, size, responses, probs, idk[c * idk_stride], rest[c * rest_stride],
                                 nonsense, alpha[c * al_stride], answer, classes)
             for j in range(n):

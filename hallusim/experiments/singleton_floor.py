@@ -12,10 +12,9 @@ from pathlib import Path
 
 from hallusim import learners
 from hallusim._validation import check_float, check_int, check_probability, fail
-from hallusim.facts import ArbitraryFacts
-from hallusim.iiv import evaluate
 from hallusim.plotting.facts import plot_singleton_floor
 from hallusim.runs import sweep, write_table
+from hallusim.streaming import ZipfWorld, stream_evaluate
 
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
 OUTPUTS = ("figures/singleton_floor.png", "figures/singleton_floor.pdf", "results/singleton_floor.csv")
@@ -73,21 +72,21 @@ def replicate(params, seed, *, learners, prompts_per_example, n_responses, answe
     """One (exponent, N) configuration and replicate: sample, fit every learner, evaluate.
 
     The world has ``C = prompts_per_example · N`` prompts, so that ``sr`` stays comparable
-    across ``N`` while the Theorem 2 slack shrinks.
+    across ``N`` while the Theorem 2 slack shrinks. It is streamed a part of the prompts at a
+    time (:func:`hallusim.streaming.stream_evaluate`), so memory stays bounded at any ``N``.
     """
     n_prompts = max(1, round(prompts_per_example * params["n_examples"]))
-    world = ArbitraryFacts.zipf(n_prompts, params["exponent"], n_responses, answer_prob)
-    corpus = world.sample(params["n_examples"], seed=seed)
+    world = ZipfWorld(n_prompts, params["exponent"], n_responses, answer_prob)
+    run = stream_evaluate(world, params["n_examples"], {name: LEARNERS[name]() for name in learners}, seed=seed)
     row = {
         "n_prompts": n_prompts,
-        "singleton_rate": corpus.singleton_rate,
-        "missing_mass": corpus.missing_mass,
-        "expected_singleton_rate": world.expected_singleton_rate(params["n_examples"]),
+        "singleton_rate": run.singleton_rate,
+        "missing_mass": run.missing_mass,
+        "expected_singleton_rate": run.expected_singleton_rate,
         "min_errors": world.min_errors,
         "max_errors": world.max_errors,
     }
-    for name in learners:
-        ev = evaluate(LEARNERS[name]().fit(corpus), corpus)
+    for name, ev in run.evaluations.items():
         for key in ("err", "err_iiv", "delta", "theorem1_lower", "theorem2_lower", "theorem2_upper"):
             row[f"{name}_{key}"] = getattr(ev, key)
     return row
