@@ -59,6 +59,7 @@ __all__ = [
     "format_bytes",
     "available_memory",
     "check_environment",
+    "check_output_file",
     "check_output_folder",
     "write_bytes_atomic",
     "write_text_atomic",
@@ -468,6 +469,32 @@ def check_output_folder(name: str, path) -> Path:
         fail(name, "a folder (or a path where one can be made)", f"<{str(path)!r}, {shown}>")
     if not os.access(probe, os.W_OK | os.X_OK):
         fail(name, "a folder you can write to", f"<{str(path)!r} ({probe}: permission denied)>")
+    return path
+
+
+def check_output_file(name: str, path) -> Path:
+    """Check that ``path`` names a file this process can write, in a folder that exists.
+
+    Called before any work, as :func:`check_output_folder` is for folders.
+
+    Parameters
+    ----------
+    name : str
+        The option (``"--arpa"``) or parameter.
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    if path.is_dir():
+        fail(name, "a file name (not a folder)", f"<{str(path)!r}, which is a folder>")
+    folder = path.parent
+    if not folder.is_dir():
+        fail(name, "a file in a folder that exists", f"<{str(path)!r} ({folder}: no such folder)>")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(name, "a file you can write", f"<{str(path)!r}: permission denied>")
     return path
 
 

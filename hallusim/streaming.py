@@ -29,18 +29,60 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hallusim import _rng
-from hallusim._inputs import check_count
+from hallusim._inputs import check_allocation, check_count
 from hallusim._kernels import facts as kernels
-from hallusim._validation import check_float, check_gamma, check_int, check_probability, fail
+from hallusim._kernels import iiv as iiv_kernels
+from hallusim._validation import (
+    check_float,
+    check_gamma,
+    check_int,
+    check_probability,
+    fail,
+)
 from hallusim.corpus import Corpus
 from hallusim.facts import ArbitraryFacts, zipf_scaled_weights
 from hallusim.goodturing import expected_singletons
-from hallusim.iiv import Evaluation, evaluation_block_sums, evaluation_from_sums, evaluation_thresholds
+from hallusim.iiv import (
+    Evaluation,
+    evaluation_block_sums,
+    evaluation_from_sums,
+    evaluation_thresholds,
+)
 
-__all__ = ["ZipfWorld", "StreamedRun", "stream_evaluate"]
+__all__ = ["ZipfWorld", "StreamedRun", "stream_evaluate", "working_bytes"]
 
 #: Default prompts per part: 256 blocks, about 0.3 GB of working memory with three learners.
 PART_PROMPTS = 1 << 22
+
+# Estimated bytes of the working memory: per block (the block sums, masses, totals, four words
+# of stream state, the missing mass) and per prompt of a part (its weights and two temporaries,
+# its counts; each learner's model and its evaluation's inputs).
+_BYTES_PER_BLOCK = 64
+_BYTES_PER_PART_PROMPT = 40
+_BYTES_PER_PART_PROMPT_AND_LEARNER = 48
+
+
+def working_bytes(n_prompts, n_learners, *, n_thresholds=1, part_prompts=PART_PROMPTS) -> int:
+    """Estimated peak bytes :func:`stream_evaluate` allocates (beyond the interpreter's own).
+
+    Parameters
+    ----------
+    n_prompts : int
+        ``C``.
+    n_learners : int
+    n_thresholds : int, optional
+        Thresholds evaluated (the default one and any extra).
+    part_prompts : int, optional
+
+    Returns
+    -------
+    int
+    """
+    n_blocks = -(-n_prompts // _rng.BLOCK_SIZE)
+    row = 8 * (iiv_kernels.N_FIXED + iiv_kernels.N_PER_THRESHOLD * n_thresholds)
+    part = min(part_prompts, n_prompts)
+    return (n_blocks * (_BYTES_PER_BLOCK + n_learners * row)
+            + part * (_BYTES_PER_PART_PROMPT + n_learners * _BYTES_PER_PART_PROMPT_AND_LEARNER))
 
 
 class ZipfWorld:
@@ -195,6 +237,8 @@ def stream_evaluate(world, n_examples, learners, *, seed=None, thresholds=None, 
     if gamma is not None:
         gamma = check_gamma("gamma", gamma)
     zs = evaluation_thresholds(world, thresholds)
+    check_allocation("n_prompts", working_bytes(world.n_prompts, len(learners), n_thresholds=zs.shape[0],
+                                                part_prompts=part_prompts))
     block = _rng.BLOCK_SIZE
     n_blocks = -(-world.n_prompts // block)
     parts = _part_bounds(world.n_prompts, part_prompts)

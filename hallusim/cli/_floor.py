@@ -22,6 +22,7 @@ import numpy as np
 from hallusim._inputs import check_count
 from hallusim._validation import check_float, check_gamma, check_int
 from hallusim.floor import (
+    MAX_CONTEXT_ORDER,
     DEFAULT_MAX_ERROR,
     DEFAULT_MIN_ERRORS,
     FORMATS,
@@ -114,7 +115,7 @@ def run(args) -> int:
     check_float("--confidence", args.confidence, low=0.0)
     check_float("--max-error", args.max_error, low=0.0, high=1.0, low_open=True, high_open=True)
     if args.total_examples is not None:
-        check_int("--total-examples", args.total_examples, minimum=1)
+        check_count("--total-examples", args.total_examples, minimum=1)
     if args.target_floor is not None:
         check_float("--target-floor", args.target_floor, low=0.0, high=1.0)
     if args.context_order is not None and not args.text:
@@ -123,7 +124,8 @@ def run(args) -> int:
     if args.text and args.format != "auto":
         raise ValueError(f"--format must be omitted with --text (running text has no columns); got {args.format}.")
     ts = _ratios(args.forecast)
-    context = (1 if args.context_order is None else check_int("--context-order", args.context_order, minimum=0)) \
+    context = (1 if args.context_order is None else check_int("--context-order", args.context_order, minimum=0,
+                                                              maximum=MAX_CONTEXT_ORDER)) \
         if args.text else None
     report = floor_from_file(
         args.file, format=args.format, idk_token=args.idk_token, check_keys=args.check_keys,

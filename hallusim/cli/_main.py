@@ -22,6 +22,7 @@ again resumes from it (``--fresh`` recomputes everything). Bad input ends with a
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 
@@ -61,6 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
 # Entry points
 
 
+def _option_spelling(message: str, parser, args) -> str:
+    """A message about parameter ```x_y``` names the option ``--x-y`` when the command has one, so
+    that an error raised below the command line speaks of what the user typed."""
+    match = re.match(r"`([a-z][a-z0-9_]*)`", message)
+    if not match:
+        return message
+    option = "--" + match.group(1).replace("_", "-")
+    func = getattr(args, "func", None)
+    subparsers = [action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    while subparsers:  # the command's own parser (`ngram fit` is one level further down)
+        for sub in subparsers.pop().values():
+            if sub.get_default("func") is func and option in sub._option_string_actions:
+                return f"`{option}`" + message[match.end():]
+            subparsers += [a.choices for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+    return message
+
+
 def _dispatch(parser, argv) -> int:
     try:
         args = parser.parse_args(argv)
@@ -70,7 +88,7 @@ def _dispatch(parser, argv) -> int:
         with terminate_as_interrupt():
             return int(args.func(args) or 0)
     except ValueError as exc:
-        print(f"hallusim: error: {one_line(exc)}", file=sys.stderr)
+        print(f"hallusim: error: {_option_spelling(one_line(exc), parser, args)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader of standard output went away (`hallusim list | head -1`)
         sys.stderr.close()

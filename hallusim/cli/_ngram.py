@@ -1,6 +1,7 @@
 """The ``hallusim ngram`` subcommand: fit an n-gram model to a text file and write it as ARPA.
 
-``hallusim ngram fit TEXT --order N --arpa OUT [--smoothing modified_kneser_ney] [--min-count 1]``
+``hallusim ngram fit TEXT --order N --arpa OUT [--smoothing modified_kneser_ney] [--min-count 1]
+[--discounts D1,D2,D3]``
 
 The work is :func:`hallusim.ngram.read_text`, :class:`hallusim.ngram.NgramModel` and
 :func:`hallusim.ngram.write_arpa`; this module parses arguments and prints one summary line on
@@ -13,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
+from hallusim._inputs import check_output_file
 from hallusim._validation import check_int
 from hallusim.ngram import BACKOFF_FORM, NgramModel, read_text, write_arpa
 
@@ -43,18 +45,38 @@ def add_parser(subparsers) -> None:
                      help="smoothing method (default: %(default)s, as lmplz)")
     fit.add_argument("--min-count", type=int, default=1, metavar="K",
                      help="words seen fewer than K times become <unk> (default: 1)")
+    fit.add_argument("--discounts", metavar="D1,D2,D3", default=None,
+                     help="fixed modified Kneser-Ney discounts for every order instead of estimating them, "
+                     "for data too small to estimate them (KenLM's --discount_fallback uses 0.5,1,1.5)")
     fit.set_defaults(func=_fit)
+
+
+def _discounts(text):
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise ValueError(f"`--discounts` must be three comma-separated numbers D1,D2,D3, e.g. 0.5,1,1.5; got {text!r}.")
+    return values
 
 
 def _fit(args) -> int:
     order = check_int("--order", args.order, minimum=1)
     min_count = check_int("--min-count", args.min_count, minimum=1)
+    discounts = _discounts(args.discounts)
+    if discounts is not None and args.smoothing != "modified_kneser_ney":
+        raise ValueError(f"`--discounts` must be given with --smoothing modified_kneser_ney; got --smoothing {args.smoothing}.")
+    check_output_file("--arpa", args.arpa)
     clock = time.perf_counter()
     corpus = read_text(args.text, min_count=min_count)
     if corpus.n_special:
         print(f"hallusim: warning: {corpus.n_special:,} occurrences of <s>, </s> or <unk> in {args.text} were "
               "dropped (they are the model's own symbols)", file=sys.stderr)
-    model = NgramModel(order, args.smoothing, vocabulary=corpus.vocabulary).fit(corpus.tokens, offsets=corpus.offsets)
+    model = NgramModel(order, args.smoothing, vocabulary=corpus.vocabulary, discounts=discounts)
+    model.fit(corpus.tokens, offsets=corpus.offsets)
     write_arpa(model, args.arpa)
     sizes = ", ".join(f"{int(n):,}" for n in model.counts_.sizes())
     print(f"hallusim: {args.arpa}: order-{order} {args.smoothing} model of {corpus.tokens.size:,} tokens in "

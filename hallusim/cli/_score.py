@@ -196,8 +196,9 @@ def run(args) -> int:
     if len(args.files) > 1 and args.group_by is not None:
         fail("--group-by", "used with one FILE only", args.group_by)
     names = [Path(f).name if f != "-" else "<stdin>" for f in args.files] if args.names is None else args.names.split(",")
-    if len(names) != len(args.files) or len(set(names)) != len(names):
-        fail("--names", f"{len(args.files)} distinct comma-separated names (one per FILE)", args.names or ",".join(names))
+    if len(names) != len(args.files) or len(set(names)) != len(names) or not all(n.strip() for n in names):
+        fail("--names", f"{len(args.files)} distinct, non-empty comma-separated names (one per FILE)",
+             repr(args.names) if args.names is not None else ",".join(names))
     options = _read_options(args)
     results = [read_results(f, group_by=args.group_by, **options) for f in args.files]
     for res in results:

@@ -11,10 +11,11 @@ import functools
 from pathlib import Path
 
 from hallusim import learners
+from hallusim._inputs import check_allocation
 from hallusim._validation import check_float, check_int, check_probability, fail
 from hallusim.plotting.facts import plot_singleton_floor
 from hallusim.runs import sweep, write_table
-from hallusim.streaming import ZipfWorld, stream_evaluate
+from hallusim.streaming import ZipfWorld, stream_evaluate, working_bytes
 
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
 OUTPUTS = ("figures/singleton_floor.png", "figures/singleton_floor.pdf", "results/singleton_floor.csv")
@@ -36,7 +37,8 @@ KEYS = {
 COST = {
     "quick": (5.3, 264, "measured, load 1.0"),
     "medium": (25.0, 760, "measured, load 0.6-0.9"),
-    "paper": (540, 6600, "estimated: 10 rows at N = 10^8 of ~48 s and ~6.6 GB each, scaled from the measured N = 10^7 row"),
+    "paper": (4300, 800, "estimated from measured rows (streamed, one process): N = 10^9 took 793 s and 771 MB at "
+                         "load 4-4.6, N = 10^8 59 s and 761 MB at load 1.5; 5 rows of each"),
 }
 
 
@@ -107,7 +109,9 @@ def check_config(config):
         check_int("n_examples", n, minimum=1)
     for s in config["exponents"]:
         check_float("exponents", s, low=0.0)
-    check_float("prompts_per_example", config["prompts_per_example"], low=0.0, low_open=True)
+    ppe = check_float("prompts_per_example", config["prompts_per_example"], low=0.0, low_open=True)
+    for n in config["n_examples"]:
+        check_allocation("n_examples", working_bytes(max(1, round(ppe * n)), len(config["learners"])))
     check_int("n_responses", config["n_responses"], minimum=2)
     check_probability("answer_prob", config["answer_prob"], allow_array=False)
     check_int("replicates", config["replicates"], minimum=1)

@@ -31,7 +31,7 @@ from hallusim.floor._report import (
     floor_from_file,
     floor_report,
 )
-from hallusim.floor._text import TEXT_CAVEAT, read_text_counts
+from hallusim.floor._text import MAX_CONTEXT_ORDER, TEXT_CAVEAT, read_text_counts
 
 __all__ = [
     "FORMATS",
@@ -44,6 +44,7 @@ __all__ = [
     "floor_from_file",
     "read_text_counts",
     "TEXT_CAVEAT",
+    "MAX_CONTEXT_ORDER",
     "FloorForecast",
     "Forecasts",
     "forecast_floor",

@@ -14,10 +14,17 @@ training set of ``t·N`` examples from the same source would look like on averag
 * ``t > 2``: smoothed Good–Toulmin (Orlitsky, Suresh & Wu, PNAS 113:13283, 2016): the ``r``-th
   term is weighted by ``P(L >= r)`` for ``L ~ Binomial(k, q)``, ``q = 2/(s + 2)``,
   ``k = ⌈½ log_3(N s²/(s − 1))⌉``, whose worst-case normalised mean-square error
-  ``E[(Û − U)²]/(N s)² ≲ N^(−log_3(1 + 2/s))`` (their Table 1, up to a universal constant). The
-  singleton count at ``t·N`` uses the same weights on its series (``E[|S|(tN)] = t·dE[U]/ds``).
-  The forecast is refused where that bound exceeds ``max_error²`` (default: normalised RMS error
-  0.1), and beyond ``t ≈ log N`` no estimator can do well (ibid.).
+  ``E[(Û − U)²]/(N s)² ≲ N^(−log_3(1 + 2/s))`` (their Table 1, up to a universal constant they do
+  not state). The forecast is refused where that rate exceeds ``max_error²`` (default: normalised
+  RMS error 0.1): a rule of thumb, not a guarantee, since the constant is unknown and the error is
+  normalised by ``N s``, not by ``U``. Beyond ``t ≈ log N`` no estimator can do well (ibid.).
+  The singleton count at ``t·N`` puts the same kind of weights on its own series
+  (``E[|S|(tN)] = t·dE[U]/ds``) with a smoothing length of our choosing; the paper's guarantee
+  covers ``U`` only, not this series, which is why the validation of ``floor_forecast`` measures it.
+
+  The parameters were checked against two public implementations (the sign, ``q = 2/(s + 2)`` and
+  ``k = ½ log_3(N s²/(s − 1))``); they round ``k`` down where we round it up, a change of at most one
+  in ``k`` that leaves the rate unchanged.
 
 Each estimate is linear in the ``n_r``, ``Σ_r c_r n_r``; under Poisson sampling its variance is at
 most ``E[Σ_r c_r² n_r]``, estimated by ``Σ_r c_r² n_r``: the standard error given with each
@@ -39,7 +46,7 @@ from hallusim.floor._counts import FloorCounts
 
 __all__ = ["FloorForecast", "Forecasts", "forecast_floor", "smoothing_reach", "DEFAULT_MAX_ERROR"]
 
-DEFAULT_MAX_ERROR = 0.1  # the normalised RMS error of U the smoothed estimator must be guaranteed
+DEFAULT_MAX_ERROR = 0.1  # the normalised RMS error rate of U (up to its unknown constant) the reach allows
 _Z = 1.959963984540054  # the 97.5% normal quantile: bands are estimate ± 1.96 se
 
 
@@ -119,7 +126,7 @@ class Forecasts:
     t_max : float
         The reach (:func:`smoothing_reach`): forecasts beyond it are refused.
     max_error : float
-        The normalised RMS error of the new-prompt count the reach guarantees.
+        The normalised RMS error rate of the new-prompt count the reach allows (up to its unknown constant).
     target, target_t, target_text : float, float, str, or None
         The target singleton rate asked for, the ``t`` at which the forecast reaches it (None if
         out of reach), and the answer in words.
@@ -142,7 +149,7 @@ class Forecasts:
     def to_text(self) -> str:
         """The forecast table as aligned text."""
         lines = [f"forecast (N = {self.n_examples:,}; extrapolation reach t <= {self.t_max:.3g}, where the smoothed "
-                 f"Good-Toulmin guarantee keeps the normalised RMS error of new prompts below {self.max_error:g}):",
+                 f"Good-Toulmin error rate of new prompts, up to its unknown constant, stays below {self.max_error:g}):",
                  f"  {'t':>7} {'examples':>14} {'sr (95% band)':>30} {'Theorem 2 floor':>16}  method"]
         for row in self.rows:
             if row.refused:
@@ -157,11 +164,12 @@ class Forecasts:
 
 
 def smoothing_reach(n_examples, max_error: float = DEFAULT_MAX_ERROR) -> float:
-    """The largest ``t`` for which the smoothed Good–Toulmin bound guarantees ``max_error``.
+    """The largest ``t`` at which the smoothed Good–Toulmin error rate is within ``max_error``.
 
     Orlitsky, Suresh & Wu (2016, Table 1, binomial smoothing with ``q = 2/(s+2)``) bound the
     normalised mean-square error of the new-prompt count at ``s = t − 1`` by ``N^(−log_3(1 + 2/s))``
-    (up to a universal constant); it is at most ``max_error²`` iff
+    up to a universal constant they do not state, so this reach is a rule of thumb, not a
+    guarantee; the rate is at most ``max_error²`` iff
     ``s <= 2 / (3^(2 ln(1/max_error)/ln N) − 1)``.
 
     Parameters
@@ -169,7 +177,7 @@ def smoothing_reach(n_examples, max_error: float = DEFAULT_MAX_ERROR) -> float:
     n_examples : int
         ``N``.
     max_error : float in (0, 1)
-        The normalised RMS error to guarantee.
+        The normalised RMS error the rate must stay within.
 
     Returns
     -------
@@ -227,7 +235,8 @@ def _forecast_one(counts: FloorCounts, t: float, t_max: float, min_errors: int, 
     r, n_r = counts.r, counts.n_r.astype(np.float64)
     if t > t_max:
         reason = (f"t = {t:g} is beyond the reach t <= {t_max:.3g} where the smoothed Good-Toulmin estimator's "
-                  "guarantee holds at this N (Orlitsky, Suresh & Wu 2016); more data, or a larger max_error, extends it")
+                  "error rate (Orlitsky, Suresh & Wu 2016) is within max_error at this N; more data, or a larger "
+                  "max_error, extends it")
         nan = float("nan")
         return FloorForecast(t, m, "refused", nan, nan, nan, None, None, nan, 0.0, "", reason)
     c, d, method, guarantee = _coefficients(r, n, t)

@@ -23,7 +23,10 @@ from hallusim._inputs import open_input
 from hallusim._validation import check_int
 from hallusim.floor._counts import FloorCounts, FloorFileError, _Tally
 
-__all__ = ["read_text_counts", "TEXT_CAVEAT"]
+__all__ = ["read_text_counts", "TEXT_CAVEAT", "MAX_CONTEXT_ORDER"]
+
+#: The longest context (in tokens) that running text is counted with.
+MAX_CONTEXT_ORDER = 64
 
 TEXT_CAVEAT = ("running text: the facts are (context -> next token) pairs, so sr is the Good-Turing missing-mass "
                "estimate of the next pair being unseen, not Theorem 2's floor on arbitrary facts (text is not "
@@ -73,7 +76,7 @@ def read_text_counts(path, *, context_order: int = 1, lowercase: bool = False) -
         (tokens minus ``k``), ``n_prompts`` the distinct pairs, ``caveat`` says the figures are a
         missing-mass estimate (:data:`TEXT_CAVEAT`).
     """
-    order = check_int("context_order", context_order, minimum=0, maximum=64)
+    order = check_int("context_order", context_order, minimum=0, maximum=MAX_CONTEXT_ORDER)
     path = Path(path)
     vocab: dict[str, int] = {}
     tally = _Tally()

@@ -12,13 +12,14 @@ write and read ARPA files (KenLM's and SRILM's format); ``hallusim ngram fit TEX
 from hallusim.ngram._agreement import AgreementWorld
 from hallusim.ngram._arpa import write_arpa
 from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams
-from hallusim.ngram._model import NgramModel, read_arpa
+from hallusim.ngram._model import MAX_ORDER, NgramModel, read_arpa
 from hallusim.ngram._opt import NgramOpt, ngram_opt
 from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, modified_kn_discounts
 from hallusim.ngram._text import TextCorpus, read_text
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, Vocabulary
 
 __all__ = [
+    "MAX_ORDER",
     "NgramModel",
     "AgreementWorld",
     "NgramOpt",

@@ -22,7 +22,11 @@ from hallusim.ngram._counts import PADDINGS, count_ngrams, n_padding
 from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, build_tables
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
 
-__all__ = ["NgramModel", "read_arpa"]
+__all__ = ["NgramModel", "read_arpa", "MAX_ORDER"]
+
+#: The highest n-gram order a model may have (KenLM's default build stops at 6; a huge order would
+#: only allocate one table per order before anything is counted).
+MAX_ORDER = 64
 
 #: Bytes per word of a vocabulary of int ids (its name, the index entry, the count tables).
 BYTES_PER_WORD = 200
@@ -156,7 +160,7 @@ class NgramModel:
         self._check_params()
 
     def _check_params(self):
-        check_int("order", self.order, minimum=1)
+        check_int("order", self.order, minimum=1, maximum=MAX_ORDER)
         check_choice("smoothing", self.smoothing, SMOOTHINGS + ("arpa",))
         check_choice("padding", self.padding, PADDINGS)
         check_float("discount", self.discount, low=0.0, high=1.0)

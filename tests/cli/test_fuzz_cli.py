@@ -111,7 +111,8 @@ def test_folders_and_missing_files(command, tmp_path):
 
 OPTION_KINDS = ("negative", "zero", "huge integer", "not a number", "out of range float", "unknown choice",
                 "newline in --set", "unknown --set key", "empty --set list", "wrong --set type", "--out a file",
-                "bogus --scheduler")
+                "bogus --scheduler", "empty list item", "option without the option it needs",
+                "output file in a missing folder or on a folder", "bad SLURM resources")
 
 FLOOR_OPTIONS = {
     "--min-errors": st.one_of(HUGE, st.sampled_from(["0", "-5", "abc"])),
@@ -120,6 +121,11 @@ FLOOR_OPTIONS = {
     "--idk-examples": st.sampled_from(["-1", "abc", "1.5"]),
     "--confidence": st.sampled_from(["-1", "nan", "abc"]),
     "--format": st.sampled_from(["bogus", ""]),
+    "--forecast": st.sampled_from(["abc", "0", "-1", "2,,3", "nan", "inf", ","]),
+    "--target-floor": st.sampled_from(["-0.1", "2", "nan", "abc"]),
+    "--total-examples": st.one_of(HUGE, st.sampled_from(["0", "-1", "abc", "30"])),  # 30: fewer than listed
+    "--max-error": st.sampled_from(["0", "1", "-0.5", "nan", "abc"]),
+    "--context-order": st.sampled_from(["0", "3"]),  # without --text
 }
 
 
@@ -131,6 +137,107 @@ def test_bad_floor_options(option, data, tmp_path_factory):
     path.write_bytes(GOOD_FLOOR)
     code, err = _run(["floor", str(path), option, value])
     _assert_one_line_error(code, err, option)
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "99999999999999999999", "65"])
+def test_bad_context_order_with_text(value, tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text("the cat sat\nthe dog ran\n")
+    _assert_one_line_error(*_run(["floor", str(path), "--text", "--context-order", value]), "--context-order")
+
+
+SCORE_OPTIONS = {
+    "--targets": st.sampled_from(["1.0", "-0.1", "abc", ",", "0.5,,0.9", "nan"]),
+    "--bins": st.one_of(HUGE, st.sampled_from(["0", "-1", "abc"])),
+    "--bootstrap": st.sampled_from(["-1", "abc", "1e9", "10000001"]),
+    "--level": st.sampled_from(["0", "1", "1.5", "nan", "abc"]),
+    "--seed": st.sampled_from(["-1", "abc", "1.5"]),
+    "--names": st.sampled_from(["a,b", ""]),
+    "--binning": st.sampled_from(["bogus"]),
+    "--group-by": st.sampled_from(["nosuch"]),
+    "--unscored": st.sampled_from(["bogus"]),
+    "--labels": st.sampled_from(["bogus"]),
+}
+
+
+@FUZZ
+@given(option=st.sampled_from(sorted(SCORE_OPTIONS)), data=st.data())
+def test_bad_score_options(option, data, tmp_path_factory):
+    value = data.draw(SCORE_OPTIONS[option])
+    path = tmp_path_factory.getbasetemp() / "good_score.csv"
+    path.write_bytes(GOOD_SCORE)
+    code, err = _run(["score", str(path), option, value])
+    _assert_one_line_error(code, err, option, str(path))
+
+
+GOOD_TEXT = b"".join(b"w%d w%d w%d\n" % (i % 7, i % 5, i % 3) for i in range(200))
+NGRAM_OPTIONS = {
+    "--order": st.one_of(HUGE, st.sampled_from(["0", "-2", "abc"])),
+    "--min-count": st.one_of(HUGE, st.sampled_from(["0", "-1", "abc"])),
+    "--smoothing": st.sampled_from(["bogus", ""]),
+    "--discounts": st.sampled_from(["a", "1,2", "5,1,1", "0.5,1,nan", "0.5,1,1.5,2"]),
+}
+
+
+@FUZZ
+@given(option=st.sampled_from(sorted(NGRAM_OPTIONS)), data=st.data())
+def test_bad_ngram_fit_options(option, data, tmp_path_factory):
+    value = data.draw(NGRAM_OPTIONS[option])
+    folder = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp()))
+    text = folder / "text.txt"
+    text.write_bytes(GOOD_TEXT)
+    argv = {"--order": "3", "--arpa": str(folder / "lm.arpa")}
+    argv[option] = value
+    code, err = _run(["ngram", "fit", str(text), *[x for kv in argv.items() for x in kv]])
+    _assert_one_line_error(code, err, option)
+    assert sorted(os.listdir(folder)) == ["text.txt"]
+
+
+@pytest.mark.parametrize("target", ["missing_folder/lm.arpa", ".", "text.txt/lm.arpa"])
+def test_ngram_fit_refuses_an_unwritable_arpa_before_fitting(target, tmp_path):
+    text = tmp_path / "text.txt"
+    text.write_bytes(GOOD_TEXT)
+    _assert_one_line_error(*_run(["ngram", "fit", str(text), "--order", "3", "--arpa", str(tmp_path / target)]), "--arpa")
+    assert sorted(os.listdir(tmp_path)) == ["text.txt"]
+
+
+@FUZZ
+@given(case=st.data())
+def test_bad_ngram_fit_files(case):
+    data, _ = case.draw(st.one_of(
+        st.just((GOOD_TEXT.decode().encode("utf-16"), None)),
+        st.integers(10, 40).map(lambda n: (gzip.compress(GOOD_TEXT)[:n], None)),
+        st.binary(min_size=1, max_size=64).map(lambda b: (b"\xff" + b, None)),
+        st.just((b"", None)),
+        st.just((b"<s> </s> <unk>\n", None)),
+    ))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bad.txt"
+        path.write_bytes(data)
+        code, err = _run(["ngram", "fit", str(path), "--order", "3", "--arpa", str(Path(folder) / "lm.arpa")])
+        _assert_one_line_error(code, err, str(path), "`")
+        assert sorted(os.listdir(folder)) == ["bad.txt"]
+
+
+SLURM_OPTIONS = st.sampled_from([["--cpus", "0"], ["--cpus", "abc"], ["--mem", "-1"], ["--mem", "abc"],
+                                 ["--time", "bogus"], ["--time", "0"], ["--rows-per-job", "0"],
+                                 ["--rows-per-job", "abc"], ["--partition", ""]])
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(extra=SLURM_OPTIONS)
+def test_bad_slurm_options_leave_out_untouched(extra):
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out"
+        code, err = _run(["run", "table2", "--out", str(out), "--progress", "off", "--scheduler", "slurm-local", *extra])
+        _assert_one_line_error(code, err, extra[0])
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("option", [["--cpus", "2"], ["--mem", "4"], ["--rows-per-job", "3"], ["--time", "10"]])
+def test_slurm_options_need_a_slurm_scheduler(option, tmp_path):
+    _assert_one_line_error(*_run(["run", "table2", "--out", str(tmp_path / "out"), *option]), option[0])
+    assert not (tmp_path / "out").exists()
 
 
 SET_VALUES = st.one_of(
@@ -187,7 +294,8 @@ sys.exit(main(sys.argv[1:]))
     "argv, name",
     [
         (["run", "singleton_floor", "--set", "n_examples=[1e15]"], "`n_examples`"),
-        (["run", "singleton_floor", "--set", "n_examples=[1e9]", "--set", "exponents=[1.0]"], "`n_examples`"),
+        # streamed, 10^9 prompts need well under 1 GB; 10^12 would need about 15 GB of block sums
+        (["run", "singleton_floor", "--set", "n_examples=[1e12]", "--set", "exponents=[1.0]"], "`n_examples`"),
         (["run", "fact_strings", "--set", "n_prompts=100000000000"], "`n_prompts`"),
         (["floor", "{file}", "--min-errors", "1" + "0" * 30], "--min-errors"),
     ],
