@@ -16,7 +16,7 @@ import time
 
 from hallusim._inputs import check_output_file
 from hallusim._validation import check_int
-from hallusim.ngram import BACKOFF_FORM, NgramModel, read_text, write_arpa
+from hallusim.ngram import BACKOFF_FORM, BOS, EOS, UNK, NgramModel, read_text, write_arpa
 
 __all__ = ["add_parser"]
 
@@ -75,6 +75,9 @@ def _fit(args) -> int:
     if corpus.n_special:
         print(f"hallusim: warning: {corpus.n_special:,} occurrences of <s>, </s> or <unk> in {args.text} were "
               "dropped (they are the model's own symbols)", file=sys.stderr)
+    if len(corpus.vocabulary) <= len((UNK, BOS, EOS)) and corpus.tokens.size:  # only the model's own symbols
+        raise ValueError(f"`--min-count` must be at most the count of the text's most frequent word; got {min_count:,}, "
+                         "which makes every word <unk>.")
     model = NgramModel(order, args.smoothing, vocabulary=corpus.vocabulary, discounts=discounts)
     model.fit(corpus.tokens, offsets=corpus.offsets)
     write_arpa(model, args.arpa)

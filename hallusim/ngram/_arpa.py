@@ -46,11 +46,12 @@ _SECTION = re.compile(r"^\\(\d+)-grams:$")
 _CHUNK = 1 << 20  # n-grams formatted at a time: bounds the writer's memory
 
 
-def _log10_bytes(values: np.ndarray):
+def _log10_bytes(values: np.ndarray, logs: np.ndarray | None = None):
     """The log10 of ``values`` as ARPA text (``-99`` for log 0): a byte buffer and the start and
-    end of each entry in it."""
-    with np.errstate(divide="ignore"):
-        logs = np.log10(values)
+    end of each entry in it. ``logs``, when given, are the log10 values themselves (as read)."""
+    if logs is None:
+        with np.errstate(divide="ignore"):
+            logs = np.log10(values)
     buf, lengths = format_floats(np.where(logs > LOG_ZERO, logs, LOG_ZERO))
     starts = np.arange(0, lengths.size * STRIDE, STRIDE, dtype=np.int64)
     return buf, starts, starts + lengths
@@ -123,10 +124,10 @@ def _section_bytes(t: Tables, parent, k, order, lo, hi, word_buf, word_off) -> m
         cols[:, j] = t.word_of[cur]
         if j:
             cur = parent[cur]
-    prob = _log10_bytes(t.prob[lo:hi])
+    prob = _log10_bytes(t.prob[lo:hi], None if t.log_prob is None else t.log_prob[lo:hi])
     if k < order:
         has_bow = t.child_hi[lo:hi] > t.child_lo[lo:hi]
-        bow = _log10_bytes(t.bow[lo:hi])
+        bow = _log10_bytes(t.bow[lo:hi], None if t.log_bow is None else t.log_bow[lo:hi])
     else:
         has_bow = np.zeros(hi - lo, dtype=bool)
         bow = (prob[0][:0], np.zeros(hi - lo, dtype=np.int64), np.zeros(hi - lo, dtype=np.int64))
@@ -237,9 +238,11 @@ def _build(r: _Reader, entries, order):
     unigram_words = [row[0][0] for row in entries[0]]
     vocab = Vocabulary(w for w in unigram_words if w not in (UNK, BOS, EOS))
     v = len(vocab)
-    prob_parts, bow_parts, word_parts, prefix_parts = [], [], [], []
+    prob_parts, bow_parts, word_parts, prefix_parts, log_prob_parts, log_bow_parts = [], [], [], [], [], []
     uni_prob = np.zeros(v)
     uni_bow = np.ones(v)
+    uni_log_prob = np.full(v, LOG_ZERO)
+    uni_log_bow = np.zeros(v)
     seen = set()
     for words, logp, logb, lineno in entries[0]:
         w = vocab.id(words[0])
@@ -248,14 +251,17 @@ def _build(r: _Reader, entries, order):
         seen.add(w)
         uni_prob[w] = 0.0 if logp <= LOG_ZERO or w == BOS_ID else 10.0 ** logp
         uni_bow[w] = 0.0 if logb <= LOG_ZERO else 10.0 ** logb
+        uni_log_prob[w], uni_log_bow[w] = logp, logb
     prob_parts.append(uni_prob)
     bow_parts.append(uni_bow)
+    log_prob_parts.append(uni_log_prob)
+    log_bow_parts.append(uni_log_bow)
     word_parts.append(np.arange(v, dtype=np.int64))
     prefix_parts.append(np.empty(0, dtype=np.int64))
     word_index = {w: i for i, w in enumerate(vocab.words)}
     prev = {(i,): i for i in range(v)}
     for k in range(2, order + 1):
-        keys, probs, bows = [], [], []
+        keys, probs, bows, logs = [], [], [], []
         current = set()
         for words, logp, logb, lineno in entries[k - 1]:
             try:
@@ -271,11 +277,14 @@ def _build(r: _Reader, entries, order):
             keys.append((parent, ids[-1], ids))
             probs.append(0.0 if logp <= LOG_ZERO or ids[-1] == BOS_ID else 10.0 ** logp)
             bows.append(0.0 if logb <= LOG_ZERO else 10.0 ** logb)
+            logs.append((logp, logb))
         order_idx = sorted(range(len(keys)), key=lambda i: keys[i][:2])
         prefix_parts.append(np.array([keys[i][0] for i in order_idx], dtype=np.int64))
         word_parts.append(np.array([keys[i][1] for i in order_idx], dtype=np.int64))
         prob_parts.append(np.array([probs[i] for i in order_idx]))
         bow_parts.append(np.array([bows[i] for i in order_idx]))
+        log_prob_parts.append(np.array([logs[i][0] for i in order_idx]))
+        log_bow_parts.append(np.array([logs[i][1] for i in order_idx]))
         prev = {keys[i][2]: j for j, i in enumerate(order_idx)}
     sizes = [p.size for p in prob_parts]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -289,5 +298,6 @@ def _build(r: _Reader, entries, order):
     prob = np.concatenate(prob_parts)
     in_events = prob[:v] > 0
     tables = Tables(offsets, np.concatenate(word_parts), child_lo, child_hi, prob, np.concatenate(bow_parts),
-                    np.zeros(offsets[-1]), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()))
+                    np.zeros(offsets[-1]), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()),
+                    log_prob=np.concatenate(log_prob_parts), log_bow=np.concatenate(log_bow_parts))
     return vocab, tables

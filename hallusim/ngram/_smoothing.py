@@ -57,6 +57,10 @@ class Tables:
     root_total: float  # sum of the unigram counts over the event space
     in_events: np.ndarray  # bool per word id: can be predicted
     n_events: int
+    # log10 of prob and bow exactly as an ARPA file gave them (None for fitted models): written
+    # back verbatim, since log10(10**x) == x does not hold for every float x
+    log_prob: np.ndarray | None = None
+    log_bow: np.ndarray | None = None
 
 
 def event_space(counts: NgramCounts) -> np.ndarray:
