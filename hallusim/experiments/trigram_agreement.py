@@ -67,7 +67,9 @@ CAPTIONS = {
     "figures/trigram_agreement_size.png": (
         "Completion error err against the number of training sentences N for the shortest window that sees "
         "the pronoun (order d + 2, solid, \"sees pronoun\") and the longest that does not (order d + 1, dotted, "
-        "\"too short\"), one colour per distance d; means over replicates. Dashed: err = 1/2. A window of order "
+        "\"too short\"), one colour per distance d; means over replicates. Each "
+        "distance's points are shifted sideways by a factor 1.15 per distance (centred on the true N, log axis) "
+        "so that the too-short windows, all near 1/2, do not hide each other. Dashed: err = 1/2. A window of order "
         "d + 2 must see filler_vocab_size^(d − 2) filler sequences, so the data it needs grows with d."
     ),
 }

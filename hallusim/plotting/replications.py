@@ -62,7 +62,7 @@ def plot_kalai_vempala(rows, student, path):
             ax.set_xscale("log")
             ax.set_ylim(-0.6, 0.6)
             ax.set_xlabel("training examples N")
-            ax.set_title(f"|R_c| = {size}, 300|F|/|H| = {300 / (size - 1):.2g}", fontsize=9)
+            ax.set_title(f"|R_c| = {size}, 300|F|/|H| = {300 / (size - 1):.2g}")
         axes[0, 0].set_ylabel("rate / lower bound (negative = vacuous)")
         handles, labels = axes[0, 0].get_legend_handles_labels()
         # the student replication: its bound per setting, with its published Mis and with Mis = 0
@@ -179,7 +179,7 @@ def plot_observation2(rows, path):
             ax.axhline(0.0, color="0.2", lw=0.6)
             ax.set_xscale("log")
             ax.set_xlabel("training pairs N")
-            ax.set_title(f"{names.get(cipher, cipher)}, |M| = {sub[0]['n_messages']}", fontsize=9)
+            ax.set_title(f"{names.get(cipher, cipher)}, |M| = {sub[0]['n_messages']}")
         axes[0, 0].set_ylabel("rate")
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
@@ -26,6 +27,9 @@ _RC = {
     "axes.labelsize": 8,
     "figure.titlesize": 8.5,
     "legend.fontsize": 7,
+    "legend.handlelength": 1.6,
+    "legend.handletextpad": 0.5,
+    "legend.columnspacing": 1.0,
     "xtick.labelsize": 7,
     "ytick.labelsize": 7,
     "lines.linewidth": 1.2,
@@ -48,8 +52,9 @@ def paper_style():
         yield
 
 
-def column_figure(panels=1, *, columns=1, row_height=2.4, extra_height=0.0, sharex=False, sharey=False):
-    """A figure :data:`COLUMN_WIDTH` wide with ``panels`` axes stacked in rows (constrained layout).
+def column_figure(panels=1, *, columns=1, row_height=2.4, extra_height=0.0, sharex=False, sharey=False,
+                  separate=False):
+    """A figure :data:`COLUMN_WIDTH` wide with ``panels`` axes in rows (constrained layout).
 
     Parameters
     ----------
@@ -64,6 +69,10 @@ def column_figure(panels=1, *, columns=1, row_height=2.4, extra_height=0.0, shar
         Inches added for what sits outside the rows (a legend below, a title above).
     sharex, sharey : bool
         Share the x (y) axis among all axes, as in :func:`matplotlib.pyplot.subplots`.
+    separate : bool
+        Put each panel (one per row; ``columns`` must be 1, nothing shared) in a subfigure of its
+        own, so that ``legend_below(ax.get_figure(root=False), [ax])`` puts a legend under that
+        panel alone.
 
     Returns
     -------
@@ -72,9 +81,12 @@ def column_figure(panels=1, *, columns=1, row_height=2.4, extra_height=0.0, shar
         The ``panels`` axes, row by row (one dimension).
     """
     rows = -(-panels // columns)
-    fig, grid = plt.subplots(rows, columns, figsize=(COLUMN_WIDTH, row_height * rows + extra_height), squeeze=False,
-                             sharex=sharex, sharey=sharey, layout="constrained")
-    axes = grid.ravel()
+    fig = plt.figure(figsize=(COLUMN_WIDTH, row_height * rows + extra_height), layout="constrained")
+    if separate:
+        if columns != 1 or sharex or sharey:
+            raise ValueError("separate panels are one per row and share no axis")
+        return fig, np.array([sub.subplots() for sub in np.ravel(fig.subfigures(rows, 1))])
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=sharex, sharey=sharey).ravel()
     for ax in axes[panels:]:
         fig.delaxes(ax)
     return fig, axes[:panels]
@@ -88,7 +100,7 @@ def legend_below(fig, axes, *, ncol=3):
 
     Parameters
     ----------
-    fig : matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure or matplotlib.figure.SubFigure
     axes : iterable of matplotlib.axes.Axes
     ncol : int
 

@@ -86,6 +86,11 @@ def _data_axes(fig):
     return [ax for ax in fig.axes if ax.get_visible() and ax.axison]
 
 
+def _figure_legends(fig):
+    """The legends of ``fig`` and of its subfigures (a legend under each panel of its own)."""
+    return list(fig.legends) + [legend for sub in fig.subfigs for legend in _figure_legends(sub)]
+
+
 def _inside(ax, x, y) -> bool:
     x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
     (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
@@ -130,7 +135,7 @@ def test_every_legend_entry_is_drawn_or_flagged_vacuous(figure):
             labels_of_artists.add(label)
             if "vacuous" not in label:
                 assert _drawn(ax, handle), f"{label!r} is labelled in axes {ax.get_title()!r} but not drawn inside it"
-    legends = [ax.get_legend() for ax in _data_axes(figure) if ax.get_legend() is not None] + list(figure.legends)
+    legends = [ax.get_legend() for ax in _data_axes(figure) if ax.get_legend() is not None] + _figure_legends(figure)
     for legend in legends:
         for text in legend.get_texts():
             assert text.get_text() in labels_of_artists, f"legend entry {text.get_text()!r} has no artist"
@@ -182,7 +187,7 @@ def test_nothing_reaches_outside_the_figure(figure):
     renderer = figure.canvas.get_renderer()
     bounds = figure.bbox
     parts = [(f"axes {ax.get_title()!r}", ax.get_tightbbox(renderer)) for ax in figure.axes if ax.get_visible()]
-    parts += [("a figure legend", legend.get_window_extent(renderer)) for legend in figure.legends]
+    parts += [("a figure legend", legend.get_window_extent(renderer)) for legend in _figure_legends(figure)]
     if figure._suptitle is not None and figure._suptitle.get_text():
         parts.append(("the title", figure._suptitle.get_window_extent(renderer)))
     for what, box in parts:
