@@ -55,9 +55,10 @@ def plot_frequency_of_frequencies(fit: dict, path, *, title: str | None = None):
     n_r = np.asarray(fit["n_r"], np.float64)
     with paper_style():
         fig, (ax,) = column_figure(1, extra_height=0.5)
-        ax.loglog(r, n_r, "o", ms=3.5, color=PALETTE[7], alpha=0.5, label="$n_r$ (prompts seen $r$ times)")
+        # small dots inside larger hollow squares: n_r and Z_r are equal wherever no count is missing
+        ax.loglog(r, n_r, "o", ms=2.0, color=PALETTE[7], alpha=0.6, label="$n_r$ (prompts seen $r$ times)")
         if fit.get("slope") is not None:
-            ax.loglog(r, fit["z"], "s", ms=3.0, mfc="none", color=PALETTE[0], label="$Z_r$ (averaged over gaps)")
+            ax.loglog(r, fit["z"], "s", ms=4.5, mfc="none", mew=0.8, color=PALETTE[0], label="$Z_r$ (averaged over gaps)")
             grid = np.geomspace(r.min(), r.max(), 200)
             line = np.exp(fit["intercept"] + fit["slope"] * np.log(grid))
             validity = "" if fit["slope_valid"] else " (slope >= -1: not valid)"
@@ -222,7 +223,7 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         ax.axvline(1.0, color=PALETTE[7], lw=0.8, ls=":", label="$t = 1$ (the sample itself)")
         ax.set_xscale("log")
         ax.set_xlabel("ratio $t$ of forecast to present size")
-        ax.set_ylabel("forecast sr / exact E[sr] at $tN$")
+        ax.set_ylabel("forecast sr / exact E[sr]\nat $tN$")
         ax.set_title("(a) known worlds")
         legend_below(ax.get_figure(root=False), [ax], ncol=1)
 
