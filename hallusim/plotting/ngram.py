@@ -117,9 +117,9 @@ def plot_fact_strings(rows, path):
     singleton rate.
 
     One point per (order, N): means over replicates of the sampled hallucination rate (hollow
-    circle) and the exact err (cross, drawn inside the circle when equal), each labelled with its ``N`` and the model's δ; the line
-    ``err = sr`` (Theorem 2's floor as N grows) and each (order, N)'s Theorem 2 lower bound with
-    its own δ where it is positive (the legend says so when it is vacuous everywhere). Every
+    circle) and the exact err (cross, drawn inside the circle when equal), each labelled with
+    its ``N`` and the model's δ; the line ``err = sr`` (Theorem 2's floor as N grows) and each
+    (order, N)'s Theorem 2 lower bound with its own δ where it is positive (the legend says so when it is vacuous everywhere). Every
     order of a replicate is trained on the same corpus, so points of equal ``N`` share ``sr``.
 
     Parameters
