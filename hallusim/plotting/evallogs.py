@@ -55,7 +55,7 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
         ax.set_xlabel("confidence target t (wrong answer costs t/(1−t))")
         ax.set_ylabel("mean score per item")
         ax.set_title("score under explicit confidence targets")
-        legend_below(ax.get_figure(root=False), [ax], ncol=1)
+        legend_below(ax.figure, [ax], ncol=1)
         col = 1
         if reliability:
             ax = axes[col]
@@ -75,7 +75,7 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
             ax.set_xlabel("mean stated confidence in bin")
             ax.set_ylabel("accuracy in bin")
             ax.set_title("reliability diagram (answered items)")
-            legend_below(ax.get_figure(root=False), [ax], ncol=1)
+            legend_below(ax.figure, [ax], ncol=1)
         if risk_coverage:
             ax = axes[col]
             for i, name in enumerate(names):
@@ -88,5 +88,5 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
             ax.set_xlabel("coverage (fraction answered, most confident first)")
             ax.set_ylabel("risk (error rate among answered)")
             ax.set_title("risk–coverage")
-            legend_below(ax.get_figure(root=False), [ax], ncol=1)
+            legend_below(ax.figure, [ax], ncol=1)
         return save_figure(fig, path)

@@ -225,7 +225,7 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         ax.set_xlabel("ratio $t$ of forecast to present size")
         ax.set_ylabel("forecast sr / exact E[sr]\nat $tN$")
         ax.set_title("(a) known worlds")
-        legend_below(ax.get_figure(root=False), [ax], ncol=1)
+        legend_below(ax.figure, [ax], ncol=1)
 
         ax = axes[1]
         if real_rows:
@@ -239,7 +239,7 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
             ax.plot(fr, forecast, "o-", ms=3, color=PALETTE[0], label="sr of the full corpus forecast from a fraction")
             ax.axhline(real_rows[0]["truth"], color="k", ls="--", lw=0.8, label="sr of the full corpus (truth)")
             ax.set_xscale("log")
-            legend_below(ax.get_figure(root=False), [ax], ncol=1)
+            legend_below(ax.figure, [ax], ncol=1)
         else:
             ax.text(0.5, 0.5, "real corpus not installed\n(pip install textblob)", ha="center", va="center",
                     transform=ax.transAxes)
@@ -257,5 +257,5 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         ax.set_xlabel("new corpus size / 884,647 words ($t$)")
         ax.set_ylabel("new word types")
         ax.set_title("(c) Shakespeare")
-        legend_below(ax.get_figure(root=False), [ax], ncol=1)
+        legend_below(ax.figure, [ax], ncol=1)
         return save_figure(fig, path)

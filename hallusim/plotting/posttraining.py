@@ -63,7 +63,7 @@ def plot_calibration_histograms(rows, path):
                 ax.text((lo + hi) / 2, 1.015, f"{count:.0f}", ha="center", va="bottom", fontsize=5.5, rotation=90,
                         color="0.25")
             ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1.16)
+            ax.set_ylim(0, 1.22)
             ax.set_yticks(np.linspace(0.0, 1.0, 6))
             ax.set_xlabel("model probability of an answer choice")
             ax.set_ylabel("fraction correct")
@@ -72,8 +72,8 @@ def plot_calibration_histograms(rows, path):
                     f"err of argmax = {_mean(rows, f'{name}_err_argmax'):.3f}\n"
                     f"δ at 1/|E_c| = {_mean(rows, f'{name}_delta'):.3f}\n"
                     f"top-label ECE = {_mean(rows, f'{name}_ece_top_label'):.3f}")
-            # below the row of bin counts (which starts at 1.015 of 1.16), above the low bins
-            ax.text(0.03, 0.85, text, transform=ax.transAxes, va="top", fontsize=6.5,
+            # below the row of bin counts (which starts at 1.015 of 1.22), above the low bins
+            ax.text(0.03, 0.8, text, transform=ax.transAxes, va="top", fontsize=6.5,
                     bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})
         grid = np.linspace(0.0, 1.0, len(first["pretrained_delta_z"]))
         for name, color in (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1])):

@@ -71,7 +71,7 @@ def column_figure(panels=1, *, columns=1, row_height=2.4, extra_height=0.0, shar
         Share the x (y) axis among all axes, as in :func:`matplotlib.pyplot.subplots`.
     separate : bool
         Put each panel (one per row; ``columns`` must be 1, nothing shared) in a subfigure of its
-        own, so that ``legend_below(ax.get_figure(root=False), [ax])`` puts a legend under that
+        own, so that ``legend_below(ax.figure, [ax])`` puts a legend under that
         panel alone.
 
     Returns

@@ -44,7 +44,7 @@ def test_column_figure_is_one_column_wide_with_the_panels_asked_for():
 
 def test_separate_panels_each_have_a_subfigure_for_their_own_legend():
     fig, axes = column_figure(2, separate=True)
-    assert [ax.get_figure(root=False) for ax in axes] == list(fig.subfigs)
+    assert [ax.figure for ax in axes] == list(fig.subfigs)
     plt.close(fig)
     with pytest.raises(ValueError, match="one per row"):
         column_figure(2, columns=2, separate=True)
