@@ -63,7 +63,7 @@ COST = {
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/calibration_histograms.png": (
-        "Figure 2 of the paper in simulation. Left and middle: calibration histograms of a calibrated "
+        "Figure 2 of the paper in simulation. Top and middle: calibration histograms of a calibrated "
         "pretrained-like model and the post-trained model (logits divided by the temperature T < 1 of the "
         "preset). Every answer choice of every question is binned by the model's probability (equal-width "
         "bins); a bar is the fraction of choices in the bin that are correct, the number at the top the bin's "
@@ -73,7 +73,7 @@ CAPTIONS = {
         "the two differ. err (sampling): the probability that an answer sampled from the model is wrong; err "
         "of argmax: the error of the most likely choice; δ at 1/|E_c|: the calibration gap |p̂(A) − p(A)| at "
         "the threshold 1/|E_c| (|E_c| = C − 1 wrong choices of C); box values are means over replicates. "
-        "Right: the gap δ_z = |p̂(A_z) − p(A_z)| at every threshold z (A_z: the choices with p̂ > z); dotted: "
+        "Bottom: the gap δ_z = |p̂(A_z) − p(A_z)| at every threshold z (A_z: the choices with p̂ > z); dotted: "
         "z = 1/|E_c|."
     ),
 }

@@ -73,21 +73,21 @@ COST = {
 # Caption of each figure on the docs' experiments page: defines every symbol, line and number shown.
 CAPTIONS = {
     "figures/calibration_tradeoff.png": (
-        "The rescaled family p̂_s (Section 3.1): on each prompt, the probabilities above the threshold "
-        "1/min_c |E_c| are multiplied by s and the prompt renormalised; s = 1 is the base model. Families: "
-        "calibrated (the calibrated learner of Appendix B) and memorizing_mix (mix_weight × memorizing + (1 − "
-        "mix_weight) × calibrated). Top left: generative error err against s, with Theorem 1's lower bound "
-        "2·err_iiv − max_c |V_c|/min_c |E_c| − δ (dotted) and Theorem 2's lower bound sr − 2/min_c |E_c| − "
-        "(35 + 6 ln N)/√N − δ (dashed, 99% form; \"vacuous\" when negative everywhere) with each model's own δ; "
-        "the dash-dotted line is the singleton rate sr (value in the legend). Top right: δ of p̂_s, the "
+        "The rescaled family p̂_s (Section 3.1): on each prompt, the probabilities above the threshold 1/min_c "
+        "|E_c| are multiplied by s and the prompt renormalised; s = 1 is the base model. Families: calibrated "
+        "(the calibrated learner of Appendix B) and memorizing_mix (mix_weight × memorizing + (1 − mix_weight) "
+        "× calibrated). Four stacked panels. First: generative error err against s, with Theorem 1's lower "
+        "bound 2·err_iiv − max_c |V_c|/min_c |E_c| − δ (dotted) and Theorem 2's lower bound sr − 2/min_c |E_c| "
+        "− (35 + 6 ln N)/√N − δ (dashed, 99% form; \"vacuous\" when negative everywhere) with each model's own "
+        "δ; the dash-dotted line is the singleton rate sr (value in the legend). Second: δ of p̂_s, the "
         "calibration gap |p̂_s(A) − p(A)| at the threshold (line), and the slope |dL/d ln s| of the "
-        "cross-entropy along the curve by finite differences (circles). The paper's identity δ = |dL/ds| "
-        "holds at s = 1 (the derivative of L(p̂_s) at the base model); away from s = 1 the two differ (for "
-        "small s, δ of p̂_s is 0 while the slope is not). Bottom left: cross-entropy L(p̂_s) = Σ −μ(c) p(r|c) "
-        "ln p̂_s(r|c) in nats. Bottom right: err against δ; squares mark s = 1. The IDK-heavy policies "
-        "(memorizing: answer only memorized facts; always IDK) are drawn at the far right of the s axes (they "
-        "have no s). Curves are means over replicates; within a replicate every (family, s) uses the same "
-        "corpus."
+        "cross-entropy along the curve by finite differences (circles). The paper's identity δ = |dL/ds| holds "
+        "at s = 1 (the derivative of L(p̂_s) at the base model); away from s = 1 the two differ (for small s, δ "
+        "of p̂_s is 0 while the slope is not). Third: cross-entropy L(p̂_s) = Σ −μ(c) p(r|c) ln p̂_s(r|c) in "
+        "nats. Fourth (bottom): err against δ, where the families share one curve (the first family drawn wide "
+        "and pale under the others); squares mark s = 1. The IDK-heavy policies (memorizing: answer only "
+        "memorized facts; always IDK) are drawn at the far right of the s axes (they have no s). Curves are "
+        "means over replicates; within a replicate every (family, s) uses the same corpus."
     ),
 }
 IDK_HEAVY = {"memorizing": MemorizingLearner, "always IDK": AbstainingLearner}

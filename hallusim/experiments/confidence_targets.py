@@ -71,8 +71,8 @@ CAPTIONS = {
     "figures/confidence_targets.png": (
         "Expected score per question of each policy against the confidence target t stated in the "
         "instructions (Section 4.2), over a fixed population of questions whose probability p of being "
-        "answered correctly is Beta(beta_a, beta_b). Left: binary (0-1) grading (a correct answer scores 1, a "
-        "wrong answer or IDK 0). Right: target grading (correct 1, wrong −t/(1 − t), IDK 0), shown over every "
+        "answered correctly is Beta(beta_a, beta_b). Top: binary (0-1) grading (a correct answer scores 1, a "
+        "wrong answer or IDK 0). Bottom: target grading (correct 1, wrong −t/(1 − t), IDK 0), shown over every "
         "policy's full range; the horizontal line is the IDK score 0. Lines: expected scores; markers with "
         "bars: mean ± one standard deviation over the sampled tests (replicates). The policies answer iff "
         "their confidence exceeds t (calibrated: confidence p; over/under-confident: the log-odds of p "

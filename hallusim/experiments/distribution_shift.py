@@ -28,11 +28,12 @@ OUTPUTS = ("figures/distribution_shift.png", "figures/distribution_shift.pdf", "
 #: The caption of each figure on the docs' experiments page (every symbol defined).
 CAPTIONS = {
     "figures/distribution_shift.png": (
-        "Distribution shift: models trained on a corpus from μ_train (Zipf, the preset's training exponent) "
-        "and evaluated under μ_test (Zipf exponent on the x axis): each learner's generative error err under "
-        "μ_test (circles), the test-weighted missing mass MM_test (dotted), the training corpus's singleton "
-        "rate sr (dashed), Theorem 2's lower bound from the training sr with δ = 0 (dash-dotted), and the "
-        'bound had the training data come from μ_test. Theorem 2 describes μ_train only. Quick preset.'
+        "Distribution shift: models trained on a corpus from μ_train (Zipf, the preset's training exponent) and "
+        "evaluated under μ_test (Zipf exponent on the x axis): each learner's generative error err under μ_test "
+        "(open circles), the test-weighted missing mass MM_test (dotted, crosses; inside the circles where "
+        "equal), the training corpus's singleton rate sr (dashed), Theorem 2's lower bound from the training sr "
+        "with δ = 0 (dash-dotted), and the bound had the training data come from μ_test. Theorem 2 describes "
+        "μ_train only. Quick preset."
     ),
 }
 

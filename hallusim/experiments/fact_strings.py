@@ -61,7 +61,7 @@ CAPTIONS = {
         "born on DD-MM\" (or \"unknown\" with probability 1 − α) and learned by Kneser-Ney n-gram models. One "
         "point per order n and training-set size N (means over replicates); every order of a replicate is "
         "trained on the same corpus, so points of equal N share their singleton rate sr (the fraction of "
-        "training sentences about a person mentioned exactly once). Filled: the sampled hallucination rate "
+        "training sentences about a person mentioned exactly once). Hollow circles: the sampled hallucination rate "
         "(wrong dates and non-date tokens among completions for prompts drawn from μ); crosses: the exact err "
         "(p̂ of wrong and nonsense completions, Section 5); each cross is labelled with N and the model's δ "
         "(its calibration gap at the threshold 1/min_c |E_c|, Section 3.1). Dotted: err = sr. Theorem 2's "

@@ -40,15 +40,16 @@ OUTPUTS = (
 #: The caption of each figure on the docs' experiments page (every symbol defined).
 CAPTIONS = {
     "figures/kalai_vempala.png": (
-        'Left panels, one per answer-set size |R_c| (365 birthdays; 10^5): against the number N of training '
+        "Top panels, one per answer-set size |R_c| (365 birthdays; 10^5): against the number N of training "
         "examples, the calibrated learner's generative error err (Appendix B; solid, circles), the singleton "
         "rate sr, which is Kalai & Vempala's monofact estimate MF̂ (dotted, crosses), Theorem 2's lower bound "
         "sr − 2/min_c |E_c| − (35 + 6 ln N)/√N − δ (99% form, with the learner's own δ; solid, squares) and "
         "Kalai & Vempala's 2024 bound MF̂ − Mis − 300·|F|/|H| − 7/√n (dashed, diamonds), with miscalibration "
         "Mis taken as the learner's δ and |F|/|H| = 1/(|R_c| − 1); the panel title gives 300|F|/|H|. A bound "
-        "below the black zero line is vacuous. Right: the student replication's 20 settings (Zipf exponent α, "
-        'sizes n): the bound as published, ours recomputed from their inputs, and ours with Mis = 0 (a '
-        'calibrated model; open markers). Quick preset.'
+        "below the black zero line is vacuous. Bottom: the student replication's 20 settings (Zipf exponent α, "
+        "sizes n): the bound as published (open stars), ours recomputed from their inputs (small filled "
+        "circles, solid; inside the stars where the two agree), and ours with Mis = 0 (a calibrated model; open "
+        "circles, dashed). Quick preset."
     ),
 }
 

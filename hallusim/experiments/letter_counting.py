@@ -35,11 +35,11 @@ OUTPUTS = ("figures/letter_counting.png", "figures/letter_counting.pdf", "result
 #: The caption of each figure on the docs' experiments page (every symbol defined).
 CAPTIONS = {
     "figures/letter_counting.png": (
-        'Poor representations: counting a letter in held-out words with one additive least-squares counter '
-        'family, over letters or over BPE tokens (a BPE trained on the english-words list), against the unit '
-        'budget V (the number of letters or tokens the counter may weigh): the held-out error err (circles) '
-        "and opt, the family's least-squares optimum on the test words (squares, dashed, open), an estimate "
-        'of the in-family optimum opt(G) of Theorem 3. Quick preset.'
+        "Poor representations: counting a letter in held-out words with one additive least-squares counter "
+        "family, over letters or over BPE tokens (a BPE trained on the english-words list), against the unit "
+        "budget V (the number of letters or tokens the counter may weigh): the held-out error err (small filled "
+        "circles) and opt, the family's least-squares optimum on the test words (squares, dashed, open), an "
+        "estimate of the in-family optimum opt(G) of Theorem 3. Quick preset."
     ),
 }
 

@@ -48,12 +48,13 @@ OUTPUTS = ("figures/miao_kearns.png", "figures/miao_kearns.pdf", "results/miao_k
 CAPTIONS = {
     "figures/miao_kearns.png": (
         "Miao & Kearns's n-gram experiment against the Pareto shape γ of the fact repetition counts, on "
-        'synthetic fact strings of their shape: the monofact rate (fraction of training facts seen once), the '
-        'hallucination rate (fraction of generated distinct strings that are not facts), their bin-wise '
-        'miscalibration with ε = 0.1 bins (as coded, and per fact), and the KL regret. Lines with circles: '
-        'ours (dashed, open: after upweighting about 5% of training facts); stars and plus signs: the values '
-        'printed in their notebooks (figure titles, main sweep, printed table; see the replications page for '
-        'commit and cell). Quick preset.'
+        "synthetic fact strings of their shape: the monofact rate (fraction of training facts seen once), the "
+        "hallucination rate (fraction of generated distinct strings that are not facts), their bin-wise "
+        "miscalibration with ε = 0.1 bins (as coded, and per fact), and the KL regret, in four stacked panels "
+        "with one legend. Lines with circles: ours (dashed, open: after upweighting about 5% of training facts; "
+        "dotted squares: miscalibration per fact); the values printed in their notebooks are stars (upweighting "
+        "figure titles; open: after upweighting), crosses (main sweep, read off their figure) and plus signs "
+        "(printed table), drawn under ours (see the replications page for commit and cell). Quick preset."
     ),
 }
 

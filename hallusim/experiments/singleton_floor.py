@@ -47,17 +47,19 @@ COST = {
 CAPTIONS = {
     "figures/singleton_floor.png": (
         "Generative error err (the model's probability of a wrong answer, Section 2) of each learner against "
-        "the singleton rate sr (the fraction of the N training examples whose prompt occurs exactly once "
-        "among the answered examples, Definition 2), one panel per training-set size N, one point per Zipf "
-        "world (prompt weights μ(c) ∝ c^−exponent, exponents of the preset) and replicate. Learners: "
-        "calibrated (Appendix B, knows α), empirical (the same with α estimated), memorizing (answers only "
-        "prompts it saw). δ is the calibration gap |p̂(A) − p(A)| at the threshold 1/min_c |E_c| (Section "
-        "3.1); the legend gives each learner's largest δ over the rows. Dotted: err = sr. Dashed: Theorem 2's "
-        "upper bound for the calibrated learner, sr − sr/(L + 1) + 13/√N with L = max_c |E_c| = 364 (99% "
-        "form). Solid: Theorem 2's lower bound sr − 2/min_c |E_c| − (35 + 6 ln N)/√N with δ = 0 (99% form); a "
-        "panel where it is below the axis says \"vacuous at this N\". Black plus signs: the true missing mass "
-        "MM (the μ-weighted answer probability of prompts never seen). The quick preset's N = 10^4 and 10^5 "
-        "leave the lower bound vacuous or near 0; the medium preset reaches N = 10^7."
+        "the singleton rate sr (the fraction of the N training examples whose prompt occurs exactly once among "
+        "the answered examples, Definition 2), one panel per training-set size N (stacked), one point per Zipf "
+        "world (prompt weights μ(c) ∝ c^−exponent, exponents of the preset) and replicate. Learners: calibrated "
+        "(Appendix B, knows α), empirical (the same with α estimated), memorizing (answers only prompts it "
+        "saw), drawn as large open circles, small filled squares on top (inside the circles, since the "
+        "calibrated and empirical errors are equal) and open diamonds. δ is the calibration gap |p̂(A) − p(A)| "
+        "at the threshold 1/min_c |E_c| (Section 3.1); the legend gives each learner's largest δ over the rows. "
+        "Dotted: err = sr. Dashed: Theorem 2's upper bound for the calibrated learner, sr − sr/(L + 1) + 13/√N "
+        "with L = max_c |E_c| = 364 (99% form). Solid: Theorem 2's lower bound sr − 2/min_c |E_c| − (35 + 6 ln "
+        "N)/√N with δ = 0 (99% form); a panel where it is below the axis says \"vacuous at this N\". Black plus "
+        "signs: the true missing mass MM (the μ-weighted answer probability of prompts never seen). The quick "
+        "preset's N = 10^4 and 10^5 leave the lower bound vacuous or near 0; the medium preset reaches N = "
+        "10^7."
     ),
 }
 

@@ -57,18 +57,20 @@ COST = {
 CAPTIONS = {
     "figures/trigram_agreement_order.png": (
         "Corollary 2 (Section 3.3.2): sentences \"She/He <filler words> out of\" whose completion (her/his) "
-        "depends on the pronoun d tokens back; an n-gram model of order n sees the pronoun only when n − 1 > "
-        "d. Completion error err (the probability of the wrong pronoun-dependent completion) against the "
-        "order n, at the largest training size N of the preset, one marker series per distance d (shifted "
-        "sideways so none hides another; means over replicates with their range as bars). Wide dashes: "
-        "Theorem 3's floor 2(1 − 1/C)·opt(G) with C = 2 choices and opt(G) the best error of any n-gram model "
-        "of that order; dotted: err = 1/2."
+        "depends on the pronoun d tokens back; an n-gram model of order n sees the pronoun only when n − 1 > d. "
+        "Completion error err (the probability of the wrong pronoun-dependent completion) against the order n, "
+        "at the largest training size N of the preset, one marker series per distance d (shifted sideways so "
+        "none hides another; means over replicates with their range as bars). Wide dashes: Theorem 3's floor "
+        "2(1 − 1/C)·opt(G) with C = 2 choices and opt(G) the best error of any n-gram model of that order; "
+        "dotted: err = 1/2."
     ),
     "figures/trigram_agreement_size.png": (
-        "Completion error err against the number of training sentences N for the shortest window that sees "
-        "the pronoun (order d + 2, solid, \"sees pronoun\") and the longest that does not (order d + 1, dotted, "
-        "\"too short\"), one colour per distance d; means over replicates. Dashed: err = 1/2. A window of order "
-        "d + 2 must see filler_vocab_size^(d − 2) filler sequences, so the data it needs grows with d."
+        "Completion error err against the number of training sentences N for the shortest window that sees the "
+        "pronoun (order d + 2, solid, \"sees pronoun\") and the longest that does not (order d + 1, dotted, "
+        "\"too short\"), one colour per distance d; means over replicates. Each distance's points are shifted "
+        "sideways by a factor 1.15 per distance (centred on the true N, log axis) so that the too-short "
+        "windows, all near 1/2, do not hide each other. Dashed: err = 1/2. A window of order d + 2 must see "
+        "filler_vocab_size^(d − 2) filler sequences, so the data it needs grows with d."
     ),
 }
 

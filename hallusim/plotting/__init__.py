@@ -9,7 +9,8 @@
 * :mod:`~hallusim.plotting.replications`: the replications (Kalai & Vempala 2024 and the student
   replication, Miao & Kearns 2025) and the remaining factors of Section 3.4 (Observation 2,
   distribution shift, garbage in);
-* :mod:`~hallusim.plotting.style`: the one shared style (sizes, fonts, palette) and saving.
+* :mod:`~hallusim.plotting.style`: the one shared style (the one-column width, fonts, palette),
+  the figure of stacked panels, and saving.
 
 Importing this package imports matplotlib and selects the Agg backend unless another was chosen first.
 """

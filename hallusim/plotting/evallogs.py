@@ -3,10 +3,9 @@ reliability diagrams and risk–coverage curves. Inputs are computed by :mod:`ha
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, column_figure, legend_below, paper_style, save_figure
 
 __all__ = ["plot_score_comparison"]
 
@@ -15,6 +14,8 @@ _LINESTYLES = ["-", "--", "-.", ":"]
 
 def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_coverage=None, level=0.95):
     """Score against ``t`` per model with bootstrap bands and crossovers; optional calibration panels.
+
+    The panels are stacked, each with its legend below it.
 
     Parameters
     ----------
@@ -40,8 +41,7 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
     names = [k for k in curve if k != "target"]
     panels = 1 + (reliability is not None and bool(reliability)) + (risk_coverage is not None and bool(risk_coverage))
     with paper_style():
-        fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels + 0.8, 4.0), layout="constrained", squeeze=False)
-        axes = axes[0]
+        fig, axes = column_figure(panels, row_height=3.0, separate=True)
         ax = axes[0]
         for i, name in enumerate(names):
             entry, color = curve[name], PALETTE[i % len(PALETTE)]
@@ -55,7 +55,7 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
         ax.set_xlabel("confidence target t (wrong answer costs t/(1−t))")
         ax.set_ylabel("mean score per item")
         ax.set_title("score under explicit confidence targets")
-        ax.legend(frameon=False, loc="lower left")
+        legend_below(ax.figure, [ax], ncol=1)
         col = 1
         if reliability:
             ax = axes[col]
@@ -66,14 +66,16 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
                 if diagram is None:
                     continue
                 full = diagram.counts > 0
-                ax.plot(diagram.mean_confidence[full], diagram.accuracy[full], marker="o", ms=3,
+                # alternately large hollow and small filled markers: equal bins of two models both show
+                marker = {"ms": 2.5} if i % 2 else {"ms": 5, "mfc": "none"}
+                ax.plot(diagram.mean_confidence[full], diagram.accuracy[full], marker="o", **marker,
                         color=PALETTE[i % len(PALETTE)], ls=_LINESTYLES[i % len(_LINESTYLES)], label=f"{name} (ECE {diagram.ece:.3f})")
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel("mean stated confidence in bin")
             ax.set_ylabel("accuracy in bin")
             ax.set_title("reliability diagram (answered items)")
-            ax.legend(frameon=False, loc="upper left")
+            legend_below(ax.figure, [ax], ncol=1)
         if risk_coverage:
             ax = axes[col]
             for i, name in enumerate(names):
@@ -86,5 +88,5 @@ def plot_score_comparison(curve, crossovers, path, *, reliability=None, risk_cov
             ax.set_xlabel("coverage (fraction answered, most confident first)")
             ax.set_ylabel("risk (error rate among answered)")
             ax.set_title("risk–coverage")
-            ax.legend(frameon=False, loc="upper left")
+            legend_below(ax.figure, [ax], ncol=1)
         return save_figure(fig, path)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from hallusim import bounds
-from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, column_figure, legend_below, paper_style, save_figure
 
 __all__ = ["plot_singleton_floor"]
 
@@ -14,12 +13,14 @@ _MARKERS = "osD^vP*X"
 
 
 def plot_singleton_floor(rows, learners, path):
-    """Figure for Theorem 2: ``err`` of each learner against ``sr``, one panel per ``N``.
+    """Figure for Theorem 2: ``err`` of each learner against ``sr``, one panel per ``N``, stacked.
 
     Every replicate is a point (the Monte Carlo spread); the lines are the Theorem 2 lower bound
     with δ = 0 (99% form; a panel where it is below the axis says "vacuous" instead) and the
     calibrated learner's upper bound, as functions of ``sr`` at that ``N``; black plus signs, drawn
-    over the learners' points, mark the missing mass MM.
+    over the hollow markers, mark the missing mass MM. The first, third, … learner is drawn with
+    large hollow markers and the second, fourth, … with small filled ones on top of everything, so
+    that two learners with equal errors (the calibrated and the empirical) both stay visible.
 
     Parameters
     ----------
@@ -36,8 +37,8 @@ def plot_singleton_floor(rows, learners, path):
     """
     sizes = sorted({int(r["n_examples"]) for r in rows})
     with paper_style():
-        fig, axes = plt.subplots(1, len(sizes), figsize=(2.6 * len(sizes), 3.4), squeeze=False, layout="constrained")
-        for ax, n in zip(axes[0], sizes):
+        fig, axes = column_figure(len(sizes), row_height=2.0, extra_height=1.0)
+        for ax, n in zip(axes, sizes):
             sub = [r for r in rows if int(r["n_examples"]) == n]
             sr = np.array([r["singleton_rate"] for r in sub])
             grid = np.linspace(0.0, max(sr.max(), 1e-3) * 1.05, 100)
@@ -57,14 +58,19 @@ def plot_singleton_floor(rows, learners, path):
                 # a model with δ > 0 is not held by the δ = 0 line; say so rather than let it look like a violation
                 largest_delta = max(float(r.get(f"{name}_delta", 0.0)) for r in rows)
                 label = f"err ({name}, δ ≤ {largest_delta:.1g})" if largest_delta > 1e-12 else f"err ({name}, δ = 0)"
-                ax.scatter(sr, [r[f"{name}_err"] for r in sub], s=22 + 14 * i, marker=_MARKERS[i % len(_MARKERS)],
-                           facecolors="none", edgecolors=PALETTE[i % len(PALETTE)], linewidths=1.1, label=label, zorder=3)
-            # MM on top of the learners' open markers, so it is never hidden under them
+                color, marker = PALETTE[i % len(PALETTE)], _MARKERS[i % len(_MARKERS)]
+                if i % 2:  # small and filled, on top: visible inside the hollow marker of an equal error
+                    ax.scatter(sr, [r[f"{name}_err"] for r in sub], s=9, marker=marker, color=color, linewidths=0,
+                               label=label, zorder=5)
+                else:
+                    ax.scatter(sr, [r[f"{name}_err"] for r in sub], s=42, marker=marker, facecolors="none",
+                               edgecolors=color, linewidths=1.0, label=label, zorder=3)
+            # MM on top of the learners' hollow markers, so it is never hidden under them
             ax.scatter(sr, [r["missing_mass"] for r in sub], marker="+", color="0.0", s=30, linewidths=0.9,
                        label="missing mass MM", zorder=4)
             ax.set_title(f"N = {n:.0e}".replace("e+0", "e"))
             ax.set_xlabel("singleton rate sr")
             ax.set_ylabel("generative error err")
-        legend_below(fig, axes[0], ncol=3)
-        fig.suptitle("Theorem 2: a calibrated model's error is at least about the singleton rate")
+        legend_below(fig, axes, ncol=2)
+        fig.suptitle("Theorem 2: a calibrated model's error is\nat least about the singleton rate")
         return save_figure(fig, path)

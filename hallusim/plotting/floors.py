@@ -4,10 +4,9 @@ estimated against true floors across sample sizes, and the floor's forecast at `
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, column_figure, legend_below, paper_style, save_figure
 
 __all__ = [
     "plot_frequency_of_frequencies",
@@ -55,10 +54,11 @@ def plot_frequency_of_frequencies(fit: dict, path, *, title: str | None = None):
     r = np.asarray(fit["r"], np.float64)
     n_r = np.asarray(fit["n_r"], np.float64)
     with paper_style():
-        fig, ax = plt.subplots()
-        ax.loglog(r, n_r, "o", ms=3.5, color=PALETTE[7], alpha=0.5, label="$n_r$ (prompts seen $r$ times)")
+        fig, (ax,) = column_figure(1, extra_height=0.5)
+        # small dots inside larger hollow squares: n_r and Z_r are equal wherever no count is missing
+        ax.loglog(r, n_r, "o", ms=2.0, color=PALETTE[7], alpha=0.6, label="$n_r$ (prompts seen $r$ times)")
         if fit.get("slope") is not None:
-            ax.loglog(r, fit["z"], "s", ms=3.0, mfc="none", color=PALETTE[0], label="$Z_r$ (averaged over gaps)")
+            ax.loglog(r, fit["z"], "s", ms=4.5, mfc="none", mew=0.8, color=PALETTE[0], label="$Z_r$ (averaged over gaps)")
             grid = np.geomspace(r.min(), r.max(), 200)
             line = np.exp(fit["intercept"] + fit["slope"] * np.log(grid))
             validity = "" if fit["slope_valid"] else " (slope >= -1: not valid)"
@@ -70,12 +70,12 @@ def plot_frequency_of_frequencies(fit: dict, path, *, title: str | None = None):
         ax.set_ylabel("number of prompts")
         if title:
             ax.set_title(title)
-        ax.legend(loc="lower left")
+        legend_below(fig, [ax], ncol=1)
         return save_figure(fig, path)
 
 
 def plot_floor_estimation(rows, path):
-    """Estimated floor against the truth across ``N``, one panel per world.
+    """Estimated floor against the truth across ``N``, one panel per world, stacked.
 
     Per world and ``N`` (medians over replicates): the true missing mass ``MM``, the calibrated
     learner's true error, the Good–Turing estimate ``sr`` with its Lemma 1 interval (shaded, the
@@ -97,10 +97,9 @@ def plot_floor_estimation(rows, path):
     """
     worlds = list(dict.fromkeys(r["world"] for r in rows))
     with paper_style():
-        fig, axes = plt.subplots(1, len(worlds), figsize=(2.7 * len(worlds), 3.4), squeeze=False, sharey=True,
-                                 layout="constrained")
+        fig, axes = column_figure(len(worlds), row_height=1.9, extra_height=0.8, sharey=True)
         top = 0.0
-        for ax, world in zip(axes[0], worlds):
+        for ax, world in zip(axes, worlds):
             mine = [r for r in rows if r["world"] == world]
             sizes = np.array(sorted({int(r["n_examples"]) for r in mine}))
 
@@ -108,12 +107,12 @@ def plot_floor_estimation(rows, path):
                 return np.array([np.median([r[key] for r in mine if int(r["n_examples"]) == n]) for n in sizes])
 
             ax.fill_between(sizes, median("mm_low"), median("mm_high"), color=PALETTE[0], alpha=0.15,
-                            label="Lemma 1 interval around sr")
+                            label="Lemma 1 interval")
             ax.plot(sizes, median("sr"), "o-", ms=3, color=PALETTE[0], label="estimate sr (counts only)")
-            ax.plot(sizes, median("true_missing_mass"), "k--", lw=1.2, label="true MM")
+            ax.plot(sizes, median("true_missing_mass"), "k--", lw=1.0, label="true MM", zorder=3)
             ax.plot(sizes, median("calibrated_err"), "s:", ms=3, color=PALETTE[2], label="calibrated learner's err")
             lower, upper = median("theorem2_lower"), median("theorem2_upper")
-            ax.plot(sizes, np.maximum(lower, 0.0), "-", color=PALETTE[1], label="Thm 2 lower (δ = 0), clipped at 0")
+            ax.plot(sizes, np.maximum(lower, 0.0), "-", color=PALETTE[1], label="Thm 2 lower, clipped at 0")
             ax.plot(sizes, np.minimum(upper, 1.0), "-", color=PALETTE[3], label="Thm 2 upper, clipped at 1")
             informative = np.flatnonzero(lower > 0)
             if informative.size:
@@ -121,11 +120,11 @@ def plot_floor_estimation(rows, path):
                 ax.plot(sizes[first], lower[first], "*", ms=10, color=PALETTE[1], label="lower bound first > 0")
             ax.set_xscale("log")
             top = max(top, float(np.max(np.minimum(upper, 1.0))))
-            ax.set_title(world_title(world), fontsize=9)
+            ax.set_title(world_title(world))
             ax.set_xlabel("training examples N")
             ax.set_ylabel("probability")
-        axes[0][0].set_ylim(-0.02, min(1.02, 1.1 * top + 0.02))
-        legend_below(fig, axes[0], ncol=3)
+        axes[0].set_ylim(-0.02, min(1.02, 1.1 * top + 0.02))
+        legend_below(fig, axes, ncol=2)
         return save_figure(fig, path)
 
 
@@ -157,7 +156,7 @@ def plot_forecast(curve, path, *, points=None, title: str | None = None, singlet
     """
     rows = [row for row in curve if not row.refused]
     with paper_style():
-        fig, ax = plt.subplots()
+        fig, (ax,) = column_figure(1, extra_height=0.8)
         for color, (method, label) in zip(PALETTE, _METHODS):
             part = [row for row in rows if row.method == method]
             if not part:
@@ -179,15 +178,15 @@ def plot_forecast(curve, path, *, points=None, title: str | None = None, singlet
                 ax.axvline(n * t_max, ls=":", color=PALETTE[4], label=f"reach $t_{{max}}$ = {t_max:.3g}")
         ax.set_xscale("log")
         ax.set_xlabel("training examples $tN$")
-        ax.set_ylabel("singleton rate sr (the floor a calibrated model tends to)")
+        ax.set_ylabel("singleton rate sr (the floor)")
         if title:
             ax.set_title(title)
-        ax.legend(loc="upper right")
+        legend_below(fig, [ax], ncol=1)
         return save_figure(fig, path)
 
 
 def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
-    """The ``floor_forecast`` experiment's three panels.
+    """The ``floor_forecast`` experiment's three panels, stacked, each with its legend below it.
 
     Parameters
     ----------
@@ -209,7 +208,7 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
     list of Path
     """
     with paper_style():
-        fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+        fig, axes = column_figure(3, row_height=2.7, separate=True)
         ax = axes[0]
         worlds = sorted({row["world"] for row in sim_rows})
         for color, world in zip(PALETTE, worlds):
@@ -224,9 +223,9 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         ax.axvline(1.0, color=PALETTE[7], lw=0.8, ls=":", label="$t = 1$ (the sample itself)")
         ax.set_xscale("log")
         ax.set_xlabel("ratio $t$ of forecast to present size")
-        ax.set_ylabel("forecast sr / exact E[sr] at $tN$")
+        ax.set_ylabel("forecast sr / exact E[sr]\nat $tN$")
         ax.set_title("(a) known worlds")
-        ax.legend(loc="lower left", fontsize=6)
+        legend_below(ax.figure, [ax], ncol=1)
 
         ax = axes[1]
         if real_rows:
@@ -240,7 +239,7 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
             ax.plot(fr, forecast, "o-", ms=3, color=PALETTE[0], label="sr of the full corpus forecast from a fraction")
             ax.axhline(real_rows[0]["truth"], color="k", ls="--", lw=0.8, label="sr of the full corpus (truth)")
             ax.set_xscale("log")
-            ax.legend(loc="lower right", fontsize=6)
+            legend_below(ax.figure, [ax], ncol=1)
         else:
             ax.text(0.5, 0.5, "real corpus not installed\n(pip install textblob)", ha="center", va="center",
                     transform=ax.transAxes)
@@ -258,6 +257,5 @@ def plot_floor_forecast(sim_rows, real_rows, shakespeare: dict, path):
         ax.set_xlabel("new corpus size / 884,647 words ($t$)")
         ax.set_ylabel("new word types")
         ax.set_title("(c) Shakespeare")
-        ax.legend(loc="lower right", fontsize=6)
-        fig.tight_layout()
+        legend_below(ax.figure, [ax], ncol=1)
         return save_figure(fig, path)

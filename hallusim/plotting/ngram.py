@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, column_figure, legend_below, paper_style, save_figure
 
 __all__ = ["plot_agreement_by_order", "plot_agreement_by_size", "plot_fact_strings"]
+
+
+#: Multiplicative horizontal shift between the distances' series on the log N axis.
+_DODGE = 1.15
 
 
 def _mean_by(rows, keys, value):
@@ -46,7 +49,7 @@ def plot_agreement_by_order(rows, path):
     orders = sorted({int(r["order"]) for r in sub})
     width = 0.5 / max(len(distances), 1)
     with paper_style():
-        fig, ax = plt.subplots(figsize=(4.6, 3.6), layout="constrained")
+        fig, (ax,) = column_figure(1, row_height=2.5, extra_height=0.6)
         for i, d in enumerate(distances):
             color = PALETTE[i % len(PALETTE)]
             x = np.array(orders, dtype=float) + (i - (len(distances) - 1) / 2) * width
@@ -62,7 +65,7 @@ def plot_agreement_by_order(rows, path):
         ax.set_xlabel("n-gram order n")
         ax.set_ylabel("completion error err")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(f"Corollary 2: err ≥ 1/2 while n − 1 ≤ distance (N = {n_max:,})", fontsize=9)
+        ax.set_title(f"Corollary 2: err ≥ 1/2 while n − 1 ≤ distance\n(N = {n_max:,})")
         legend_below(fig, [ax], ncol=2)
         return save_figure(fig, path)
 
@@ -70,6 +73,9 @@ def plot_agreement_by_order(rows, path):
 def plot_agreement_by_size(rows, path):
     """Completion error against training size for the shortest window that sees the pronoun
     (order = distance + 2, solid) and the longest that does not (order = distance + 1, dotted).
+
+    The points of each distance are shifted sideways by a factor 1.15 per distance
+    (centred on the true ``N``), so that the too-short windows, all near 1/2, do not hide each other.
 
     Parameters
     ----------
@@ -87,20 +93,22 @@ def plot_agreement_by_size(rows, path):
     orders = {int(r["order"]) for r in rows}
     sizes = sorted({int(r["n_train"]) for r in rows})
     with paper_style():
-        fig, ax = plt.subplots(figsize=(4.6, 3.8), layout="constrained")
+        fig, (ax,) = column_figure(1, row_height=2.5, extra_height=1.0)
         for i, d in enumerate(distances):
             color = PALETTE[i % len(PALETTE)]
+            # the too-short windows all sit near 1/2: each distance's points are dodged by a factor
+            x = np.array(sizes, dtype=float) * _DODGE ** (i - (len(distances) - 1) / 2)
             for order, style, label in ((d + 2, "-", "sees pronoun"), (d + 1, ":", "too short")):
                 if order in orders:
-                    ax.plot(sizes, [err[(d, order, n)][0] for n in sizes], ls=style, marker="o", ms=3, color=color,
+                    ax.plot(x, [err[(d, order, n)][0] for n in sizes], ls=style, marker="o", ms=3, color=color,
                             label=f"d = {d}, order {order} ({label})")
         ax.axhline(0.5, color="0.5", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_xlabel("training sentences N")
         ax.set_ylabel("completion error err")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title("A window that sees the pronoun needs data\ngrowing with the distance", fontsize=9)
-        legend_below(fig, [ax], ncol=2)
+        ax.set_title("A window that sees the pronoun needs data\ngrowing with the distance")
+        legend_below(fig, [ax], ncol=1)
         return save_figure(fig, path)
 
 
@@ -108,10 +116,10 @@ def plot_fact_strings(rows, path):
     """Hallucination rate of n-gram models on arbitrary facts rendered as strings, against the
     singleton rate.
 
-    One point per (order, N): means over replicates of the sampled hallucination rate (filled)
-    and the exact err (cross), each labelled with its ``N`` and the model's δ; the line
-    ``err = sr`` (Theorem 2's floor as N grows) and each (order, N)'s Theorem 2 lower bound with
-    its own δ where it is positive (the legend says so when it is vacuous everywhere). Every
+    One point per (order, N): means over replicates of the sampled hallucination rate (hollow
+    circle) and the exact err (cross, drawn inside the circle when equal), each labelled with
+    its ``N`` and the model's δ; the line ``err = sr`` (Theorem 2's floor as N grows) and each
+    (order, N)'s Theorem 2 lower bound with its own δ where it is positive (the legend says so when it is vacuous everywhere). Every
     order of a replicate is trained on the same corpus, so points of equal ``N`` share ``sr``.
 
     Parameters
@@ -128,7 +136,7 @@ def plot_fact_strings(rows, path):
     keys = ("singleton_rate", "hallucination_rate", "err", "delta", "theorem2_lower")
     means = {k: v for k, v in _group_means(rows, ("order", "n_examples"), keys).items()}
     with paper_style():
-        fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
+        fig, (ax,) = column_figure(1, row_height=2.9, extra_height=0.6)
         sr_max = max(m["singleton_rate"] for m in means.values())
         grid = np.linspace(0.0, max(sr_max, 1e-3) * 1.05, 50)
         ax.plot(grid, grid, color="0.5", ls=":", label="err = sr")
@@ -137,12 +145,15 @@ def plot_fact_strings(rows, path):
             color = PALETTE[i % len(PALETTE)]
             mine = sorted((n, m) for (o, n), m in means.items() if o == order)
             x = [m["singleton_rate"] for _, m in mine]
-            ax.scatter(x, [m["hallucination_rate"] for _, m in mine], color=color, s=22,
-                       label=f"order {order}: sampled rate")
-            ax.scatter(x, [m["err"] for _, m in mine], color=color, marker="x", s=22, label=f"order {order}: exact err")
+            # hollow circles with the cross inside: the two rates are often equal, and both stay visible
+            ax.scatter(x, [m["hallucination_rate"] for _, m in mine], s=40, facecolors="none", edgecolors=color,
+                       linewidths=1.0, label=f"order {order}: sampled rate")
+            ax.scatter(x, [m["err"] for _, m in mine], color=color, marker="x", s=14, linewidths=1.0,
+                       label=f"order {order}: exact err", zorder=3)
             for n, m in mine:
-                ax.annotate(f"N = {n:,}, δ = {m['delta']:.2f}", (m["singleton_rate"], m["err"]), fontsize=6.5,
-                            color=color, xytext=(4, -9 if i % 2 else 5), textcoords="offset points")
+                ax.annotate(f"N = {n:,}\nδ = {m['delta']:.2f}", (m["singleton_rate"], m["err"]), fontsize=6,
+                            color=color, xytext=(7, 0) if i % 2 else (5, 4), textcoords="offset points",
+                            va="center" if i % 2 else "bottom")
         lower = np.array([m["theorem2_lower"] for m in means.values()])
         sr = np.array([m["singleton_rate"] for m in means.values()])
         if (lower > 0).any():
@@ -153,8 +164,9 @@ def plot_fact_strings(rows, path):
         ax.set_xlabel("singleton rate sr")
         ax.set_ylabel("hallucination rate, err")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title("n-gram models on birthdays as text", fontsize=9)
-        legend_below(fig, [ax], ncol=2)
+        ax.set_xlim(right=1.3 * sr_max)  # room for the labels of the rightmost points
+        ax.set_title("n-gram models on birthdays as text")
+        legend_below(fig, [ax], ncol=1)
         return save_figure(fig, path)
 
 

@@ -6,10 +6,9 @@ a destination path without suffix; none recomputes a metric.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, column_figure, legend_below, paper_style, save_figure
 
 __all__ = [
     "plot_calibration_histograms",
@@ -28,11 +27,11 @@ def _mean(rows, key):
 def plot_calibration_histograms(rows, path):
     """Figure 2 in simulation: calibration histograms of the pretrained and post-trained models.
 
-    Left and middle: accuracy per confidence bin, every answer choice binned (as in the GPT-4
+    Top and middle: accuracy per confidence bin, every answer choice binned (as in the GPT-4
     report), against the diagonal, from the first replicate, with each bin's number of answer
     choices in a row above the data. The title gives this all-choices ECE; the box gives err, the argmax
     error, δ and the top-label ECE (only each question's most likely choice binned), all means
-    over replicates. Right: the exact ``δ_z`` against the threshold ``z`` for both models.
+    over replicates. Bottom: the exact ``δ_z`` against the threshold ``z`` for both models.
 
     Parameters
     ----------
@@ -47,7 +46,7 @@ def plot_calibration_histograms(rows, path):
     first = rows[0]
     labels = {"pretrained": "pretrained-like (calibrated)", "posttrained": f"post-trained (T = {first['post_temperature']:g})"}
     with paper_style():
-        fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.9), layout="constrained")
+        fig, axes = column_figure(3, row_height=2.4, extra_height=0.9)
         for ax, (name, color) in zip(axes[:2], (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1]))):
             lower = np.array(first[f"{name}_bin_lower"])
             upper = np.array(first[f"{name}_bin_upper"])
@@ -64,16 +63,17 @@ def plot_calibration_histograms(rows, path):
                 ax.text((lo + hi) / 2, 1.015, f"{count:.0f}", ha="center", va="bottom", fontsize=5.5, rotation=90,
                         color="0.25")
             ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1.16)
+            ax.set_ylim(0, 1.22)
             ax.set_yticks(np.linspace(0.0, 1.0, 6))
             ax.set_xlabel("model probability of an answer choice")
             ax.set_ylabel("fraction correct")
-            ax.set_title(f"{labels[name]}\nall-choices ECE = {_mean(rows, f'{name}_ece_all_choices'):.3f}", fontsize=9)
+            ax.set_title(f"{labels[name]}\nall-choices ECE = {_mean(rows, f'{name}_ece_all_choices'):.3f}")
             text = (f"err (sampling) = {_mean(rows, f'{name}_err'):.3f}\n"
                     f"err of argmax = {_mean(rows, f'{name}_err_argmax'):.3f}\n"
                     f"δ at 1/|E_c| = {_mean(rows, f'{name}_delta'):.3f}\n"
                     f"top-label ECE = {_mean(rows, f'{name}_ece_top_label'):.3f}")
-            ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=7,
+            # below the row of bin counts (from 1.015 of 1.22; the box pads 4 pt more), above the low bins
+            ax.text(0.03, 0.76, text, transform=ax.transAxes, va="top", fontsize=6.5,
                     bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})
         grid = np.linspace(0.0, 1.0, len(first["pretrained_delta_z"]))
         for name, color in (("pretrained", PALETTE[0]), ("posttrained", PALETTE[1])):
@@ -82,10 +82,9 @@ def plot_calibration_histograms(rows, path):
         axes[2].axvline(1.0 / (first["n_choices"] - 1), color="0.5", ls=":", lw=1, label="z = 1/|E_c|")
         axes[2].set_xlabel("threshold z")
         axes[2].set_ylabel("δ_z = |p̂(A_z) − p(A_z)|")
-        axes[2].set_title("calibration gap at every threshold", fontsize=9)
-        legend_below(fig, axes, ncol=3)
-        fig.suptitle("Optimising for 0-1 grading sharpens a calibrated model: same argmax, lower err, calibration lost",
-                     fontsize=10)
+        axes[2].set_title("calibration gap at every threshold")
+        legend_below(fig, axes, ncol=1)
+        fig.suptitle("Optimising for 0-1 grading sharpens a calibrated model:\nsame argmax, lower err, calibration lost")
         return save_figure(fig, path)
 
 
@@ -108,7 +107,7 @@ def plot_confidence_targets(rows, path):
     """
     policies = list(dict.fromkeys(r["policy"] for r in rows))
     with paper_style():
-        fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.2), layout="constrained")
+        fig, axes = column_figure(2, row_height=2.3, extra_height=1.0)
         panels = (("score_binary", "binary (0-1) grading: score = accuracy"),
                   ("score_target", "explicit target t: correct 1, wrong −t/(1−t), IDK 0"))
         for ax, (key, title) in zip(axes, panels):
@@ -121,13 +120,12 @@ def plot_confidence_targets(rows, path):
                 ax.plot(targets, expected, color=color, ls=_LINESTYLES[i % len(_LINESTYLES)], label=name)
                 ax.errorbar(targets, [np.mean(s) for s in sampled], yerr=[np.std(s) for s in sampled],
                             fmt="o", ms=2.5, color=color, elinewidth=0.8, capsize=0)
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title)
             ax.set_xlabel("confidence target t stated to the model")
             ax.set_ylabel("mean score per question")
         axes[1].axhline(0.0, color="0.5", lw=0.8)  # the IDK score; every policy's full range is shown
-        legend_below(fig, axes, ncol=3)
-        fig.suptitle("0-1 grading ranks the guesser first; explicit confidence targets rank the calibrated model first",
-                     fontsize=10)
+        legend_below(fig, axes, ncol=1)
+        fig.suptitle("0-1 grading ranks the guesser first;\nexplicit targets rank the calibrated model first")
         return save_figure(fig, path)
 
 
@@ -153,7 +151,7 @@ def plot_behavioral_audit(rows, path):
     """
     policies = list(dict.fromkeys(r["policy"] for r in rows))
     with paper_style():
-        fig, axes = plt.subplots(1, 3, figsize=(10.5, 4.0), layout="constrained")
+        fig, axes = column_figure(3, row_height=2.0, extra_height=1.1)
         panels = (("answer_rate", "answer rate"), ("accuracy_answered", "accuracy among answered"), ("error_rate", "error rate (hallucinations)"))
         reference = [r for r in rows if r["policy"] == policies[0]]
         t_ref = [r["target"] for r in reference]
@@ -166,10 +164,10 @@ def plot_behavioral_audit(rows, path):
                         ls=_LINESTYLES[i % len(_LINESTYLES)], label=f"{name} (D = {sub[0]['deviation']:.4f})")
             ax.set_xlabel("confidence target t")
             ax.set_ylabel(label)
-            ax.set_title(label, fontsize=9)
+            ax.set_title(label)
         axes[1].plot([0, 1], [0, 1], color="0.5", ls=":", lw=1, label="accuracy = t (must be exceeded)")
         axes[1].set_ylim(0, 1.02)
-        legend_below(fig, axes, ncol=3)
+        legend_below(fig, axes, ncol=1)
         fig.suptitle("Behavioral calibration audit: answer iff P(correct) > t")
         return save_figure(fig, path)
 
@@ -183,7 +181,7 @@ def _index_of_unit_scale(scales):
 def plot_calibration_tradeoff(rows, path):
     """The calibration trade-off: err, δ, cross-entropy and the Theorem 1–2 bounds against ``s``.
 
-    Four panels: err with the Theorem 1 and 2 lower bounds and the singleton rate against ``s``;
+    Four panels, stacked: err with the Theorem 1 and 2 lower bounds and the singleton rate against ``s``;
     δ (exact) with the finite-difference slope ``|dL/d ln s|`` against ``s``; the cross-entropy
     ``L(p̂_s)`` against ``s``; and err against δ, where every family is a curve, its point at
     ``s = 1`` exactly is a square (when the rows hold ``s = 1``) and the IDK-heavy policies are
@@ -207,8 +205,8 @@ def plot_calibration_tradeoff(rows, path):
     keys = ("err", "delta", "dL_dlog_s", "cross_entropy", "theorem1_lower", "theorem2_lower")
     marked = False
     with paper_style():
-        fig, axes = plt.subplots(2, 2, figsize=(8.0, 8.0), layout="constrained")
-        ax_err, ax_delta, ax_loss, ax_plane = axes.ravel()
+        fig, axes = column_figure(4, row_height=1.9, extra_height=1.6)
+        ax_err, ax_delta, ax_loss, ax_plane = axes
         sr = _mean(rows, "singleton_rate")
         for i, family in enumerate(families):
             sub = [r for r in rows if r["family"] == family]
@@ -217,13 +215,15 @@ def plot_calibration_tradeoff(rows, path):
             color = PALETTE[i % len(PALETTE)]
             ax_err.plot(scales, mean["err"], color=color, lw=1.8, label=f"err, {family}")
             ax_err.plot(scales, mean["theorem1_lower"], color=color, ls=":", lw=1.2, label=f"Thm 1 lower, {family}")
-            vacuous = " (< 0 at this N: vacuous, below the axis)" if mean["theorem2_lower"].max() < 0 else ""
+            vacuous = "\n(< 0: vacuous, below the axis)" if mean["theorem2_lower"].max() < 0 else ""
             ax_err.plot(scales, mean["theorem2_lower"], color=color, ls="--", lw=1, label=f"Thm 2 lower, {family}{vacuous}")
             ax_delta.plot(scales, mean["delta"], color=color, label=f"δ of p̂_s, {family}")
             ax_delta.plot(scales, np.abs(mean["dL_dlog_s"]), "o", ms=3, mfc="none", color=color,
                           label=f"|dL/d ln s|, {family}")
             ax_loss.plot(scales, mean["cross_entropy"], color=color, label=f"L(p̂_s), {family}")
-            ax_plane.plot(mean["delta"], mean["err"], color=color, marker=".", ms=4, label=f"err against δ, {family}")
+            # the families share one curve here: the first drawn wide below, the later ones narrow on top
+            ax_plane.plot(mean["delta"], mean["err"], color=color, marker=".", ms=4, lw=max(2.6 - 1.6 * i, 1.0),
+                          alpha=0.6 if i == 0 else 1.0, label=f"err vs δ, {family}")
             at_one = _index_of_unit_scale(scales)
             if at_one is not None:
                 marked = True
@@ -245,7 +245,7 @@ def plot_calibration_tradeoff(rows, path):
             ax.set_xscale("log")
             ax.set_xlabel("rescaling factor s")
             ax.set_ylabel(ylabel)
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title)
             ax.axvline(1.0, color="0.7", lw=0.8)
         ax_delta.text(0.02, 0.97, "δ = |dL/ds| holds at s = 1, where\nδ of p̂_1 = |d/ds L(p̂_s)|; elsewhere the\n"
                       "points are the slope of L in ln s", transform=ax_delta.transAxes, va="top", fontsize=6.5,
@@ -254,9 +254,7 @@ def plot_calibration_tradeoff(rows, path):
         ax_err.set_ylim(-0.1 * top, 1.2 * top)
         ax_plane.set_xlabel("calibration gap δ")
         ax_plane.set_ylabel("generative error err")
-        ax_plane.set_title("the trade-off: err below sr only with δ > 0" + ("\n(squares: s = 1)" if marked else ""),
-                           fontsize=9)
-        legend_below(fig, axes.ravel(), ncol=2)
-        fig.suptitle("Hallucinations fall below the singleton-rate floor only as δ grows: by giving up calibration",
-                     fontsize=10)
+        ax_plane.set_title("the trade-off: err below sr only with δ > 0" + ("\n(squares: s = 1)" if marked else ""))
+        legend_below(fig, axes, ncol=2)
+        fig.suptitle("Hallucinations fall below the singleton-rate floor\nonly as δ grows: by giving up calibration")
         return save_figure(fig, path)

@@ -9,11 +9,16 @@ reader of a paper needs and a program can see:
   "vacuous" (a bound below the axis);
 * every legend text is the label of an artist of the figure (no entry without a line);
 * no legend inside an axes covers data of that axes (lines, points, bars, shaded bands);
-* nothing (axes with their labels and ticks, legends, titles) reaches outside the figure.
+* nothing (axes with their labels and ticks, legends, titles) reaches outside the figure;
+* the figure, saved as the plotting function saves it (``bbox_inches="tight"``), is at most one
+  column (:data:`~hallusim.plotting.style.COLUMN_WIDTH`) wide, within :data:`WIDTH_TOLERANCE`;
+* in ``singleton_floor``, the calibrated and the empirical learner's markers (whose errors are
+  equal) are both visible: one is hollow, the other filled, smaller and drawn on top.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -25,8 +30,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from hallusim.plotting import facts, floors, ngram, posttraining
+from hallusim.plotting.style import COLUMN_WIDTH
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "figures"
+#: Inches a saved figure may exceed the column: the rounding to whole pixels at :data:`DPI` (0.01 in)
+#: with margin; the style's ``savefig.pad_inches`` keeps the tight box inside the figure's width.
+WIDTH_TOLERANCE = 0.03
+DPI = 100
 
 
 def rows_of(name):
@@ -53,6 +63,11 @@ def figure(request, monkeypatch, tmp_path):
     captured = []
 
     def keep(fig, path):
+        # saved as save_figure saves it (the style's bbox and padding apply), to measure its size
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=DPI)
+        fig.saved_inches = (int.from_bytes(png.getvalue()[16:20], "big") / DPI,
+                            int.from_bytes(png.getvalue()[20:24], "big") / DPI)
         fig.canvas.draw()
         captured.append(fig)
         return []
@@ -60,6 +75,7 @@ def figure(request, monkeypatch, tmp_path):
     monkeypatch.setattr(module, "save_figure", keep)
     draw(tmp_path / request.param)
     assert len(captured) == 1
+    captured[0].name = request.param
     yield captured[0]
     import matplotlib.pyplot as plt
 
@@ -68,6 +84,11 @@ def figure(request, monkeypatch, tmp_path):
 
 def _data_axes(fig):
     return [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+
+
+def _figure_legends(fig):
+    """The legends of ``fig`` and of its subfigures (a legend under each panel of its own)."""
+    return list(fig.legends) + [legend for sub in fig.subfigs for legend in _figure_legends(sub)]
 
 
 def _inside(ax, x, y) -> bool:
@@ -114,7 +135,7 @@ def test_every_legend_entry_is_drawn_or_flagged_vacuous(figure):
             labels_of_artists.add(label)
             if "vacuous" not in label:
                 assert _drawn(ax, handle), f"{label!r} is labelled in axes {ax.get_title()!r} but not drawn inside it"
-    legends = [ax.get_legend() for ax in _data_axes(figure) if ax.get_legend() is not None] + list(figure.legends)
+    legends = [ax.get_legend() for ax in _data_axes(figure) if ax.get_legend() is not None] + _figure_legends(figure)
     for legend in legends:
         for text in legend.get_texts():
             assert text.get_text() in labels_of_artists, f"legend entry {text.get_text()!r} has no artist"
@@ -166,9 +187,39 @@ def test_nothing_reaches_outside_the_figure(figure):
     renderer = figure.canvas.get_renderer()
     bounds = figure.bbox
     parts = [(f"axes {ax.get_title()!r}", ax.get_tightbbox(renderer)) for ax in figure.axes if ax.get_visible()]
-    parts += [("a figure legend", legend.get_window_extent(renderer)) for legend in figure.legends]
+    parts += [("a figure legend", legend.get_window_extent(renderer)) for legend in _figure_legends(figure)]
     if figure._suptitle is not None and figure._suptitle.get_text():
         parts.append(("the title", figure._suptitle.get_window_extent(renderer)))
     for what, box in parts:
         assert box.x0 >= bounds.x0 - 1 and box.y0 >= bounds.y0 - 1, f"{what} reaches outside the figure"
         assert box.x1 <= bounds.x1 + 1 and box.y1 <= bounds.y1 + 1, f"{what} reaches outside the figure"
+
+
+def test_the_saved_figure_fits_one_column(figure):
+    width, _ = figure.saved_inches
+    assert width <= COLUMN_WIDTH + WIDTH_TOLERANCE, f"{figure.name} is saved {width:.2f} in wide (one column: {COLUMN_WIDTH} in)"
+
+
+def _learner_markers(ax, name):
+    found = [c for c in ax.collections if c.get_label().startswith(f"err ({name},")]
+    assert len(found) == 1, f"no single marker series of the {name} learner in {ax.get_title()!r}"
+    return found[0]
+
+
+def _filled(collection) -> bool:
+    faces = collection.get_facecolors()
+    return len(faces) > 0 and bool((faces[:, 3] > 0).all())
+
+
+@pytest.mark.parametrize("figure", ["singleton_floor"], indirect=True)
+def test_equal_learners_stay_visible_in_singleton_floor(figure):
+    """The calibrated and empirical learners' errors are equal: one marker must not hide the other."""
+    for ax in _data_axes(figure):
+        pair = [_learner_markers(ax, name) for name in ("calibrated", "empirical")]
+        filled = [c for c in pair if _filled(c)]
+        assert len(filled) == 1, f"in {ax.get_title()!r} both learners' markers are {'filled' if filled else 'hollow'}"
+        small, = filled
+        hollow, = [c for c in pair if c is not small]
+        assert small.get_sizes().max() <= 0.5 * hollow.get_sizes().min(), "the filled marker does not fit inside the hollow one"
+        above = [c.get_label() for c in ax.collections if c is not small and c.get_zorder() >= small.get_zorder()]
+        assert not above, f"{above} drawn over the filled marker in {ax.get_title()!r}"
