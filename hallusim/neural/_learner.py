@@ -100,6 +100,10 @@ class TransformerLearner(Learner):
         Output layer tied to the token embedding.
     progress : {"auto", "bar", "log", "off"} or bool
         Progress of training (as in :func:`hallusim.runs.sweep`).
+    checkpoints : sequence of int, optional
+        Step counts in ``[0, steps]`` at which the network's exact answer distributions are also
+        kept (``checkpoint_models_``): one training run (one learning-rate schedule, of length
+        ``steps``) seen at several lengths.
 
     Attributes
     ----------
@@ -108,13 +112,16 @@ class TransformerLearner(Learner):
     timing_ : dict, ``compile_s``, ``train_s``, ``tokens_per_s``
     probs_ : ndarray (C, V), the answer-position distributions
     model_ : CompactModel
+    checkpoint_models_ : dict of int to CompactModel
+        The exact model after each step count of ``checkpoints`` (empty without checkpoints).
     """
 
     def __init__(self, d_model=64, n_layers=2, n_heads=4, steps=500, batch_size=64, lr=3e-3, weight_decay=0.0,
-                 seed=0, name_length=3, tied=False, progress="off"):
+                 seed=0, name_length=3, tied=False, progress="off", checkpoints=()):
         self.d_model, self.n_layers, self.n_heads = d_model, n_layers, n_heads
         self.steps, self.batch_size, self.lr, self.weight_decay = steps, batch_size, lr, weight_decay
         self.seed, self.name_length, self.tied, self.progress = seed, name_length, tied, progress
+        self.checkpoints = checkpoints
 
     def fit(self, corpus):
         """Render ``corpus``, train the network and extract its answer distributions.
@@ -134,23 +141,46 @@ class TransformerLearner(Learner):
         lr = check_float("lr", self.lr, low=0.0, low_open=True)
         wd = check_float("weight_decay", self.weight_decay, low=0.0)
         seed = check_int("seed", self.seed, minimum=0)
+        checkpoints = self._check_checkpoints(steps)
         layout = TokenLayout.for_world(corpus.world, name_length=self.name_length, seed=seed)
         config = TransformerConfig(layout.vocab_size, layout.seq_len, self.d_model, self.n_layers, self.n_heads,
                                    tied=bool(self.tied))
         tokens, _ = render_corpus(corpus, layout)
         init_key, train_seed = jax.random.split(jax.random.PRNGKey(seed))
         params = init_params(config, init_key)
+        saved = {}
+
+        def keep(step, p):
+            saved[step] = compact_model(answer_distribution(p, config, layout), layout)
+
         if steps:
             params, losses, timing = train(
                 params, tokens, n_heads=config.n_heads, steps=steps, batch_size=batch, lr=lr, weight_decay=wd,
                 seed=int(jax.random.randint(train_seed, (), 0, 2**31 - 1)), progress=self.progress,
+                checkpoints=checkpoints, on_checkpoint=keep,
             )
         else:
             losses, timing = np.zeros(0), {"compile_s": 0.0, "train_s": 0.0, "tokens_per_s": float("nan")}
+            if checkpoints:
+                keep(0, params)
         self.layout_, self.config_, self.params_ = layout, config, params
         self.losses_, self.timing_ = losses, timing
+        self.checkpoint_models_ = dict(sorted(saved.items()))
         self.set_params(params)
         return self
+
+    def _check_checkpoints(self, steps):
+        allowed = f"a sequence of step counts in [0, steps = {steps}]"
+        try:
+            values = [int(c) for c in self.checkpoints] if not isinstance(self.checkpoints, (str, bytes)) else None
+        except (TypeError, ValueError):
+            values = None
+        if values is None or any(v != c for v, c in zip(values, self.checkpoints)):
+            fail("checkpoints", allowed, self.checkpoints)
+        bad = [v for v in values if not 0 <= v <= steps]
+        if bad:
+            fail("checkpoints", allowed, bad[0])
+        return tuple(sorted(set(values)))
 
     def set_params(self, params):
         """Replace the network's parameters (e.g. after post-training) and recompute ``model_``.
