@@ -9,7 +9,13 @@ from hallusim._validation import check_choice, check_float, check_int, fail
 from hallusim.corpus import Corpus
 from hallusim.learners import Learner, NotFittedError
 from hallusim.models import CompactModel
-from hallusim.neural._tokens import ANSWER_TOKENS, N_MONTHS, TokenLayout, month_day, render_corpus
+from hallusim.neural._tokens import (
+    ANSWER_TOKENS,
+    N_MONTHS,
+    TokenLayout,
+    month_day,
+    render_corpus,
+)
 from hallusim.neural._train import train
 from hallusim.neural._transformer import TransformerConfig, forward, init_params
 
@@ -62,7 +68,7 @@ def pair_distribution(params, config, layout, *, batch_size=4096):
         ``p̂(x | c, m)`` of every token as the second answer token after month ``m``.
     """
     prefixes = layout.prefixes()
-    n_prompts, length = prefixes.shape
+    n_prompts = prefixes.shape[0]
     months = np.arange(N_MONTHS, dtype=np.int32)
     seqs = np.hstack([np.repeat(prefixes, N_MONTHS, axis=0), np.tile(months, n_prompts)[:, None]])
     logits = np.concatenate([
@@ -96,7 +102,7 @@ def month_day_model(first, second, layout):
     CompactModel
     """
     n_resp = layout.n_responses
-    n_prompts, vocab = first.shape
+    n_prompts = first.shape[0]
     width = int(n_resp.max())
     ids = np.broadcast_to(np.arange(width), (n_prompts, width))
     inside = ids < n_resp[:, None]

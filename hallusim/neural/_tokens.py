@@ -10,7 +10,6 @@ import numpy as np
 from hallusim._rng import as_seed_sequence
 from hallusim._validation import check_choice, check_int, fail
 
-
 ANSWER_TOKENS = ("single", "month_day")
 #: Days in each month of a non-leap year (the 365-day calendar of ``answer_tokens="month_day"``).
 MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
