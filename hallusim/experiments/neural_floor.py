@@ -38,8 +38,8 @@ KEYS = {
 }
 #: Per preset: (seconds, peak MB, how) of ``hallusim run neural_floor --preset P --fresh``.
 COST = {
-    "quick": (36, 818, "measured warm, load ~1.5 (84 s cold at load ~7)"),
-    "medium": (300, 1000, "estimated from the quick preset: 5× the prompts, 3× the longest training"),
+    "quick": (97, 772, "measured (/usr/bin/time -v, --fresh, warm jax), load 2.4-3.3 on 2 cores shared with other jobs"),
+    "medium": (90, 783, "measured (/usr/bin/time -v, --fresh, warm jax), load 4.4 on 2 cores shared with other jobs"),
     "paper": (14400, 2000, "estimated from the quick preset's tokens/s: several hours on 2 cores"),
 }
 CAPTIONS = {

@@ -52,8 +52,8 @@ KEYS = {
 }
 #: Per preset: (seconds, peak MB, how) of ``hallusim run neural_posttraining --preset P --fresh``.
 COST = {
-    "quick": (31, 773, "measured warm, load ~1.5 (79 s cold at load ~7)"),
-    "medium": (200, 1000, "estimated from the quick preset: 5× the prompts, 2.5× the training"),
+    "quick": (94, 789, "measured (/usr/bin/time -v, --fresh, warm jax), load 3.3-4.7 on 2 cores shared with other jobs"),
+    "medium": (119, 835, "measured (/usr/bin/time -v, --fresh, warm jax), load 3.8-4.4 on 2 cores shared with other jobs"),
     "paper": (7200, 2000, "estimated from the quick preset's tokens/s: hours on 2 cores"),
 }
 CAPTIONS = {
