@@ -2,9 +2,12 @@
 
 One base transformer is trained on an arbitrary-facts corpus (the same for every reward: paired),
 then post-trained by policy gradient with the binary reward and with each explicit confidence
-target ``t`` (wrong ``−t/(1 − t)``). Before and after: IDK rate, err and accuracy (exact,
-``μ``-weighted), and the reliability diagram and ECE of the answered prompts. Needs the
-``neural`` extra.
+target ``t`` (wrong ``−t/(1 − t)``). Before and after, all exact and ``μ``-weighted (no
+sampling): IDK rate, err and accuracy, the reliability diagram and ECE of every answer the
+model may give weighted by its probability
+(:func:`hallusim.posttraining.model_answers.answer_reliability`), and the behavioral-calibration
+audit across targets (:func:`hallusim.posttraining.model_answers.model_behavioral_audit`).
+Needs the ``neural`` extra.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ import numpy as np
 
 from hallusim._validation import check_float, check_int, check_probability, fail
 from hallusim.facts import ArbitraryFacts
-from hallusim.posttraining.calibration import expected_calibration_error
-from hallusim.posttraining.grading import binary_grader, target_grader
+from hallusim.posttraining.grading import binary_grader, midpoint_targets, target_grader
+from hallusim.posttraining.model_answers import (
+    answer_reliability,
+    model_behavioral_audit,
+)
 from hallusim.runs import sweep, write_table
 
 SUMMARY = "Figure: IDK rate and err against RL steps per reward, and reliability diagrams before/after RL."
@@ -39,26 +45,36 @@ KEYS = {
     "rl_lr": ("RL learning rate", ""),
     "kl_coef": ("weight of the KL penalty to the base model", ""),
     "record_every": ("RL steps between exact evaluations", "steps"),
-    "calibration_sample": ("prompts drawn from μ for the calibration histogram and ECE", "prompts"),
+    "audit_targets": ("midpoints of a uniform grid on [0, 1] for the behavioral audit", "targets"),
     "n_bins": ("bins of the calibration histogram", "bins"),
     "replicates": ("independent corpora", ""),
     "seed": ("root seed", ""),
 }
 #: Per preset: (seconds, peak MB, how) of ``hallusim run neural_posttraining --preset P --fresh``.
 COST = {
-    "quick": (31, 773, "measured warm, load ~1.5 (79 s cold at load ~7)"),
-    "medium": (200, 1000, "estimated from the quick preset: 5× the prompts, 2.5× the training"),
+    "quick": (94, 789, "measured (/usr/bin/time -v, --fresh, warm jax), load 3.3-4.7 on 2 cores shared with other jobs"),
+    "medium": (119, 835, "measured (/usr/bin/time -v, --fresh, warm jax), load 3.8-4.4 on 2 cores shared with other jobs"),
     "paper": (7200, 2000, "estimated from the quick preset's tokens/s: hours on 2 cores"),
 }
 CAPTIONS = {
     "figures/neural_posttraining.png": (
-        "Left: the exact IDK rate (solid) and generative error err (dashed; μ-weighted, nonsense "
-        "included) of the transformer against REINFORCE steps, one colour per reward: binary (correct 1, "
-        "wrong 0, IDK 0) or a confidence target t (correct 1, wrong −t/(1−t), IDK 0; Section 4.2), with a "
-        "KL penalty to the base model. Right: calibration of the answered prompts before and after RL "
-        "(Figure 2's analogue): accuracy in each bin of the confidence p̂(top answer | c, answered) against "
-        "that confidence, with each model's expected calibration error ECE in the legend; dotted: perfect "
-        "calibration. Quick preset."
+        "A base transformer trained by cross-entropy, then post-trained by REINFORCE with a KL penalty to "
+        "the base model, one colour per reward: binary (correct 1, wrong 0, IDK 0) or a confidence target "
+        "t (correct 1, wrong −t/(1−t), IDK 0; Section 4.2); base: the model before RL. Every number is "
+        "exact: every prompt c weighted by μ(c), every answer r by the model's probability p̂(r | c), no "
+        "sampling. Top: IDK rate Σ_c μ(c) p̂(IDK | c) (solid) and generative error err = p̂(N ∪ E) (dashed; "
+        "wrong answers, nonsense tokens included) against RL steps. Middle: reliability diagram of every "
+        "answer the model may give (the all-choices binning of Figure 2, each answer weighted by how often "
+        "it is the model's answer rather than counted once): an answer r to c is binned by its confidence "
+        "π(r | c) = p̂(r | c)/A_c, A_c = 1 − p̂(IDK | c) the probability of answering, with weight "
+        "μ(c) p̂(r | c) normalised over answered pairs; a dot is a bin's weighted mean confidence and its "
+        "weighted fraction of correct answers (r = a_c, the world's answer); ECE in the legend is "
+        "Σ_b W_b |accuracy_b − confidence_b| (W_b the bin's weight, 10 equal-width bins); dotted: perfect "
+        "calibration. Bottom: behavioral-calibration audit (Section 4.2): with q_c = p̂(a_c | c)/A_c the "
+        "probability that the model's answer to c is right, a behaviorally calibrated model at target t "
+        "answers exactly the prompts with q_c > t; the deviation D(t) = Σ_c μ(c) |q_c − t| · |A_c − 1[q_c > t]| "
+        "(0 iff calibrated at t; (1 − t) times the regret in expected target-t score) against t for each "
+        "model; dot: each post-trained model at its own reward's target (binary: t = 0). Quick preset."
     ),
 }
 
@@ -87,22 +103,19 @@ def _base(n_prompts, n_examples, exponent, n_responses, answer_prob, base_steps,
     return corpus, learner
 
 
-def calibration(learner, corpus, n_sample, n_bins, seed):
-    """Reliability diagram of the answered responses: prompts drawn from ``μ``; the model's
-    answer is its most likely response in ``R_c``, its confidence that response's probability
-    given that it answers (``p̂(r|c)/p̂(R_c|c)``), correct iff it is ``a_c``."""
-    probs = learner.probs_
-    width = learner.layout_.width
-    inside = np.arange(width)[None, :] < learner.layout_.n_responses[:, None]
-    answers_p = np.where(inside, probs[:, :width], 0.0)
-    top = answers_p.argmax(axis=1)
-    conf = answers_p.max(axis=1) / np.maximum(answers_p.sum(axis=1), 1e-300)
-    rng = np.random.default_rng(seed)
-    prompts = rng.choice(corpus.world.n_prompts, size=n_sample, p=corpus.world.weights)
-    return expected_calibration_error(conf[prompts], top[prompts] == corpus.answers[prompts], n_bins=n_bins)
+def target_of(name):
+    """The confidence target ``t`` of a reward name: 0 for ``"binary"`` (binary grading is ``t = 0``)."""
+    return 0.0 if name == "binary" else float(name[2:])
 
 
-def replicate(params, seed, *, base_args, rl_args, n_sample, n_bins):
+def measure(learner, corpus, n_bins, targets, label):
+    """Exact reliability diagram (with ECE) and behavioral audit of one model."""
+    diagram = answer_reliability(learner, corpus, n_bins=n_bins)
+    audit = model_behavioral_audit(learner, corpus, targets, name=label)
+    return diagram, audit
+
+
+def replicate(params, seed, *, base_args, rl_args, n_bins, n_audit):
     """One reward and replicate: post-train the shared base model and measure before and after."""
     # deferred: jax is an optional extra; only this experiment needs it
     from hallusim.neural import reinforce
@@ -111,15 +124,23 @@ def replicate(params, seed, *, base_args, rl_args, n_sample, n_bins):
     corpus, base = _base(*base_args[:-1], seed=base_args[-1] + rep)
     post, history = reinforce(base, corpus, grader_of(params["reward"]), seed=int(seed.generate_state(1)[0] % 2**31),
                               **rl_args)
-    before, after = calibration(base, corpus, n_sample, n_bins, 0), calibration(post, corpus, n_sample, n_bins, 0)
-    row = {"singleton_rate": corpus.singleton_rate}
+    t = target_of(params["reward"])
+    grid = midpoint_targets(n_audit)
+    targets = np.r_[grid, t]  # the grid, then the reward's own target (last)
+    row = {"singleton_rate": corpus.singleton_rate, "target": t}
     for label, i in (("before", 0), ("after", -1)):
         for key in ("idk_rate", "accuracy", "err", "expected_reward"):
             row[f"{label}_{key}"] = getattr(history, key)[i]
-    row.update(before_ece=before.ece, after_ece=after.ece,
-               history=history.to_dict(),
-               before_diagram=(before.mean_confidence.tolist(), before.accuracy.tolist()),
-               after_diagram=(after.mean_confidence.tolist(), after.accuracy.tolist()))
+    for label, model in (("before", base), ("after", post)):
+        diagram, audit = measure(model, corpus, n_bins, targets, label)
+        row[f"{label}_ece"] = diagram.ece
+        row[f"{label}_deviation_at_t"] = float(audit.deviation_per_target[-1])
+        row[f"{label}_ideal_answer_rate_at_t"] = float(audit.ideal_answer_rate[-1])
+        row[f"{label}_accuracy_answered"] = float(audit.accuracy_answered[-1])
+        row[f"{label}_mean_deviation"] = float(audit.deviation_per_target[:-1].mean())
+        row[f"{label}_diagram"] = (diagram.mean_confidence.tolist(), diagram.accuracy.tolist(), diagram.weight.tolist())
+        row[f"{label}_audit"] = (grid.tolist(), audit.deviation_per_target[:-1].tolist())
+    row["history"] = history.to_dict()
     return row
 
 
@@ -134,7 +155,7 @@ def check_config(config):
         grader_of(name)
     for key, minimum in (("n_prompts", 2), ("n_examples", 1), ("n_responses", 2), ("base_steps", 1), ("d_model", 16),
                          ("n_layers", 1), ("rl_steps", 1), ("rl_batch_size", 1), ("record_every", 1),
-                         ("calibration_sample", 1), ("n_bins", 1), ("replicates", 1)):
+                         ("audit_targets", 1), ("n_bins", 1), ("replicates", 1)):
         check_int(key, config[key], minimum=minimum)
     check_float("exponent", config["exponent"], low=0.0)
     check_probability("answer_prob", config["answer_prob"], allow_array=False)
@@ -166,16 +187,19 @@ def run(config, out_dir, *, sweep_options=None):
                  int(config["d_model"]), int(config["n_layers"]), int(config["seed"]))
     rl_args = dict(steps=int(config["rl_steps"]), batch_size=int(config["rl_batch_size"]), lr=float(config["rl_lr"]),
                    kl_coef=float(config["kl_coef"]), record_every=int(config["record_every"]))
-    func = functools.partial(replicate, base_args=base_args, rl_args=rl_args,
-                             n_sample=int(config["calibration_sample"]), n_bins=int(config["n_bins"]))
+    func = functools.partial(replicate, base_args=base_args, rl_args=rl_args, n_bins=int(config["n_bins"]),
+                             n_audit=int(config["audit_targets"]))
     grid = {"reward": list(config["rewards"]), "base_draw": list(range(int(config["replicates"])))}
     rows = sweep(func, grid, replicates=1, seed=int(config["seed"]), **(sweep_options or {}))
     out_dir = Path(out_dir)
-    table = [{k: v for k, v in r.items() if k not in ("history", "before_diagram", "after_diagram")} for r in rows]
+    nested = ("history", "before_diagram", "after_diagram", "before_audit", "after_audit")
+    table = [{k: v for k, v in r.items() if k not in nested} for r in rows]
     write_table(table, out_dir / "results" / "neural_posttraining.csv", provenance={"config": config})
     first = [r for r in rows if int(r["base_draw"]) == 0]
     histories = {r["reward"]: r["history"] for r in first}
-    histograms = {"base": (*first[0]["before_diagram"], first[0]["before_ece"])}
-    histograms.update({r["reward"]: (*r["after_diagram"], r["after_ece"]) for r in first})
-    plot_neural_posttraining(histories, histograms, out_dir / "figures" / "neural_posttraining")
+    histograms = {"base": (*first[0]["before_diagram"][:2], first[0]["before_ece"])}
+    histograms.update({r["reward"]: (*r["after_diagram"][:2], r["after_ece"]) for r in first})
+    audits = {"base": (*first[0]["before_audit"], None, None)}
+    audits.update({r["reward"]: (*r["after_audit"], r["target"], r["after_deviation_at_t"]) for r in first})
+    plot_neural_posttraining(histories, histograms, audits, out_dir / "figures" / "neural_posttraining")
     return rows

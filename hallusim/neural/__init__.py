@@ -7,7 +7,8 @@ guess. This subpackage holds a real trained network for both claims:
 
 * :class:`TokenLayout` and :func:`render_corpus`: an :class:`~hallusim.ArbitraryFacts` corpus as
   token sequences (a multi-token sub-word name per prompt, a separator, then one answer token of
-  ``R_c`` or the IDK token);
+  ``R_c`` or the IDK token; or, with ``answer_tokens="month_day"``, a month token and a day
+  token, :func:`month_day` mapping a response to its pair);
 * :class:`TransformerLearner`: a pre-norm causal transformer trained with AdamW; its ``model_`` is a
   :class:`~hallusim.CompactModel` holding every prompt's exact next-token distribution at the
   answer position (``R_c``, IDK, and every other token as nonsense), for :func:`hallusim.evaluate`;
@@ -29,7 +30,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
 
 from hallusim.neural._learner import TransformerLearner, answer_distribution
 from hallusim.neural._rl import RLHistory, reinforce
-from hallusim.neural._tokens import TokenLayout, render_corpus
+from hallusim.neural._tokens import TokenLayout, month_day, render_corpus
 from hallusim.neural._transformer import (
     TransformerConfig,
     init_params,
@@ -39,6 +40,7 @@ from hallusim.neural._transformer import (
 __all__ = [
     "TokenLayout",
     "render_corpus",
+    "month_day",
     "TransformerConfig",
     "init_params",
     "model_flops_per_token",

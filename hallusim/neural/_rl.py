@@ -118,6 +118,9 @@ def reinforce(learner, corpus, grader, *, steps=200, batch_size=64, lr=1e-3, kl_
     """
     if not hasattr(learner, "params_"):
         fail("learner", "a fitted TransformerLearner", f"<{type(learner).__name__}>", error=TypeError)
+    if learner.layout_.answer_tokens != "single":
+        fail("learner", "a TransformerLearner with answer_tokens='single' (REINFORCE samples one answer token)",
+             f"<answer_tokens={learner.layout_.answer_tokens!r}>")
     if not isinstance(corpus, Corpus) or corpus.world.n_prompts != learner.layout_.names.shape[0]:
         fail("corpus", "the Corpus the learner was fitted on", f"<{type(corpus).__name__}>", error=TypeError)
     if not isinstance(grader, Grader):

@@ -47,8 +47,13 @@ def train_chunk(params, opt_state, data, key, first_step, *, n_heads, batch_size
     return params, opt_state, losses
 
 
-def train(params, data, *, n_heads, steps, batch_size, lr, weight_decay, seed, chunk=50, progress="off"):
+def train(params, data, *, n_heads, steps, batch_size, lr, weight_decay, seed, chunk=50, progress="off",
+          checkpoints=(), on_checkpoint=None):
     """Train ``params`` on the token sequences ``data`` (N, T); return params, per-step losses, timings.
+
+    ``on_checkpoint(step, params)`` is called after each step count in ``checkpoints`` (a chunk
+    ends there; 0 means before the first step). The batches depend only on ``seed`` and the step
+    number, so checkpoints do not change the run.
 
     Returns
     -------
@@ -66,9 +71,13 @@ def train(params, data, *, n_heads, steps, batch_size, lr, weight_decay, seed, c
     bar = Progress(steps, "training", mode=progress)
     timing = {"compile_s": 0.0, "train_s": 0.0}
     done = 0
+    pending = sorted({int(c) for c in checkpoints})
+    if pending and pending[0] == 0 and on_checkpoint is not None:
+        on_checkpoint(0, params)
+    pending = [c for c in pending if c > 0]
     try:
         while done < steps:
-            n = min(chunk, steps - done)
+            n = min(chunk, steps - done, *(c - done for c in pending[:1]))
             start = time.perf_counter()
             params, opt_state, chunk_losses = train_chunk(
                 params, opt_state, data, key, done, n_heads=n_heads, batch_size=batch_size, n_steps=n, optimizer=optimizer
@@ -78,6 +87,10 @@ def train(params, data, *, n_heads, steps, batch_size, lr, weight_decay, seed, c
             losses.append(chunk_losses)
             done += n
             bar.update(n)
+            if pending and pending[0] == done:
+                pending.pop(0)
+                if on_checkpoint is not None:
+                    on_checkpoint(done, params)
     finally:
         bar.close()
     timed_steps = steps - min(chunk, steps)

@@ -47,6 +47,12 @@ Binning, with ``B = n_bins``:
 
 ``ECE = Σ_b (n_b / n) · |acc_b − conf_b|`` over non-empty bins, with ``conf_b`` the mean
 probability and ``acc_b`` the mean outcome in bin ``b``.
+
+With ``weights`` ``w_i`` (equal-width bins only), every count becomes a total weight:
+``W_b = Σ_{i in b} w_i``, ``conf_b`` and ``acc_b`` are weighted means and
+``ECE = Σ_b (W_b / W) · |acc_b − conf_b|``. This is the exact reliability diagram of a
+distribution over predictions, e.g. every answer a model may give weighted by its probability
+(:func:`hallusim.posttraining.model_answers.answer_reliability`), in place of a sample drawn from it.
 """
 
 from __future__ import annotations
@@ -96,6 +102,9 @@ class ReliabilityDiagram:
         Number of predictions binned.
     closed : {"right", "left"} or None
         Which end of an equal-width bin holds a value on an edge (None for equal-mass bins).
+    weight : ndarray or None
+        With ``weights``: each bin's share ``W_b / W`` of the total weight (ECE's bin weights);
+        None when every prediction counts once.
     """
 
     variant: str
@@ -109,6 +118,7 @@ class ReliabilityDiagram:
     max_calibration_error: float
     n: int
     closed: str | None = None
+    weight: np.ndarray | None = None
 
     @property
     def gap(self) -> np.ndarray:
@@ -125,6 +135,7 @@ class ReliabilityDiagram:
                 "count": int(self.counts[b]),
                 "mean_confidence": float(self.mean_confidence[b]),
                 "accuracy": float(self.accuracy[b]),
+                **({} if self.weight is None else {"weight": float(self.weight[b])}),
             }
             for b in range(self.counts.size)
         ]
@@ -201,7 +212,7 @@ def _bin_helm(q, n_bins):
 
 def reliability_diagram(
     probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None,
-    closed: str = "right",
+    closed: str = "right", weights=None,
 ) -> ReliabilityDiagram:
     """Reliability-diagram data (per-bin counts, mean confidence and accuracy) and ECE.
 
@@ -225,6 +236,10 @@ def reliability_diagram(
         Equal-width bins only: a probability on an edge ``k/B`` falls in the bin that edge
         closes on the right (``"right"``, the default, as Guo et al. 2017 and scikit-learn) or
         opens on the left (``"left"``); see the module docstring.
+    weights : 1-D array of non-negative float, optional
+        ``binary`` variant and equal-width bins only: a weight per prediction (not all zero), so
+        that bins hold total weights rather than counts (see the module docstring). Default:
+        every prediction counts once.
 
     Returns
     -------
@@ -245,6 +260,7 @@ def reliability_diagram(
         probs, labels = _check_matrix(probabilities, outcomes)
         q = probs.ravel()
         y = (np.arange(probs.shape[1])[None, :] == labels[:, None]).astype(np.float64).ravel()
+    w = None if weights is None else _check_weights(weights, q.size, variant, binning)
     if binning == "equal_width":
         index, lower, upper = _bin_equal_width(q, n_bins, closed)
     elif binning == "equal_mass":
@@ -256,8 +272,19 @@ def reliability_diagram(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(index, weights=q, minlength=size) / counts
         accuracy = np.bincount(index, weights=y, minlength=size) / counts
-    full = counts > 0
+    share = None
+    if w is not None:
+        mass = np.bincount(index, weights=w, minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_conf = np.bincount(index, weights=w * q, minlength=size) / mass
+            accuracy = np.bincount(index, weights=w * y, minlength=size) / mass
+        share = mass / mass.sum()
+        full = mass > 0
+        mean_conf[~full] = accuracy[~full] = np.nan
+    else:
+        full = counts > 0
     gaps = np.abs(accuracy[full] - mean_conf[full])
+    bin_share = share[full] if share is not None else counts[full] / q.size
     return ReliabilityDiagram(
         variant=variant,
         binning=binning,
@@ -266,16 +293,32 @@ def reliability_diagram(
         counts=counts,
         mean_confidence=mean_conf,
         accuracy=accuracy,
-        ece=float(np.sum(counts[full] / q.size * gaps)),
+        ece=float(np.sum(bin_share * gaps)),
         max_calibration_error=float(gaps.max()),
         n=int(q.size),
         closed=closed if binning == "equal_width" else None,
+        weight=share,
     )
+
+
+def _check_weights(weights, n, variant, binning):
+    if variant != "binary" or binning != "equal_width":
+        fail("weights", "None unless variant='binary' and binning='equal_width'",
+             f"<weights with variant={variant!r}, binning={binning!r}>")
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail("weights", f"a 1-D array of {n} non-negative floats", "<a ragged or non-numeric sequence>")
+    if w.shape != (n,):
+        fail("weights", f"a 1-D array of {n} non-negative floats (one per prediction)", f"<an array of shape {w.shape}>")
+    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+        fail("weights", "finite non-negative floats, not all zero", f"<weights from {w.min()!r} to {w.max()!r}, sum {w.sum()!r}>")
+    return w
 
 
 def expected_calibration_error(
     probabilities, outcomes, *, n_bins: int = 10, binning: str = "equal_width", variant: str | None = None,
-    closed: str = "right",
+    closed: str = "right", weights=None,
 ) -> ReliabilityDiagram:
     """Expected calibration error, ``Σ_b (n_b/n)·|acc_b − conf_b|``, with its per-bin data.
 
@@ -295,12 +338,15 @@ def expected_calibration_error(
         As for :func:`reliability_diagram`.
     closed : {"right", "left"}, optional
         As for :func:`reliability_diagram` (default ``"right"``).
+    weights : 1-D array, optional
+        As for :func:`reliability_diagram`.
 
     Returns
     -------
     ReliabilityDiagram
     """
-    return reliability_diagram(probabilities, outcomes, n_bins=n_bins, binning=binning, variant=variant, closed=closed)
+    return reliability_diagram(probabilities, outcomes, n_bins=n_bins, binning=binning, variant=variant, closed=closed,
+                               weights=weights)
 
 
 def delta_z_curve(model, corpus=None, *, mu=None, p=None, valid=None, nonsense=None) -> ThresholdCurve:

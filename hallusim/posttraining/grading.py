@@ -265,9 +265,43 @@ def _outcome(policy, t, answered, correct_mass, n) -> PolicyOutcome:
     )
 
 
-def _expected(p, policy, t) -> PolicyOutcome:
+def _expected(p, policy, t, weights=None) -> PolicyOutcome:
     answered = policy._answer_probability(p, t)
-    return _outcome(policy, t, answered, answered * p, p.size)
+    if weights is None:
+        return _outcome(policy, t, answered, answered * p, p.size)
+    return _outcome(policy, t, weights * answered, weights * answered * p, weights.sum())
+
+
+def _check_answer_probabilities(answers, n) -> np.ndarray:
+    if not hasattr(answers, "__len__"):
+        fail("policy", f"a Policy or a 1-D array of {n} answer probabilities in [0, 1]", answers, error=TypeError)
+    allowed = f"a Policy or a 1-D array of {n} answer probabilities in [0, 1] (one per question)"
+    try:
+        a = np.asarray(answers, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail("policy", allowed, "<a ragged or non-numeric sequence>")
+    if a.shape != (n,):
+        fail("policy", allowed, f"<an array of shape {a.shape}>")
+    ok = np.isfinite(a) & (a >= 0.0) & (a <= 1.0)
+    if not ok.all():
+        bad = int(np.flatnonzero(~ok)[0])
+        fail("policy", allowed, f"<{float(a[bad])!r} at index {bad}>")
+    return a
+
+
+def _check_weights(weights, n, policy):
+    if weights is None:
+        return None
+    if policy.kind == "fixed_abstention":
+        fail("weights", "None with a fixed_abstention policy (its abstained fraction counts questions)", "<weights>")
+    allowed = f"a 1-D array of {n} finite non-negative floats, not all zero (one per question)"
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail("weights", allowed, "<a ragged or non-numeric sequence>")
+    if w.shape != (n,) or not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+        fail("weights", allowed, f"<an array of shape {w.shape}>" if w.shape != (n,) else f"<sum {w.sum()!r}, min {w.min()!r}>")
+    return w
 
 
 def expected_outcome(p_correct, policy: Policy, t: float) -> PolicyOutcome:
@@ -455,30 +489,46 @@ def midpoint_targets(n: int) -> np.ndarray:
     return (np.arange(n) + 0.5) / n
 
 
-def behavioral_audit(p_correct, policy: Policy, targets=None) -> BehavioralAudit:
+def behavioral_audit(p_correct, policy, targets=None, *, weights=None, name="fixed answer probabilities") -> BehavioralAudit:
     """Audit ``policy`` for behavioral calibration across targets (expected values).
 
     Parameters
     ----------
     p_correct : 1-D array in [0, 1]
-        The true probability that each answer is correct.
-    policy : Policy
-        The test taker audited.
+        The true probability that each answer is correct (for a model that may abstain: given
+        that it answers).
+    policy : Policy or 1-D array in [0, 1]
+        The test taker audited: a :class:`Policy`, or each question's probability of being
+        answered by a test taker that does not see the target (e.g. a trained model,
+        ``1 − p̂(IDK | c)``), the same at every target.
     targets : non-empty sequence of float in [0, 1), optional
         Default: 100 midpoints of a uniform grid (:func:`midpoint_targets`).
+    weights : 1-D array of non-negative float, optional
+        A weight per question (e.g. the prompt distribution ``μ(c)``), so that every rate and
+        the deviation are weighted means, ``Σ_i w_i x_i / Σ_i w_i``. Default: every question
+        counts once. Not with a ``fixed_abstention`` policy (whose abstained fraction counts
+        questions).
+    name : str, optional
+        The audit's ``policy`` label when ``policy`` is an array.
 
     Returns
     -------
     BehavioralAudit
     """
     p = _check_population(p_correct)
-    policy = _check_policy(policy)
+    answers = None
+    if not isinstance(policy, Policy):
+        answers = _check_answer_probabilities(policy, p.size)
+        policy = Policy(str(name), "guess")  # carries the name only: this test taker's answers are `answers`
+    w = _check_weights(weights, p.size, policy)
     targets = midpoint_targets(100) if targets is None else check_targets("targets", targets)
     ideal = Policy.calibrated()
     fields = {k: np.empty(targets.size) for k in BehavioralAudit.__dataclass_fields__ if k not in ("policy", "targets", "deviation")}
     for k, t in enumerate(targets.tolist()):
-        actual = _expected(p, policy, t)
-        best = _expected(p, ideal, t)
+        answered = policy._answer_probability(p, t) if answers is None else answers
+        actual = _outcome(policy, t, answered, answered * p, p.size) if w is None else (
+            _outcome(policy, t, w * answered, w * answered * p, w.sum()))
+        best = _expected(p, ideal, t, w)
         fields["answer_rate"][k] = actual.answer_rate
         fields["accuracy_answered"][k] = actual.accuracy_answered
         fields["error_rate"][k] = actual.error_rate
@@ -487,8 +537,8 @@ def behavioral_audit(p_correct, policy: Policy, targets=None) -> BehavioralAudit
         fields["ideal_error_rate"][k] = best.error_rate
         acc = actual.accuracy_answered
         fields["accuracy_shortfall"][k] = 0.0 if math.isnan(acc) else max(0.0, t - acc)
-        answered = policy._answer_probability(p, t)
-        fields["deviation_per_target"][k] = float(np.mean(np.abs(p - t) * np.abs(answered - (p > t))))
+        gap = np.abs(p - t) * np.abs(answered - (p > t))
+        fields["deviation_per_target"][k] = float(np.mean(gap) if w is None else w @ gap / w.sum())
     return BehavioralAudit(
         policy=policy.name,
         targets=targets,
