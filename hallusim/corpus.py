@@ -11,7 +11,7 @@ from hallusim._kernels import facts as kernels
 from hallusim._validation import fail
 from hallusim.goodturing import frequency_of_frequencies
 
-__all__ = ["Corpus"]
+__all__ = ["Corpus", "check_corpus"]
 
 _WORLD_INTERFACE = ("n_prompts", "weights", "strided_answer_prob", "answers", "first_prompt")
 
@@ -152,3 +152,21 @@ class Corpus:
 
     def __repr__(self) -> str:
         return f"Corpus(n_examples={self.n_examples}, n_prompts={self.world.n_prompts}, singleton_rate={self.singleton_rate:.6g})"
+
+
+def check_corpus(corpus, name: str = "corpus") -> Corpus:
+    """Refuse anything but a :class:`Corpus` (``TypeError`` naming the parameter).
+
+    Parameters
+    ----------
+    corpus : object
+    name : str, optional
+        The parameter's name in the message.
+
+    Returns
+    -------
+    Corpus
+    """
+    if not isinstance(corpus, Corpus):
+        fail(name, "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
+    return corpus

@@ -22,7 +22,7 @@ from hallusim._validation import (
     check_weights,
     fail,
 )
-from hallusim.corpus import Corpus
+from hallusim.corpus import check_corpus
 from hallusim.models import CompactModel, rescale_masses
 
 __all__ = [
@@ -245,8 +245,7 @@ def _as_model(model) -> CompactModel:
 
 
 def _compact_args(model, corpus):
-    if not isinstance(corpus, Corpus):
-        fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
+    check_corpus(corpus)
     model = _as_model(model)
     world = corpus.world
     if model.n_prompts != world.n_prompts:

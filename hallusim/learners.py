@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from hallusim._validation import NotFittedError, check_float, check_weights, fail
-from hallusim.corpus import Corpus
+from hallusim.corpus import check_corpus
 from hallusim.models import CompactModel, rescale_masses
 
 __all__ = [
@@ -24,12 +24,6 @@ __all__ = [
     "RescaledLearner",
     "MixtureLearner",
 ]
-
-
-def _check_corpus(corpus):
-    if not isinstance(corpus, Corpus):
-        fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
-    return corpus
 
 
 class Learner:
@@ -85,7 +79,7 @@ class CalibratedLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         alpha = np.asarray(corpus.world.answer_prob, dtype=np.float64)
         self.model_ = _one_answer_model(corpus, alpha, 1.0 - alpha, alpha)
         return self
@@ -119,7 +113,7 @@ class EmpiricalCalibratedLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         infinite = isinstance(self.prior_strength, (int, float, np.number)) and self.prior_strength == np.inf
         k = np.inf if infinite else check_float("prior_strength", self.prior_strength, low=0.0, low_open=True)
         pooled = corpus.n_answered / corpus.n_examples
@@ -150,7 +144,7 @@ class MemorizingLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         self.model_ = _one_answer_model(corpus, 1.0, np.where(corpus.seen, 0.0, 1.0), 0.0)
         return self
 
@@ -171,7 +165,7 @@ class AbstainingLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         n = corpus.world.n_prompts
         self.model_ = CompactModel(corpus.world.n_responses, np.full((n, 1), -1), np.zeros((n, 1)), 1.0, 0.0)
         return self
@@ -203,7 +197,7 @@ class UniformLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         n = corpus.world.n_prompts
         n_resp = np.asarray(corpus.world.n_responses, dtype=np.float64)
         idk = 1.0 / (n_resp + 1.0) if self.include_idk else 0.0
@@ -266,7 +260,7 @@ class RescaledLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         scale = check_float("scale", self.scale, low=0.0, low_open=True)
         threshold = 1.0 / corpus.world.min_errors if self.threshold is None else check_float("threshold", self.threshold)
         if not hasattr(self.base, "fit"):
@@ -320,7 +314,7 @@ class MixtureLearner(Learner):
         -------
         self
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         weights = check_weights("weights", self.weights)
         if len(self.learners) != weights.shape[0]:
             fail("learners", f"a sequence of {weights.shape[0]} learners (one per weight)", len(self.learners))

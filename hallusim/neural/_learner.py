@@ -6,7 +6,7 @@ import jax
 import numpy as np
 
 from hallusim._validation import check_choice, check_float, check_int, fail
-from hallusim.corpus import Corpus
+from hallusim.corpus import check_corpus
 from hallusim.learners import Learner, NotFittedError
 from hallusim.models import CompactModel
 from hallusim.neural._tokens import (
@@ -216,8 +216,7 @@ class TransformerLearner(Learner):
         -------
         self
         """
-        if not isinstance(corpus, Corpus):
-            fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
+        check_corpus(corpus)
         steps = check_int("steps", self.steps, minimum=0)
         batch = check_int("batch_size", self.batch_size, minimum=1)
         lr = check_float("lr", self.lr, low=0.0, low_open=True)

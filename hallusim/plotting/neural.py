@@ -1,18 +1,17 @@
 """Figures of the trained-transformer experiments (``neural_floor``, ``neural_posttraining``).
 
-Both are one column wide (3.5 in), their panels stacked top to bottom, one legend below.
+Both are one column wide (:data:`~hallusim.plotting.style.COLUMN_WIDTH`), their panels stacked top
+to bottom, one legend below.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hallusim.plotting.style import PALETTE, legend_below, paper_style, save_figure
+from hallusim.plotting.style import PALETTE, column_figure, legend_below, paper_style, save_figure
 
 __all__ = ["plot_neural_floor", "plot_neural_posttraining"]
 
-WIDTH = 3.5  # single-column width
 
 
 def plot_neural_floor(rows, path):
@@ -35,7 +34,7 @@ def plot_neural_floor(rows, path):
     steps = sorted({int(r["steps"]) for r in rows})
     widths = sorted({int(r["d_model"]) for r in rows})
     with paper_style():
-        fig, (ax, bx) = plt.subplots(2, 1, figsize=(WIDTH, 5.6), layout="constrained")
+        fig, (ax, bx) = column_figure(2, row_height=2.3, extra_height=1.0)
         sr = np.array([r["singleton_rate"] for r in rows])
         top = max(max(r["err"] for r in rows), float(sr.max())) * 1.1
         ax.plot([0, top], [0, top], color="0.6", ls=":", lw=1, label="err = sr")
@@ -94,7 +93,7 @@ def plot_neural_posttraining(histories, histograms, audits, path):
     color_of = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(histories)}
     color_of["base"] = "0.2"
     with paper_style():
-        fig, (ax, bx, cx) = plt.subplots(3, 1, figsize=(WIDTH, 8.2), layout="constrained")
+        fig, (ax, bx, cx) = column_figure(3, row_height=2.3, extra_height=1.3)
         for name, h in histories.items():
             ax.plot(h["steps"], h["idk_rate"], "-", color=color_of[name], label=f"IDK rate, {name}")
             ax.plot(h["steps"], h["err"], "--", color=color_of[name], label=f"err, {name}")

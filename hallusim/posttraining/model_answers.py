@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from hallusim._validation import fail
-from hallusim.corpus import Corpus
+from hallusim.corpus import check_corpus
 from hallusim.learners import NotFittedError
 from hallusim.models import CompactModel
 from hallusim.posttraining.calibration import ReliabilityDiagram, reliability_diagram
@@ -35,8 +35,7 @@ __all__ = ["answer_pairs", "answer_reliability", "answer_statistics", "model_beh
 
 
 def _model_and_corpus(model, corpus):
-    if not isinstance(corpus, Corpus):
-        fail("corpus", "a Corpus", f"<{type(corpus).__name__}>", error=TypeError)
+    check_corpus(corpus)
     if not isinstance(model, CompactModel):
         fitted = getattr(model, "model_", None)
         if not isinstance(fitted, CompactModel):
