@@ -249,7 +249,7 @@ def load_config(name: str, preset: str = "quick", overrides=()) -> dict:
                 f"{_where(path, preset, key)}: key {key!r} must be {_kind(config[key])} like "
                 f"{json.dumps(config[key]) if isinstance(config[key], bool) else repr(config[key])}; got {value!r}."
             ) from None
-    _check_common(config)
+    _check_common(config, streamed=getattr(module, "STREAMED", False))
     check = getattr(module, "check_config", None)
     if check is not None:
         check(dict(config))
@@ -325,12 +325,14 @@ def describe(name: str) -> str:
     return "\n".join(lines)
 
 
-def _check_common(config: dict) -> None:
+def _check_common(config: dict, *, streamed: bool = False) -> None:
     """Check the keys many experiments share, before anything runs: seeds, replicates, sizes.
 
     Sizes are bounded by :data:`hallusim._inputs.MAX_COUNT` and by memory: a world of
     ``n_prompts`` (or ``prompts_per_example · n_examples``) prompts needs about
-    ``BYTES_PER_PROMPT`` bytes per prompt (:func:`hallusim._inputs.check_allocation`).
+    ``BYTES_PER_PROMPT`` bytes per prompt (:func:`hallusim._inputs.check_allocation`), unless the
+    experiment is ``streamed`` (its module sets ``STREAMED = True``): it holds one part of the
+    prompts at a time and its own ``check_config`` checks that part's memory.
     """
     if "seed" in config:
         check_int("seed", config["seed"], minimum=0)
@@ -343,6 +345,8 @@ def _check_common(config: dict) -> None:
         if key in config:
             values = config[key] if isinstance(config[key], list) else [config[key]]
             sizes[key] = [check_count(key, value, minimum=0 if key == "n_prompts" else 1) for value in values]
+    if streamed:
+        return
     per_example = config.get("prompts_per_example")
     if isinstance(per_example, (int, float)) and not isinstance(per_example, bool) and per_example > 0:
         for n in sizes.get("n_examples", []):

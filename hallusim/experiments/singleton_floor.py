@@ -19,6 +19,8 @@ from hallusim.streaming import ZipfWorld, stream_evaluate, working_bytes
 
 SUMMARY = "Figure: err of each learner against the singleton rate sr, with the Theorem 2 bounds and MM."
 OUTPUTS = ("figures/singleton_floor.png", "figures/singleton_floor.pdf", "results/singleton_floor.csv")
+# Rows are streamed a part of the prompts at a time; check_config bounds that part's memory.
+STREAMED = True
 
 # Every preset key: (meaning, unit); `hallusim run singleton_floor --help` lists them with their preset values.
 KEYS = {

@@ -254,7 +254,7 @@ def test_missing_experiment(toy, capsys):
 def test_unknown_preset(toy, capsys):
     name = toy()
     assert main(["run", name, "--preset", "huge"]) == 2
-    one_line_error(capsys, 2, "`preset` must be one of quick, paper", "'huge'")
+    one_line_error(capsys, 2, "`--preset` must be one of quick, paper", "'huge'")
 
 
 def test_unknown_preset_key(toy, capsys):

@@ -442,7 +442,7 @@ def test_cli_bad_options_exit_2_before_reading(tmp_path, capsys):
     for argv, message in [(["--idk-examples", "-1"], "`--idk-examples` must be an integer >= 0"),
                           (["--gamma", "0"], "`--gamma` must be"), (["--min-errors", "0"], "`--min-errors` must be"),
                           (["--confidence", "-1"], "`--confidence` must be"),
-                          (["--idk-examples", "2"], "`idk_examples` must be omitted: the input gives its IDK examples")]:
+                          (["--idk-examples", "2"], "`--idk-examples` must be omitted: the input gives its IDK examples")]:
         assert cli.main(["floor", str(DATA / "pairs.csv"), *argv]) == 2
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1 and message in err
