@@ -38,7 +38,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from hallusim import bounds
 from hallusim._validation import check_float, check_gamma, check_int, fail
@@ -193,6 +192,8 @@ def smoothing_reach(n_examples, max_error: float = DEFAULT_MAX_ERROR) -> float:
 
 def _coefficients(r: np.ndarray, n: int, t: float):
     """Coefficients ``(c_r for |S|, d_r for U or None, method, guarantee)`` at ``t``."""
+    from scipy import stats  # deferred: scipy.stats takes 0.3 s, a third of `import hallusim`
+
     rf = r.astype(np.float64)
     if t < 1:
         m = max(1, round(t * n))
@@ -230,6 +231,8 @@ def _coefficients(r: np.ndarray, n: int, t: float):
 
 
 def _forecast_one(counts: FloorCounts, t: float, t_max: float, min_errors: int, gamma: float) -> FloorForecast:
+    from scipy import stats  # deferred: as in _coefficients
+
     n = counts.n_examples
     m = max(1, round(t * n))
     r, n_r = counts.r, counts.n_r.astype(np.float64)

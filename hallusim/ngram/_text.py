@@ -1,23 +1,28 @@
 """Reading a training text (one sentence a line, tokens separated by whitespace) into int ids.
 
-The file is read a block of lines at a time and each block is turned into ids with C-level
-passes (``str.split``, ``map`` over a dict), so the memory held is the int64 ids plus one block of
-strings, and no Python code runs per token.
+The file's bytes are split into words and looked up in a hash table by a Numba kernel, so no
+Python code runs per token and the memory held is the file's bytes, the int64 ids and one entry
+per distinct word. Words are split where ``str.split()`` splits them (every Unicode whitespace
+character, found in the UTF-8 bytes) and sentences end at ``\\n`` only, so the result is that of
+``[line.split() for line in open(path, encoding="utf-8", newline="\\n")]``; the UTF-8 check is
+C-level decoding of the file a block at a time.
 """
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
 
+from hallusim._jit import jit
 from hallusim._validation import check_int, fail
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, UNK_ID, Vocabulary
 
 __all__ = ["TextCorpus", "read_text"]
 
-_BLOCK_BYTES = 1 << 24  # about 16 MB of text per block
+_CHECK_BYTES = 1 << 24  # the UTF-8 check decodes (and drops) about 16 MB at a time
+_SPECIALS = frozenset((UNK, BOS, EOS))
+_NO_WORD = -1
 
 
 class TextCorpus(NamedTuple):
@@ -29,14 +34,173 @@ class TextCorpus(NamedTuple):
     n_special: int  # occurrences of <s>, </s> and <unk> in the text, dropped (as KenLM's lmplz does)
 
 
+@jit
+def _space_width(buf, i, n):
+    """Bytes taken by the whitespace character (``str.isspace``) starting at ``buf[i]``; 0 if none.
+
+    Kernels call it only for bytes from 0x80 on, testing ASCII whitespace themselves
+    (:func:`_is_ascii_space`): passing the array costs a reference count per call.
+    """
+    b = buf[i]
+    if b < 0xC2 or b > 0xE3:
+        return 0
+    if b == 0xC2:  # U+0085, U+00A0
+        return 2 if i + 1 < n and (buf[i + 1] == 0x85 or buf[i + 1] == 0xA0) else 0
+    if i + 2 >= n:
+        return 0
+    b1, b2 = buf[i + 1], buf[i + 2]
+    if b == 0xE1:  # U+1680
+        return 3 if b1 == 0x9A and b2 == 0x80 else 0
+    if b == 0xE2:  # U+2000..U+200A, U+2028, U+2029, U+202F; U+205F
+        if b1 == 0x80 and (0x80 <= b2 <= 0x8A or b2 == 0xA8 or b2 == 0xA9 or b2 == 0xAF):
+            return 3
+        return 3 if b1 == 0x81 and b2 == 0x9F else 0
+    if b == 0xE3:  # U+3000
+        return 3 if b1 == 0x80 and b2 == 0x80 else 0
+    return 0
+
+
+@jit
+def _is_ascii_space(b):
+    return b == 32 or (b >= 9 and b <= 13) or (b >= 28 and b <= 31)
+
+
+@jit
+def _count_words(buf):
+    """(words, lines) of the text: lines end at ``\\n``; a last line without one counts too."""
+    n = buf.size
+    n_words = 0
+    n_lines = 0
+    in_word = False
+    i = 0
+    while i < n:
+        b = buf[i]
+        w = (1 if _is_ascii_space(b) else 0) if b < 0x80 else _space_width(buf, i, n)
+        if w == 0:
+            if not in_word:
+                n_words += 1
+                in_word = True
+            i += 1
+        else:
+            in_word = False
+            if b == 10:
+                n_lines += 1
+            i += w
+    if n and buf[n - 1] != 10:
+        n_lines += 1
+    return n_words, n_lines
+
+
+@jit
+def _split_words(buf, out_ids, out_lengths):
+    """Fill the ids (words numbered 0, 1, ... in order of first occurrence) and words per line.
+
+    Returns the distinct words' bytes, one after another, and where each starts (``starts``,
+    one more entry than words). Words are hashed with 64-bit FNV-1a into a table (open
+    addressing, linear probing, load at most one half) that doubles as words are found; a
+    candidate is compared with the copy of its bytes in that compact store, which stays in
+    cache, not with its first occurrence in the text.
+    """
+    cap = 1 << 16
+    slots = np.full(cap, -1, dtype=np.int64)
+    starts = np.zeros(cap // 2 + 1, dtype=np.int64)
+    hashes = np.empty(cap // 2, dtype=np.uint64)
+    store = np.empty(1 << 20, dtype=np.uint8)
+    n_distinct = 0
+    t = 0
+    line = 0
+    line_words = 0
+    i = 0
+    n = buf.size
+    while i < n:
+        b = buf[i]
+        w = (1 if _is_ascii_space(b) else 0) if b < 0x80 else _space_width(buf, i, n)
+        if w != 0:
+            if b == 10:
+                out_lengths[line] = line_words
+                line += 1
+                line_words = 0
+            i += w
+            continue
+        lo = i
+        h = np.uint64(14695981039346656037)
+        while True:
+            h = (h ^ np.uint64(b)) * np.uint64(1099511628211)
+            i += 1
+            if i == n:
+                break
+            b = buf[i]
+            if ((1 if _is_ascii_space(b) else 0) if b < 0x80 else _space_width(buf, i, n)) != 0:
+                break
+        size = i - lo
+        s = np.int64(h & np.uint64(cap - 1))
+        while True:
+            d = slots[s]
+            if d == -1:
+                break
+            if hashes[d] == h and starts[d + 1] - starts[d] == size:
+                same = True
+                at = starts[d]
+                for k in range(size):
+                    if store[at + k] != buf[lo + k]:
+                        same = False
+                        break
+                if same:
+                    break
+            s = (s + 1) & (cap - 1)
+        if d == -1:
+            d = n_distinct
+            slots[s] = d
+            hashes[d] = h
+            at = starts[d]
+            if at + size > store.size:
+                store = np.concatenate((store, np.empty(max(store.size, size), dtype=np.uint8)))
+            store[at:at + size] = buf[lo:i]
+            starts[d + 1] = at + size
+            n_distinct += 1
+            if 2 * n_distinct == cap:  # full to one half: double the table and re-insert every word
+                cap *= 2
+                slots = np.full(cap, -1, dtype=np.int64)
+                for e in range(n_distinct):
+                    s = np.int64(hashes[e] & np.uint64(cap - 1))
+                    while slots[s] != -1:
+                        s = (s + 1) & (cap - 1)
+                    slots[s] = e
+                starts = np.concatenate((starts, np.zeros(cap // 2 + 1 - starts.size, dtype=np.int64)))
+                hashes = np.concatenate((hashes, np.empty(cap // 2 - hashes.size, dtype=np.uint64)))
+        out_ids[t] = d
+        t += 1
+        line_words += 1
+    if line < out_lengths.size:  # a last line without a newline
+        out_lengths[line] = line_words
+    return store[:starts[n_distinct]].copy(), starts[:n_distinct + 1].copy()
+
+
+def _check_utf8(path, buf):
+    """Raise the user's ValueError if the bytes are not UTF-8 (decoded a block at a time, dropped)."""
+    lo = 0
+    while lo < buf.size:
+        hi = min(lo + _CHECK_BYTES, buf.size)
+        for _ in range(3):  # end the block on a character boundary (at most 3 continuation bytes)
+            if hi < buf.size and (buf[hi] & 0xC0) == 0x80:
+                hi += 1
+        try:
+            buf[lo:hi].tobytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {lo + exc.start:,}).") from None
+        lo = hi
+
+
 def read_text(path, *, min_count: int = 1) -> TextCorpus:
     """Read a tokenised training text: one sentence per line, tokens separated by whitespace.
 
     Parameters
     ----------
     path : str or Path
-        A UTF-8 text file. Empty lines are empty sentences; ``<s>``, ``</s>`` and ``<unk>`` in
-        the text are dropped and counted (KenLM's ``lmplz`` treats them as whitespace).
+        A UTF-8 text file. Lines end at ``\\n``; tokens are separated as ``str.split()``
+        separates them (any Unicode whitespace). Empty lines are empty sentences; ``<s>``,
+        ``</s>`` and ``<unk>`` in the text are dropped and counted (KenLM's ``lmplz`` treats
+        them as whitespace).
     min_count : int, optional
         Words seen fewer times become ``<unk>`` (default 1).
 
@@ -51,31 +215,27 @@ def read_text(path, *, min_count: int = 1) -> TextCorpus:
         For a missing file, a folder, a file that is not UTF-8, or a text without any token.
     """
     min_count = check_int("min_count", min_count, minimum=1)
-    index = {UNK: -1, BOS: -1, EOS: -1}  # the specials are dropped
-    words: list[str] = []
-    id_parts, length_parts = [], []
     try:
-        with open(path, encoding="utf-8", newline="\n") as fh:
-            while True:
-                lines = fh.readlines(_BLOCK_BYTES)
-                if not lines:
-                    break
-                per_line = list(map(str.split, lines))
-                flat = list(chain.from_iterable(per_line))
-                for word in dict.fromkeys(flat):  # the block's distinct words, in order of first occurrence
-                    if word not in index:
-                        index[word] = len(words) + 3
-                        words.append(word)
-                id_parts.append(np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat)))
-                length_parts.append(np.fromiter(map(len, per_line), dtype=np.int64, count=len(per_line)))
+        buf = np.fromfile(path, dtype=np.uint8)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such text file.") from None
     except IsADirectoryError:
         raise ValueError(f"{path}: a folder, not a text file.") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start} of a block).") from None
-    tokens = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64)
-    lengths = np.concatenate(length_parts) if length_parts else np.empty(0, dtype=np.int64)
+    _check_utf8(path, buf)
+    n_words, n_lines = _count_words(buf)
+    raw = np.empty(n_words, dtype=np.int64)
+    lengths = np.empty(n_lines, dtype=np.int64)
+    store, starts = _split_words(buf, raw, lengths)
+    del buf
+    view = memoryview(store)
+    bounds = starts.tolist()
+    distinct = [str(view[a:b], "utf-8") for a, b in zip(bounds[:-1], bounds[1:])]
+    # ids: 3, 4, ... for the ordinary words in order of first occurrence; -1 for the specials (dropped)
+    is_special = np.fromiter((w in _SPECIALS for w in distinct), dtype=bool, count=len(distinct))
+    new_id = np.where(is_special, _NO_WORD, np.cumsum(~is_special) + 2)
+    words = [w for w, special in zip(distinct, is_special.tolist()) if not special]
+    tokens = new_id[raw]
+    del raw
     special = tokens < 0
     n_special = int(special.sum())
     if n_special:

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hallusim.cli import main
 from hallusim.ngram import NgramModel, Vocabulary, read_arpa, read_text
+from hallusim.ngram import _text
+
+# every character str.split() splits at, some that it does not (the BOM, NUL, NEL's neighbours),
+# multi-byte letters, and the special symbols that are dropped
+_PIECES = [chr(c) for c in range(0x110000) if chr(c).isspace()] + [
+    "a", "b", "ab", "é", "中", "😀", "\ufeff", "\x00", "\x84", "\u2027", "\u200b", "<s>", "</s>", "<unk>", "<s", "s>"]
+
+
+def _reference(path):
+    """What read_text must give: the lines (``\\n`` only) split by str.split, specials dropped."""
+    with open(path, encoding="utf-8", newline="\n") as fh:
+        lines = [line.split() for line in fh]
+    specials = {"<s>", "</s>", "<unk>"}
+    sentences = [[w for w in line if w not in specials] for line in lines]
+    return sentences, sum(w in specials for line in lines for w in line)
 
 
 def _sentences(seed=0, n_sent=400):
@@ -43,6 +60,49 @@ def test_read_text_drops_and_counts_the_special_symbols(tmp_path):
     assert corpus.n_special == 3
     assert np.diff(corpus.offsets).tolist() == [2, 0, 1]
     assert corpus.vocabulary.decode(corpus.tokens) == ["a", "b", "a"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=40), check_bytes=st.sampled_from([1, 2, 3, 7, 1 << 24]))
+def test_read_text_splits_as_str_split(tmp_path_factory, pieces, check_bytes):
+    """The byte-level kernel splits words where str.split does and lines at \\n only, with the UTF-8
+    check done in blocks of any size (blocks end on character boundaries)."""
+    path = tmp_path_factory.mktemp("t") / "t.txt"
+    path.write_text("".join(pieces), encoding="utf-8", newline="")
+    sentences, n_special = _reference(path)
+    if not any(sentences):
+        with pytest.raises(ValueError, match="at least one token"):
+            read_text(path)
+        return
+    original, _text._CHECK_BYTES = _text._CHECK_BYTES, check_bytes
+    try:
+        corpus = read_text(path)
+    finally:
+        _text._CHECK_BYTES = original
+    vocab = Vocabulary.from_sentences(sentences)
+    assert corpus.vocabulary == vocab and corpus.n_special == n_special
+    assert np.diff(corpus.offsets).tolist() == [len(s) for s in sentences]
+    np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sentences for w in s]))
+
+
+def test_read_text_many_distinct_words(tmp_path):
+    """More distinct words than the hash table's first size (2^15) and the word store's first 1 MB."""
+    rng = np.random.default_rng(7)
+    words = [f"{'x' * int(k % 40)}{k}" for k in range(100_000)]
+    sents = [[words[i] for i in rng.integers(0, len(words), rng.integers(0, 30))] for _ in range(20_000)]
+    corpus = read_text(_write(tmp_path / "t.txt", sents))
+    vocab = Vocabulary.from_sentences(sents)
+    assert corpus.vocabulary == vocab
+    np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sents for w in s]))
+
+
+@pytest.mark.parametrize("block", [1, 3, 1 << 24])
+def test_read_text_names_the_first_bad_byte(tmp_path, block, monkeypatch):
+    path = tmp_path / "t.txt"
+    path.write_bytes("aé 中\n".encode() + b"b \xe4\xb8 c\n")  # a truncated 3-byte character at byte 10
+    monkeypatch.setattr(_text, "_CHECK_BYTES", block)
+    with pytest.raises(ValueError, match="not a UTF-8 text file .* at byte 10\\)"):
+        read_text(path)
 
 
 @pytest.mark.parametrize("smoothing", ["modified_kneser_ney", "witten_bell"])
