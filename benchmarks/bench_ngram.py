@@ -1,6 +1,6 @@
 """Benchmark: counting + fitting trigram models, and batch scoring, against nltk.lm and Counter.
 
-Run:  python benchmarks/bench_ngram.py [--tokens 10000000] [--repeats 3]
+Run:  python benchmarks/bench_ngram.py [--tokens 10000000] [--repeats 3] [--lmplz PATH] [--only text|kenlm]
 
 * Fit: hallusim's ``NgramModel(3, ...).fit`` on a bounded Zipf(1.1) corpus of int token ids
   (``--tokens`` tokens, 20-token sentences, vocabulary 50,000), with all Numba threads and with one, against ``collections.Counter`` over the
@@ -12,16 +12,23 @@ Run:  python benchmarks/bench_ngram.py [--tokens 10000000] [--repeats 3]
   pairs, compared in pairs per second.
 
 * Text file to ARPA file (what a user does): ``hallusim ngram fit TEXT --order 3 --arpa OUT``
-  against KenLM's ``lmplz -o 3 < TEXT > OUT``, whole processes, alternating, median wall time
+  against KenLM's ``lmplz -o 3 < TEXT > OUT`` (with its default memory, and with ``-S 1G``),
+  whole processes, alternating, median wall time
   and peak resident memory of each (``--text-tokens`` tokens of the same Zipf text, as words
   ``w<id>``); and the ARPA writer alone against the previous writer (one f-string per line,
   reproduced here), on the same fitted model. lmplz is taken from ``--lmplz`` or the PATH; when
   it is missing that comparison is skipped with a line saying so. To build it (Debian):
   ``apt-get install cmake g++ libboost-program-options-dev libboost-system-dev
-  libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev``, then in a clone of
-  github.com/kpu/kenlm ``mkdir build && cd build && cmake .. && make -j2 lmplz`` (``bin/lmplz``).
-* Scoring against the ``kenlm`` Python module (``pip install kenlm``, compiled on install) when
-  it is importable, else skipped with a line saying so.
+  libboost-thread-dev libboost-test-dev libboost-iostreams-dev zlib1g-dev libbz2-dev
+  liblzma-dev``, then in a clone of github.com/kpu/kenlm ``mkdir build && cd build && cmake ..
+  -DCMAKE_BUILD_TYPE=Release && make -j2 lmplz`` (``bin/lmplz``; about two minutes).
+* Sentence scoring against the ``kenlm`` Python module (``pip install kenlm``, compiled on
+  install) when it is importable, else skipped with a line saying so: the same ARPA file (a
+  trigram modified-KN model of ``--text-tokens`` tokens) read by both, ``kenlm.Model.score(s,
+  bos=True, eos=True)`` over ``--score-sentences`` held-out sentences of 20 words against
+  ``NgramModel.logscore_sentences`` from the same str sentences and from int ids, in tokens
+  (words and ``</s>``) per second; kenlm's loop is one thread, hallusim's figures are given for
+  all threads and for one.
 
 JIT compilation is done first and reported apart; every figure is the median of ``--repeats`` runs
 (default 5). Counter and nltk.lm run in one thread; the output says how many hallusim uses.
@@ -91,12 +98,16 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--text-tokens", type=int, default=10_000_000, help="tokens of the text-to-ARPA comparison")
     parser.add_argument("--lmplz", default=shutil.which("lmplz"), help="path of KenLM's lmplz (default: on the PATH)")
-    parser.add_argument("--only-text", action="store_true", help="run only the text-to-ARPA comparison")
+    parser.add_argument("--score-sentences", type=int, default=100_000, help="held-out sentences scored against kenlm")
+    parser.add_argument("--only", choices=["text", "kenlm"], help="run only the text-to-ARPA or the kenlm comparison")
     args = parser.parse_args(argv)
     print(f"machine load (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")
-    _text_to_arpa(args)
-    if args.only_text:
+    if args.only in (None, "text"):
+        _text_to_arpa(args)
+    if args.only in (None, "kenlm"):
+        _kenlm_scoring(args)
+    if args.only:
         return
     import nltk
     from nltk.lm import KneserNeyInterpolated, WittenBellInterpolated
@@ -243,15 +254,17 @@ def _text_to_arpa(args):
                     str(Path(tmp) / "ours.arpa")]
         _run_process(ours_cmd)  # warm the JIT cache in a process of its own
         runs = {"hallusim ngram fit": []}
-        if args.lmplz:
-            runs["lmplz -o 3"] = []
-        else:
+        # lmplz with its default memory (-S 80% of RAM, which it touches: slower on a large machine)
+        # and with -S 1G (the fastest setting measured here); the ratio is to the faster one
+        lmplz_runs = {"lmplz -o 3": [], "lmplz -o 3 -S 1G": []} if args.lmplz else {}
+        if not args.lmplz:
             print("lmplz: not found (pass --lmplz PATH; see this script's docstring to build it): comparison skipped")
+        runs.update(lmplz_runs)
         for _ in range(args.repeats):
             runs["hallusim ngram fit"].append(_run_process(ours_cmd))
-            if args.lmplz:
+            for name in lmplz_runs:
                 with open(text, "rb") as fin, open(Path(tmp) / "lmplz.arpa", "wb") as fout:
-                    runs["lmplz -o 3"].append(_run_process([args.lmplz, "-o", "3", "-T", tmp], stdin=fin, stdout=fout))
+                    runs[name].append(_run_process([args.lmplz, *name.split()[1:], "-T", tmp], stdin=fin, stdout=fout))
         medians = {}
         for name, values in runs.items():
             wall = statistics.median(v[0] for v in values)
@@ -259,8 +272,9 @@ def _text_to_arpa(args):
             medians[name] = (wall, peak)
             print(f"{name:20s}: median {wall:.2f} s, peak RSS {peak:,.0f} MB (whole process, {len(values)} runs)")
         if args.lmplz:
-            (wo, po), (wl, pl) = medians["hallusim ngram fit"], medians["lmplz -o 3"]
-            print(f"ratio: hallusim is {wl / wo:.2f}x lmplz's speed, at {po / pl:.2f}x its peak memory")
+            wo, po = medians["hallusim ngram fit"]
+            wl, pl = min(medians[name] for name in lmplz_runs)
+            print(f"ratio: hallusim is {wl / wo:.2f}x the faster lmplz's speed, at {po / pl:.2f}x its peak memory")
         # the writer alone, new against old, on the same fitted model
         corpus = read_text(text)
         model = NgramModel(3, "modified_kneser_ney", vocabulary=corpus.vocabulary).fit(corpus.tokens, offsets=corpus.offsets)
@@ -274,6 +288,45 @@ def _text_to_arpa(args):
         t_fit = _median_time(lambda: NgramModel(3, "modified_kneser_ney").fit(strings), 1)
         print(f"fit from {tokens.size:,} tokens as lists of str (encoding included): {t_fit:.2f} s = "
               f"{tokens.size / t_fit:,.0f} tokens/s\n")
+
+
+def _kenlm_scoring(args):
+    print("== sentence scoring against the kenlm module (the same ARPA file) ==")
+    try:
+        import kenlm
+    except ImportError:
+        print("kenlm: not importable (pip install kenlm): comparison skipped\n")
+        return
+    train_t, train_o = _corpus(args.text_tokens, seed=5)
+    test_t, test_o = _corpus(20 * args.score_sentences, seed=9)
+    train = [" ".join(f"w{t}" for t in train_t[train_o[s]:train_o[s + 1]].tolist()) for s in range(train_o.size - 1)]
+    text = [" ".join(f"w{t}" for t in test_t[test_o[s]:test_o[s + 1]].tolist()) for s in range(test_o.size - 1)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lm.arpa"
+        NgramModel(3, "modified_kneser_ney").fit([s.split() for s in train]).to_arpa(path)
+        ours = NgramModel.from_arpa(path)
+        theirs = kenlm.Model(str(path))
+    ids, offsets = ours.vocabulary_.encode(" ".join(text).split()), test_o
+    n_tokens = ids.size + len(text)  # every word and each sentence's </s>
+    ours.logscore_sentences(text[:10])  # compile or load the kernel
+    t_kenlm = _median_time(lambda: [theirs.score(s, bos=True, eos=True) for s in text], args.repeats)
+    threads = numba.get_num_threads()
+    rates = {}
+    for n_threads in sorted({threads, 1}, reverse=True):
+        numba.set_num_threads(n_threads)
+        rates["str", n_threads] = n_tokens / _median_time(lambda: ours.logscore_sentences(text), args.repeats)
+        rates["ids", n_threads] = n_tokens / _median_time(lambda: ours.logscore_sentences(ids, offsets=offsets),
+                                                           args.repeats)
+    numba.set_num_threads(threads)
+    kenlm_rate = n_tokens / t_kenlm
+    gap = np.max(np.abs(ours.logscore_sentences(text) / np.log2(10) - [theirs.score(s) for s in text]))
+    print(f"{len(text):,} sentences, {n_tokens:,} tokens scored; max |log10 p(sentence)| difference {gap:.1e} "
+          "(KenLM stores float32)")
+    print(f"kenlm Model.score (1 thread): {kenlm_rate:,.0f} tokens/s")
+    for (kind, n_threads), rate in rates.items():
+        print(f"hallusim logscore_sentences from {kind:3s} ({n_threads} thread{'s' if n_threads > 1 else ' '}): "
+              f"{rate:,.0f} tokens/s = {rate / kenlm_rate:.2f}x kenlm")
+    print()
 
 
 if __name__ == "__main__":

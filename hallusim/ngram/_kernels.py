@@ -209,6 +209,41 @@ def score_backoff(ctx, words, word_of, child_lo, child_hi, prob, bow, out):
         out[q] = p
 
 
+@jit(parallel=True)
+def logscore_sentences_backoff(tokens, offsets, n_bos, n_eos, bos, eos, m, word_of, child_lo, child_hi, prob, bow, out):
+    """``log2 p(sentence)`` of each sentence, every word scored as in :func:`score_backoff`.
+
+    Sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``, read after ``n_bos`` start symbols (not
+    predicted) and followed by ``n_eos`` end symbols (predicted). Walking a sentence keeps the
+    trie node of each context length (KenLM's state): after word ``w``, the length-``L``
+    context is the child ``w`` of the length-``L - 1`` context before it, which scoring ``w``
+    looked up anyway; so a word costs ``m`` bisections and no context is searched from the root.
+    """
+    n_sent = offsets.size - 1
+    for s in prange(n_sent):
+        nodes = np.full(m + 1, -1, dtype=np.int64)  # nodes[L]: the last L tokens' n-gram, -1 if not stored
+        children = np.empty(m + 1, dtype=np.int64)
+        lo, hi = offsets[s], offsets[s + 1]
+        total = 0.0
+        for j in range(lo - n_bos, hi + n_eos):
+            w = bos if j < lo else (tokens[j] if j < hi else eos)
+            p = prob[w]
+            for length in range(1, m + 1):
+                g = nodes[length]
+                child = -1
+                if g >= 0:
+                    child = find_child(word_of, child_lo, child_hi, g, w)
+                    p = prob[child] if child >= 0 else bow[g] * p
+                children[length] = child
+            if j >= lo:
+                total += np.log2(p)
+            for length in range(m, 1, -1):
+                nodes[length] = children[length - 1]
+            if m:
+                nodes[1] = w
+        out[s] = total
+
+
 @jit
 def _context_start(ctx_row):
     """First column of the context in a right-aligned row (``ctx_row.size`` when it is empty)."""

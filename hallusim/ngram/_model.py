@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
-from itertools import chain
-
 import numpy as np
 
-from hallusim._inputs import check_allocation
 from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
 from hallusim._validation import (
     NotFittedError,
@@ -20,6 +16,7 @@ from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._arpa import read_arpa_tables, write_arpa
 from hallusim.ngram._counts import PADDINGS, count_ngrams, n_padding
 from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, build_tables
+from hallusim.ngram._text import as_corpus, encode_sentences
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
 
 __all__ = ["NgramModel", "read_arpa", "MAX_ORDER"]
@@ -27,70 +24,7 @@ __all__ = ["NgramModel", "read_arpa", "MAX_ORDER"]
 #: The highest n-gram order a model may have (KenLM's default build stops at 6; a huge order would
 #: only allocate one table per order before anything is counted).
 MAX_ORDER = 64
-
-#: Bytes per word of a vocabulary of int ids (its name, the index entry, the count tables).
-BYTES_PER_WORD = 200
 _BLOCK = 256  # rows per random stream in batch generation (fixed: thread-count independent)
-
-
-def _is_int_sequence(seq) -> bool:
-    if isinstance(seq, np.ndarray):
-        return seq.dtype.kind in "iu"
-    return len(seq) > 0 and all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in seq)
-
-
-def _as_corpus(sentences, offsets, vocabulary, min_count):
-    """(tokens, offsets, vocabulary) of a training corpus given in any accepted form."""
-    if offsets is not None:
-        tokens = np.asarray(sentences)
-        offsets = np.asarray(offsets)
-        if tokens.ndim != 1 or tokens.dtype.kind not in "iu":
-            fail("sentences", "a 1-D int array of token ids when `offsets` is given", f"<{tokens.dtype} array of shape {tokens.shape}>")
-        if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or offsets.size < 2 or offsets[0] != 0 \
-                or offsets[-1] != tokens.size or np.any(np.diff(offsets) < 0):
-            fail("offsets", f"a non-decreasing int array from 0 to len(sentences) = {tokens.size}", offsets)
-        tokens, offsets = tokens.astype(np.int64, copy=False), offsets.astype(np.int64, copy=False)
-    elif isinstance(sentences, np.ndarray) and sentences.ndim == 2 and sentences.dtype.kind in "iu":
-        n, length = sentences.shape
-        tokens = sentences.astype(np.int64).ravel()
-        offsets = np.arange(n + 1, dtype=np.int64) * length
-    else:
-        if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
-            fail("sentences", "a list of token lists, a 2-D int array, or a flat int array with `offsets`", sentences, error=TypeError)
-        if isinstance(sentences, np.ndarray) and sentences.dtype.kind not in "iuUO":
-            fail("sentences", "token lists of str or int ids (an int array, not "
-                 f"{sentences.dtype})", f"<a {sentences.dtype} array of shape {sentences.shape}>", error=TypeError)
-        sentences = [s for s in sentences]
-        for s in sentences:
-            if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
-                fail("sentences", "a list of token sequences (lists of str or of int ids)", s, error=TypeError)
-        as_ints = all(_is_int_sequence(s) for s in sentences if len(s))
-        if not as_ints:
-            for number, s in enumerate(sentences):
-                for token in s:
-                    if not isinstance(token, str):
-                        fail("sentences", "token lists all of str (or all of int ids)",
-                             f"<{token!r} in sentence {number}>", error=TypeError)
-        if vocabulary is None and not as_ints:
-            vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
-        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        if as_ints:
-            parts = [np.asarray(s, dtype=np.int64) for s in sentences if len(s)]
-            tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-        else:  # one call over all tokens: no Python code per sentence or per token
-            tokens = vocabulary.encode(list(chain.from_iterable(sentences)))
-    if tokens.size == 0:
-        fail("sentences", "a corpus with at least one token", "<an empty corpus>")
-    if vocabulary is None:
-        if tokens.min() < 0:
-            fail("sentences", "token ids >= 0", f"<ids in [{tokens.min()}, {tokens.max()}]>")
-        size = max(int(tokens.max()) + 1, 3)  # every id below the largest is a word of the vocabulary
-        check_allocation("sentences", size * BYTES_PER_WORD)
-        vocabulary = Vocabulary.of_size(size)
-    if tokens.min() < 0 or tokens.max() >= len(vocabulary):
-        fail("sentences", f"token ids in [0, {len(vocabulary) - 1}] (the vocabulary)", f"<ids in [{tokens.min()}, {tokens.max()}]>")
-    return tokens, offsets, vocabulary
 
 
 class NgramModel:
@@ -197,7 +131,7 @@ class NgramModel:
         self._check_params()
         if self.smoothing == "arpa":
             fail("smoothing", "a method to fit (a model read from an ARPA file cannot be refitted)", self.smoothing)
-        tokens, offsets, vocabulary = _as_corpus(sentences, offsets, self.vocabulary, self.min_count)
+        tokens, offsets, vocabulary = as_corpus(sentences, offsets, self.vocabulary, self.min_count)
         counts = count_ngrams(tokens, offsets, self.order, len(vocabulary), self.padding)
         gamma = {"mle": 0.0, "laplace": 1.0}.get(self.smoothing, 1.0 if self.gamma is None else float(self.gamma))
         discounts = None
@@ -382,6 +316,55 @@ class NgramModel:
         """
         return np.exp2(self.logscore_responses(prompts, responses, bos=bos, eos=eos))
 
+    def _logscore_corpus(self, tokens, offsets, bos, eos) -> np.ndarray:
+        """``log2 p̂`` of each sentence ``tokens[offsets[s]:offsets[s+1]]`` (ids), padded as asked."""
+        t = self._fitted()
+        n_bos = self._n_bos if bos else 0
+        n_eos = self._n_bos if eos else 0
+        out = np.empty(offsets.size - 1, dtype=np.float64)
+        if self.smoothing in BACKOFF_FORM:
+            kernels.logscore_sentences_backoff(tokens, offsets, n_bos, n_eos, BOS_ID, EOS_ID, self._width,
+                                               t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, out)
+            return out
+        padded = np.empty(tokens.size + (n_bos + n_eos) * out.size, dtype=np.int64)
+        padded_offsets = np.empty(out.size + 1, dtype=np.int64)
+        kernels.pad_sentences(tokens, offsets, n_bos, n_eos, BOS_ID, EOS_ID, padded, padded_offsets)
+        sequences = np.split(padded, padded_offsets[1:-1])
+        ctx, words, owner = self._queries(sequences, np.full(out.size, n_bos))
+        logp = _log2(self._score_ids(ctx, words))
+        return np.bincount(owner, weights=logp, minlength=out.size) if logp.size else np.zeros(out.size)
+
+    def logscore_sentences(self, sentences, offsets=None, *, bos=True, eos=True) -> np.ndarray:
+        """``log2 p̂(sentence)`` of each of many sentences (``kenlm.Model.score``, in bits).
+
+        Every token is predicted from its ``order - 1`` predecessors, after the start padding
+        used in training and up to the end padding (with ``bos`` and ``eos``); unknown words
+        count as ``<unk>``.
+
+        Parameters
+        ----------
+        sentences : list of str, list of token sequences, or 1-D int array with ``offsets``
+            A str is one sentence of whitespace-separated tokens (what ``kenlm.Model.score``
+            takes); token sequences hold str tokens or int ids; with ``offsets``, sentence ``s``
+            is ``sentences[offsets[s]:offsets[s+1]]`` (ids), as for :meth:`fit`.
+        offsets : 1-D int array, optional
+        bos : bool, optional
+            Read each sentence after the start padding (default True).
+        eos : bool, optional
+            Predict the end padding after each sentence (default True).
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            One value per sentence; ``-inf`` where a token has probability 0.
+        """
+        self._fitted()
+        if offsets is None and isinstance(sentences, list) and all(isinstance(s, str) for s in sentences):
+            tokens, offsets = encode_sentences(self.vocabulary_, sentences)
+        else:
+            tokens, offsets, _ = as_corpus(sentences, offsets, self.vocabulary_, 1)
+        return self._logscore_corpus(tokens, offsets, bos, eos)
+
     def entropy(self, sentences) -> float:
         """Cross-entropy in bits per predicted token of test sentences, padded as in training.
 
@@ -397,16 +380,9 @@ class NgramModel:
         float
         """
         self._fitted()
-        tokens, offsets, _ = _as_corpus(sentences, None, self.vocabulary_, 1)
-        n_pad = self._n_bos
-        sequences, predict_from = [], []
-        end = np.full(n_pad, EOS_ID, dtype=np.int64)
-        for s in range(offsets.size - 1):
-            body = tokens[offsets[s]:offsets[s + 1]]
-            sequences.append(np.concatenate([np.full(n_pad, BOS_ID, dtype=np.int64), body, end]))
-            predict_from.append(n_pad)
-        ctx, words, _ = self._queries(sequences, predict_from)
-        return float(-np.mean(_log2(self._score_ids(ctx, words))))
+        tokens, offsets, _ = as_corpus(sentences, None, self.vocabulary_, 1)
+        n_predicted = tokens.size + self._n_bos * (offsets.size - 1)
+        return float(-np.sum(self._logscore_corpus(tokens, offsets, True, True)) / n_predicted)
 
     def perplexity(self, sentences) -> float:
         """Perplexity ``2 ** entropy`` of test sentences (see :meth:`entropy`).

@@ -1,4 +1,6 @@
-"""Reading a training text (one sentence a line, tokens separated by whitespace) into int ids.
+"""Sentences into int ids: a training text file (:func:`read_text`, one sentence a line, tokens
+separated by whitespace), str sentences (:func:`encode_sentences`) and token lists or id arrays
+(:func:`as_corpus`).
 
 The file's bytes are split into words and looked up in a hash table by a Numba kernel, so no
 Python code runs per token and the memory held is the file's bytes, the int64 ids and one entry
@@ -10,18 +12,84 @@ C-level decoding of the file a block at a time.
 
 from __future__ import annotations
 
+import numbers
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
 
+from hallusim._inputs import check_allocation
 from hallusim._jit import jit
 from hallusim._validation import check_int, fail
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, UNK_ID, Vocabulary
 
-__all__ = ["TextCorpus", "read_text"]
+__all__ = ["TextCorpus", "as_corpus", "encode_sentences", "read_text"]
 
 _CHECK_BYTES = 1 << 24  # the UTF-8 check decodes (and drops) about 16 MB at a time
 _SPECIALS = frozenset((UNK, BOS, EOS))
+#: Bytes per word of a vocabulary of int ids (its name, the index entry, the count tables).
+BYTES_PER_WORD = 200
+
+
+def is_int_sequence(seq) -> bool:
+    if isinstance(seq, np.ndarray):
+        return seq.dtype.kind in "iu"
+    return len(seq) > 0 and all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in seq)
+
+
+def as_corpus(sentences, offsets, vocabulary, min_count):
+    """(tokens, offsets, vocabulary) of a training corpus given in any accepted form."""
+    if offsets is not None:
+        tokens = np.asarray(sentences)
+        offsets = np.asarray(offsets)
+        if tokens.ndim != 1 or tokens.dtype.kind not in "iu":
+            fail("sentences", "a 1-D int array of token ids when `offsets` is given", f"<{tokens.dtype} array of shape {tokens.shape}>")
+        if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or offsets.size < 2 or offsets[0] != 0 \
+                or offsets[-1] != tokens.size or np.any(np.diff(offsets) < 0):
+            fail("offsets", f"a non-decreasing int array from 0 to len(sentences) = {tokens.size}", offsets)
+        tokens, offsets = tokens.astype(np.int64, copy=False), offsets.astype(np.int64, copy=False)
+    elif isinstance(sentences, np.ndarray) and sentences.ndim == 2 and sentences.dtype.kind in "iu":
+        n, length = sentences.shape
+        tokens = sentences.astype(np.int64).ravel()
+        offsets = np.arange(n + 1, dtype=np.int64) * length
+    else:
+        if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__iter__"):
+            fail("sentences", "a list of token lists, a 2-D int array, or a flat int array with `offsets`", sentences, error=TypeError)
+        if isinstance(sentences, np.ndarray) and sentences.dtype.kind not in "iuUO":
+            fail("sentences", "token lists of str or int ids (an int array, not "
+                 f"{sentences.dtype})", f"<a {sentences.dtype} array of shape {sentences.shape}>", error=TypeError)
+        sentences = [s for s in sentences]
+        for s in sentences:
+            if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
+                fail("sentences", "a list of token sequences (lists of str or of int ids)", s, error=TypeError)
+        as_ints = all(is_int_sequence(s) for s in sentences if len(s))
+        if not as_ints:
+            for number, s in enumerate(sentences):
+                for token in s:
+                    if not isinstance(token, str):
+                        fail("sentences", "token lists all of str (or all of int ids)",
+                             f"<{token!r} in sentence {number}>", error=TypeError)
+        if vocabulary is None and not as_ints:
+            vocabulary = Vocabulary.from_sentences(sentences, min_count=min_count)
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if as_ints:
+            parts = [np.asarray(s, dtype=np.int64) for s in sentences if len(s)]
+            tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        else:  # one call over all tokens: no Python code per sentence or per token
+            tokens = vocabulary.encode(list(chain.from_iterable(sentences)))
+    if tokens.size == 0:
+        fail("sentences", "a corpus with at least one token", "<an empty corpus>")
+    if vocabulary is None:
+        if tokens.min() < 0:
+            fail("sentences", "token ids >= 0", f"<ids in [{tokens.min()}, {tokens.max()}]>")
+        size = max(int(tokens.max()) + 1, 3)  # every id below the largest is a word of the vocabulary
+        check_allocation("sentences", size * BYTES_PER_WORD)
+        vocabulary = Vocabulary.of_size(size)
+    if tokens.min() < 0 or tokens.max() >= len(vocabulary):
+        fail("sentences", f"token ids in [0, {len(vocabulary) - 1}] (the vocabulary)", f"<ids in [{tokens.min()}, {tokens.max()}]>")
+    return tokens, offsets, vocabulary
+
 _NO_WORD = -1
 
 
@@ -91,27 +159,23 @@ def _count_words(buf):
     return n_words, n_lines
 
 
-@jit
-def _split_words(buf, out_ids, out_lengths):
-    """Fill the ids (words numbered 0, 1, ... in order of first occurrence) and words per line.
+_DONE, _TABLE_FULL, _STORE_FULL = 0, 1, 2
 
-    Returns the distinct words' bytes, one after another, and where each starts (``starts``,
-    one more entry than words). Words are hashed with 64-bit FNV-1a into a table (open
-    addressing, linear probing, load at most one half) that doubles as words are found; a
-    candidate is compared with the copy of its bytes in that compact store, which stays in
-    cache, not with its first occurrence in the text.
+
+@jit
+def _split_until_full(buf, state, slots, starts, hashes, store, out_ids, out_lengths):
+    """Split and number words from ``state = [byte, token, line, words on the line, distinct words]``
+    on, until the text ends or the hash table or the word store is full (the returned code).
+
+    Words are hashed with 64-bit FNV-1a into ``slots`` (open addressing, linear probing); a
+    candidate is compared with the copy of its bytes in ``store`` (compact, so it stays in
+    cache), not with its first occurrence in the text. The arrays are never reassigned here: a
+    growing array in the loop costs Numba a reference count on every access (2.4x the time).
     """
-    cap = 1 << 16
-    slots = np.full(cap, -1, dtype=np.int64)
-    starts = np.zeros(cap // 2 + 1, dtype=np.int64)
-    hashes = np.empty(cap // 2, dtype=np.uint64)
-    store = np.empty(1 << 20, dtype=np.uint8)
-    n_distinct = 0
-    t = 0
-    line = 0
-    line_words = 0
-    i = 0
+    i, t, line, line_words, n_distinct = state[0], state[1], state[2], state[3], state[4]
+    cap = slots.size
     n = buf.size
+    code = _DONE
     while i < n:
         b = buf[i]
         w = (1 if _is_ascii_space(b) else 0) if b < 0x80 else _space_width(buf, i, n)
@@ -149,30 +213,65 @@ def _split_words(buf, out_ids, out_lengths):
                     break
             s = (s + 1) & (cap - 1)
         if d == -1:
+            at = starts[n_distinct]
+            if at + size > store.size:  # come back to this word with a larger store
+                i = lo
+                code = _STORE_FULL
+                break
             d = n_distinct
             slots[s] = d
             hashes[d] = h
-            at = starts[d]
-            if at + size > store.size:
-                store = np.concatenate((store, np.empty(max(store.size, size), dtype=np.uint8)))
             store[at:at + size] = buf[lo:i]
             starts[d + 1] = at + size
             n_distinct += 1
-            if 2 * n_distinct == cap:  # full to one half: double the table and re-insert every word
-                cap *= 2
-                slots = np.full(cap, -1, dtype=np.int64)
-                for e in range(n_distinct):
-                    s = np.int64(hashes[e] & np.uint64(cap - 1))
-                    while slots[s] != -1:
-                        s = (s + 1) & (cap - 1)
-                    slots[s] = e
-                starts = np.concatenate((starts, np.zeros(cap // 2 + 1 - starts.size, dtype=np.int64)))
-                hashes = np.concatenate((hashes, np.empty(cap // 2 - hashes.size, dtype=np.uint64)))
         out_ids[t] = d
         t += 1
         line_words += 1
-    if line < out_lengths.size:  # a last line without a newline
+        if 2 * n_distinct == cap:  # loaded to one half
+            code = _TABLE_FULL
+            break
+    if code == _DONE and line < out_lengths.size:  # a last line without a newline
         out_lengths[line] = line_words
+    state[0], state[1], state[2], state[3], state[4] = i, t, line, line_words, n_distinct
+    return code
+
+
+@jit
+def _rehash(hashes, n_distinct, cap):
+    """The hash table of size ``cap`` holding words ``0 .. n_distinct - 1``."""
+    slots = np.full(cap, -1, dtype=np.int64)
+    for d in range(n_distinct):
+        s = np.int64(hashes[d] & np.uint64(cap - 1))
+        while slots[s] != -1:
+            s = (s + 1) & (cap - 1)
+        slots[s] = d
+    return slots
+
+
+def _split_words(buf, out_ids, out_lengths):
+    """Fill the ids (words numbered 0, 1, ... in order of first occurrence) and words per line.
+
+    Returns the distinct words' bytes, one after another, and where each starts (one more
+    entry than words). The table starts at 2^16 slots and doubles when half full.
+    """
+    cap = 1 << 16
+    slots = np.full(cap, -1, dtype=np.int64)
+    starts = np.zeros(cap // 2 + 1, dtype=np.int64)
+    hashes = np.empty(cap // 2, dtype=np.uint64)
+    store = np.empty(1 << 20, dtype=np.uint8)
+    state = np.zeros(5, dtype=np.int64)
+    while True:
+        code = _split_until_full(buf, state, slots, starts, hashes, store, out_ids, out_lengths)
+        if code == _DONE:
+            break
+        if code == _TABLE_FULL:
+            cap *= 2
+            slots = _rehash(hashes, state[4], cap)
+            starts = np.concatenate((starts, np.zeros(cap // 2 + 1 - starts.size, dtype=np.int64)))
+            hashes = np.concatenate((hashes, np.empty(cap // 2 - hashes.size, dtype=np.uint64)))
+        else:  # the next word is longer than the store's free bytes: double it (again if need be)
+            store = np.concatenate((store, np.empty(store.size, dtype=np.uint8)))
+    n_distinct = state[4]
     return store[:starts[n_distinct]].copy(), starts[:n_distinct + 1].copy()
 
 
@@ -189,6 +288,50 @@ def _check_utf8(path, buf):
         except UnicodeDecodeError as exc:
             raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {lo + exc.start:,}).") from None
         lo = hi
+
+
+def _split_bytes(buf):
+    """(ids numbered in order of first occurrence, words per line, the distinct words) of UTF-8 text."""
+    n_words, n_lines = _count_words(buf)
+    raw = np.empty(n_words, dtype=np.int64)
+    lengths = np.empty(n_lines, dtype=np.int64)
+    store, starts = _split_words(buf, raw, lengths)
+    view = memoryview(store)
+    bounds = starts.tolist()
+    return raw, lengths, [str(view[a:b], "utf-8") for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def encode_sentences(vocabulary: Vocabulary, sentences) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of sentences given as str, tokens separated by whitespace (as ``str.split`` does).
+
+    The sentences are joined into one UTF-8 text, one a line, and split by the kernels that
+    read training texts; only the distinct words are looked up in Python.
+
+    Parameters
+    ----------
+    vocabulary : Vocabulary
+    sentences : list of str
+
+    Returns
+    -------
+    tokens, offsets : numpy.ndarray of int64
+        Sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``; unknown words are ``<unk>``.
+    """
+    try:
+        buf = np.frombuffer(("\n".join(sentences) + "\n").encode("utf-8"), dtype=np.uint8)
+        raw, lengths, distinct = _split_bytes(buf)
+        joined = lengths.size == len(sentences)  # not so if a sentence holds a \n
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot hold
+        joined = False
+    if joined:
+        tokens = vocabulary.encode(distinct)[raw] if distinct else raw
+    else:  # split in Python instead
+        split = list(map(str.split, sentences))
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        tokens = vocabulary.encode(list(chain.from_iterable(split)))
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return tokens, offsets
 
 
 def read_text(path, *, min_count: int = 1) -> TextCorpus:
@@ -222,14 +365,8 @@ def read_text(path, *, min_count: int = 1) -> TextCorpus:
     except IsADirectoryError:
         raise ValueError(f"{path}: a folder, not a text file.") from None
     _check_utf8(path, buf)
-    n_words, n_lines = _count_words(buf)
-    raw = np.empty(n_words, dtype=np.int64)
-    lengths = np.empty(n_lines, dtype=np.int64)
-    store, starts = _split_words(buf, raw, lengths)
+    raw, lengths, distinct = _split_bytes(buf)
     del buf
-    view = memoryview(store)
-    bounds = starts.tolist()
-    distinct = [str(view[a:b], "utf-8") for a, b in zip(bounds[:-1], bounds[1:])]
     # ids: 3, 4, ... for the ordinary words in order of first occurrence; -1 for the specials (dropped)
     is_special = np.fromiter((w in _SPECIALS for w in distinct), dtype=bool, count=len(distinct))
     new_id = np.where(is_special, _NO_WORD, np.cumsum(~is_special) + 2)

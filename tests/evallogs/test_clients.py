@@ -21,14 +21,9 @@ import pytest
 from hallusim.cli import main
 from hallusim.evallogs import read_results, score_results
 from hallusim.posttraining.calibration import expected_calibration_error
+from tests._clients import need
 
 pytestmark = pytest.mark.clients
-
-
-def _need(module):
-    if os.environ.get("HALLUSIM_REQUIRE_CLIENTS") == "1":
-        return __import__(module)
-    return pytest.importorskip(module)
 
 
 _INSPECT_RUN = textwrap.dedent('''
@@ -88,7 +83,7 @@ _INSPECT_RUN = textwrap.dedent('''
 
 @pytest.fixture(scope="module")
 def inspect_logs(tmp_path_factory):
-    _need("inspect_ai")
+    need("inspect_ai")
     folder = tmp_path_factory.mktemp("inspect")
     script = folder / "run.py"
     script.write_text(_INSPECT_RUN)
@@ -176,7 +171,7 @@ _LMEVAL_RUN = textwrap.dedent('''
 
 
 def test_lm_eval_real_samples_file(tmp_path):
-    _need("lm_eval")
+    need("lm_eval")
     tasks = tmp_path / "tasks"
     tasks.mkdir()
     rows = [{"question": "2+2?", "choices": ["3", "4", "5"], "answer": 1},
@@ -218,7 +213,7 @@ def test_lm_eval_real_samples_file(tmp_path):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_helm_binning_matches_uncertainty_calibration(seed):
-    calibration = _need("calibration")
+    calibration = need("calibration")
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 400))
     # Rounded probabilities, so ties (which HELM's bins never split) are common.

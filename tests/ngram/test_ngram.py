@@ -184,6 +184,44 @@ def test_responses_are_chain_rule_products_and_perplexity_is_by_hand():
     assert lm.perplexity(test) == pytest.approx(2.0 ** -np.mean(logs), rel=1e-13)
 
 
+def _logscore_by_hand(lm, sentence, bos=True, eos=True):
+    """Σ_j log2 p̂(token_j | its order - 1 predecessors), one score() call per token."""
+    n_pad = {"sentence": 1, "nltk": lm.order - 1, "none": 0}[lm.padding]
+    seq = ["<s>"] * (n_pad if bos else 0) + list(sentence) + ["</s>"] * (n_pad if eos else 0)
+    first = n_pad if bos else 0
+    return sum(lm.logscore(seq[j], seq[max(0, j - lm.order + 1):j]) for j in range(first, len(seq)))
+
+
+@pytest.mark.parametrize("smoothing", ALL)
+@pytest.mark.parametrize("order,padding", [(1, "sentence"), (3, "sentence"), (4, "sentence"), (3, "nltk"), (3, "none")])
+def test_sentence_scores_are_sums_of_word_scores(smoothing, order, padding):
+    """The sentence kernel (which carries the trie node of each context from word to word) gives
+    the chain rule of the one-word scores, unknown words and unseen contexts included; up to the
+    rounding of a sum of a few float64 terms."""
+    lm = _model(smoothing, order, padding=padding).fit(SENTS)
+    test = [["the", "cat", "sat", "on", "a", "log"], ["zebra", "dog", "the", "mat", "saw"], [], ["a"],
+            ["on", "on", "mat", "the", "cat", "saw", "the", "dog", "sat"]]
+    for bos, eos in [(True, True), (False, True), (True, False)]:
+        got = lm.logscore_sentences(test, bos=bos, eos=eos)
+        expected = [_logscore_by_hand(lm, s, bos, eos) for s in test]
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_sentence_scores_take_text_token_lists_and_ids_alike():
+    lm = NgramModel(3, "modified_kneser_ney", discounts=MKN_DISCOUNTS).fit(SENTS)
+    lists = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog"]]
+    text = ["the cat  sat", "", "a\tzebra saw\u3000the dog\x85"]  # str.split's whitespace
+    ids = lm.vocabulary_.encode([w for s in lists for w in s])
+    offsets = np.cumsum([0] + [len(s) for s in lists])
+    expected = lm.logscore_sentences(lists)
+    assert np.array_equal(lm.logscore_sentences(text), expected)
+    assert np.array_equal(lm.logscore_sentences(ids, offsets=offsets), expected)
+    # a sentence holding a line break, or a lone surrogate, is split in Python: the same scores
+    assert np.array_equal(lm.logscore_sentences(["the cat\nsat", "a \ud800"]),
+                          lm.logscore_sentences([["the", "cat", "sat"], ["a", "\ud800"]]))
+    assert lm.perplexity(lists) == pytest.approx(2.0 ** (-expected.sum() / (8 + 3)), rel=1e-14)  # 8 words, 3 ends
+
+
 # ---------------------------------------------------------------------------- independent reference
 def _reference(sents, n, method, d, uniform_base=True):
     """Chen & Goodman's interpolated (modified) Kneser–Ney and Witten–Bell, from dicts, with one
@@ -357,6 +395,7 @@ for smoothing in ("modified_kneser_ney", "lidstone"):
     ctx = rng.integers(-1, n, size=(20_000, 3))
     ctx[:, 1:] = np.maximum(ctx[:, 1:], 0)
     h.update(lm.score_pairs(ctx, rng.integers(0, n, 20_000)).tobytes())
+    h.update(lm.logscore_sentences(tokens[:6000], offsets=offsets[:501]).tobytes())
     h.update(lm.sample_ids(lm.prompt_contexts([[5], [7, 9], []] * 300), 4, n_samples=3, seed=11).tobytes())
 print(numba.get_num_threads(), h.hexdigest())
 """

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from hallusim.ngram import NgramModel, read_arpa
+from tests._clients import need
 
 DATA = Path(__file__).parents[1] / "data"
 HANDWRITTEN = DATA / "ngram_handwritten.arpa"
@@ -148,8 +149,9 @@ def test_missing_file_is_a_value_error(tmp_path):
 
 
 # ---------------------------------------------------------------------------- KenLM
+@pytest.mark.clients
 def test_kenlm_scores_our_files_and_the_handwritten_one_as_we_do(tmp_path):
-    kenlm = pytest.importorskip("kenlm")
+    kenlm = need("kenlm")
     sents = _zipf_corpus(seed=3)
     lm = NgramModel(3, "modified_kneser_ney").fit(sents)
     path = tmp_path / "ours.arpa"
@@ -213,11 +215,30 @@ def test_an_ngram_ending_in_bos_is_a_context_only(tmp_path):
     assert read_arpa(path).score("b", ["a"]) == read_arpa(LMPLZ_STYLE).score("b", ["a"])
 
 
+@pytest.mark.clients
 def test_kenlm_scores_the_lmplz_style_file_as_we_do():
-    kenlm = pytest.importorskip("kenlm")
+    kenlm = need("kenlm")
     ours, theirs = read_arpa(LMPLZ_STYLE), kenlm.Model(str(LMPLZ_STYLE))
     for sent in [["a", "b"], ["a", "a", "b", "a"], ["b", "zebra", "a", "b"], []]:
         full = [p for p, _, _ in theirs.full_scores(" ".join(sent), bos=True, eos=True)]
         seq = ["<s>"] + sent + ["</s>"]
         mine = [math.log10(ours.score(seq[j], seq[max(0, j - 2):j])) for j in range(1, len(seq))]
         np.testing.assert_allclose(mine, full, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.clients
+def test_sentence_scores_are_kenlms(tmp_path):
+    """logscore_sentences (in bits) against kenlm.Model.score (log10) on the same ARPA file, for
+    the strings kenlm takes; KenLM stores float32, so agreement is to its precision per word."""
+    kenlm = need("kenlm")
+    sents = _zipf_corpus(seed=5)
+    path = tmp_path / "ours.arpa"
+    NgramModel(3, "modified_kneser_ney").fit(sents[:300]).to_arpa(path)
+    ours, theirs = read_arpa(path), kenlm.Model(str(path))
+    text = [" ".join(s) for s in sents[300:]] + ["", "never-seen w1", "w1 w1 w1 w1"]
+    for bos, eos in [(True, True), (False, True), (True, False)]:
+        expected = np.array([theirs.score(s, bos=bos, eos=eos) for s in text])
+        got = ours.logscore_sentences(text, bos=bos, eos=eos) / math.log2(10)
+        n_words = np.array([len(s.split()) + 1 for s in text])
+        gap = np.abs(got - expected)
+        assert np.all(gap <= 1e-6 * n_words), (bos, eos, gap.max())
