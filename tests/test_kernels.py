@@ -75,7 +75,11 @@ def test_counting_kernels_match_python():
     raw = [np.empty(40), np.empty(40)]
     fk.zipf_weights(3, 1.1, raw[0])
     fk.zipf_weights.py_func(3, 1.1, raw[1])
-    assert np.array_equal(*raw) and np.allclose(raw[0], np.arange(3, 43.0) ** -1.1, rtol=1e-14)
+    # the kernel's exp/log are LLVM's libm, the reference's NumPy's own loops (SIMD in NumPy >= 2.4):
+    # they may differ in the last bit, so agreement is to 1 ulp (bit-identity of the kernel with
+    # itself, in parts and whole, is what tests/test_streaming.py checks)
+    np.testing.assert_array_max_ulp(raw[0], raw[1], maxulp=1)
+    assert np.allclose(raw[0], np.arange(3, 43.0) ** -1.1, rtol=1e-14)
     assert fk.ordered_sum(raw[0]) == fk.ordered_sum.py_func(raw[0])
 
 

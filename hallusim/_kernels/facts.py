@@ -105,6 +105,30 @@ def _split_answered(state, count, alpha):
     return binomial(state, count, alpha)
 
 
+_STRIPES = 16
+
+
+@jit
+def interleaved_block(j, n_blocks):
+    """The ``j``-th block of the order 0, 16, 32, …, 1, 17, 33, …: a bijection of ``[0, n_blocks)``.
+
+    ``prange`` hands each thread a contiguous range of ``j``; in this order every range holds
+    blocks from the whole prompt range, so the head (a Zipf world's first block can hold 80% of
+    the examples) and the long tail are shared among the threads. Each block draws from its own
+    stream, so the order changes nothing but the balance.
+    """
+    j = np.int64(j)
+    q = np.int64(n_blocks) // _STRIPES
+    m = np.int64(n_blocks) % _STRIPES  # stripes r < m hold q + 1 blocks, the others q
+    if j < m * (q + 1):
+        stripe = j // (q + 1)
+        i = j % (q + 1)
+    else:
+        stripe = m + (j - m * (q + 1)) // q
+        i = (j - m * (q + 1)) % q
+    return stripe + i * _STRIPES
+
+
 @jit(parallel=True)
 def sample_exact(mu, alpha, alpha_stride, block_size, totals, states, answered_out, idk_out):
     """Fill the per-prompt answered and IDK counts of an exact multinomial sample.
@@ -118,7 +142,8 @@ def sample_exact(mu, alpha, alpha_stride, block_size, totals, states, answered_o
     """
     n_prompts = mu.shape[0]
     n_blocks = totals.shape[0]
-    for b in prange(n_blocks):
+    for j in prange(n_blocks):
+        b = interleaved_block(j, n_blocks)
         state = states[b].copy()
         start = b * block_size
         stop = min(start + block_size, n_prompts)
@@ -151,7 +176,8 @@ def sample_poisson(mu, alpha, alpha_stride, n, block_size, states, answered_out,
     """Poissonised sample: answered ~ Poisson(nμα), IDK ~ Poisson(nμ(1−α)), all independent."""
     n_prompts = mu.shape[0]
     n_blocks = states.shape[0]
-    for b in prange(n_blocks):
+    for j in prange(n_blocks):
+        b = interleaved_block(j, n_blocks)
         state = states[b].copy()
         start = b * block_size
         stop = min(start + block_size, n_prompts)
