@@ -340,14 +340,16 @@ class _PairsAggregate(_Aggregate):
             self.flag_records += int(np.count_nonzero(flag >= 0))
             idk = flag > 0 if self.response_slot is None else np.where(flag >= 0, flag > 0,
                                                                         columns[self.response_slot] != 0)
-        if self.weight_slot is None:
-            weights = np.ones(hashes.size, np.int64)
-        else:
-            weights = columns[self.weight_slot]
-            self.weight_records += int(np.count_nonzero(weights >= 0))
-            weights = np.where(weights >= 0, weights, 1)
-        what = "rows" if self.weight_slot is None else self.schema.slots[self.weight_slot].label
-        self.n = _check_total(self.path, self.n + _exact_sum(weights), what)
+        if self.weight_slot is None:  # one example a row: no weights to sum or filter
+            self.n = _check_total(self.path, self.n + hashes.size, "rows")
+            n_idk = int(np.count_nonzero(idk))
+            self.idk += n_idk
+            self._tally_prompts(hashes, (~idk).astype(np.int64) if n_idk else np.ones(hashes.size, np.int64))
+            return
+        weights = columns[self.weight_slot]
+        self.weight_records += int(np.count_nonzero(weights >= 0))
+        weights = np.where(weights >= 0, weights, 1)
+        self.n = _check_total(self.path, self.n + _exact_sum(weights), self.schema.slots[self.weight_slot].label)
         self.idk += _exact_sum(weights[idk])
         keep = weights > 0
         self._tally_prompts(hashes[keep], np.where(idk, 0, weights)[keep])

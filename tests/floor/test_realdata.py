@@ -239,3 +239,38 @@ def test_gensim_lee_corpus_as_text_when_installed():
     path = importlib.resources.files("gensim") / "test" / "test_data" / "lee_background.cor"
     counts = read_text_counts(path, context_order=1, lowercase=True)
     assert counts.n_examples > 50_000 and 0 < floor_report(counts).singleton_rate < 1
+
+
+def test_columnar_reader_thread_stops_with_an_error_midway(tmp_path, monkeypatch):
+    """A bad value in a later batch is reported with its row while batches are decoded ahead by
+    the reader thread, and the thread ends with the read (none is left running)."""
+    import threading
+
+    import pyarrow.parquet as pq
+
+    from hallusim.floor import _columnar
+
+    counts = np.ones(2000, np.int64)
+    counts[1500] = -7
+    path = tmp_path / "late.parquet"
+    pq.write_table(pa.table({"key": [f"k{i}" for i in range(2000)], "count": counts}), path, row_group_size=100)
+    monkeypatch.setattr(_columnar, "_BATCH_ROWS", 100)
+    with pytest.raises(ValueError, match=r"late.parquet, row 1501: `count` must be a non-negative integer; got -7"):
+        read_floor_counts(path)
+    assert not [t for t in threading.enumerate() if t.name == "hallusim-batch-reader"]
+
+
+def test_prefetched_batches_keep_their_order_and_raise_the_readers_error():
+    from hallusim.floor import _columnar
+
+    assert list(_columnar._prefetched(iter(range(50)))) == list(range(50))
+
+    def broken():
+        yield from range(5)
+        raise OSError("disk gone")
+
+    seen = []
+    with pytest.raises(OSError, match="disk gone"):
+        for item in _columnar._prefetched(broken()):
+            seen.append(item)
+    assert seen == list(range(5))
