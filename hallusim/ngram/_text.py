@@ -31,7 +31,8 @@ _SPECIALS = frozenset((UNK, BOS, EOS))
 BYTES_PER_WORD = 200
 
 
-def is_int_sequence(seq) -> bool:
+def _is_int_sequence(seq) -> bool:
+    """Whether one sentence is given as int ids (a non-empty sequence of ints, or an int array)."""
     if isinstance(seq, np.ndarray):
         return seq.dtype.kind in "iu"
     return len(seq) > 0 and all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in seq)
@@ -62,7 +63,7 @@ def as_corpus(sentences, offsets, vocabulary, min_count):
         for s in sentences:
             if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
                 fail("sentences", "a list of token sequences (lists of str or of int ids)", s, error=TypeError)
-        as_ints = all(is_int_sequence(s) for s in sentences if len(s))
+        as_ints = all(_is_int_sequence(s) for s in sentences if len(s))
         if not as_ints:
             for number, s in enumerate(sentences):
                 for token in s:
