@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "fail",
+    "check_bool",
     "check_int",
     "check_float",
     "check_probability",
@@ -70,6 +71,13 @@ def fail(name: str, allowed: str, given, *, error=ValueError):
     """
     shown = given[1:-1] if isinstance(given, str) and given.startswith("<") else _describe(given)
     raise error(f"`{name}` must be {allowed}; got {shown}.")
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` as a Python bool; only ``True`` and ``False`` (or NumPy's) are allowed."""
+    if not isinstance(value, (bool, np.bool_)):
+        fail(name, "True or False", value)
+    return bool(value)
 
 
 def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:

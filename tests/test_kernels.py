@@ -157,3 +157,14 @@ def test_btpe_acceptance_bound_is_the_log_pmf_ratio():
         # the lgamma reference itself cancels: its rounding error is ~eps·log n!
         tolerance = 1e-8 + 8 * 2.2e-16 * lgamma(n + 1)
         assert abs(_rng._log_pmf_ratio(n, p, q, float(m), float(y)) - exact) < tolerance
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 15, 16, 17, 31, 33, 611, 1000])
+def test_interleaved_block_order_is_a_bijection_spreading_the_head(n_blocks):
+    from hallusim._kernels.facts import interleaved_block
+
+    order = [interleaved_block(j, n_blocks) for j in range(n_blocks)]
+    assert sorted(order) == list(range(n_blocks))
+    if n_blocks >= 32:  # each half of the order (one thread's share on 2) reaches both ends of the prompts
+        first, second = order[:n_blocks // 2], order[n_blocks // 2:]
+        assert min(first) == 0 and max(first) > n_blocks // 2 and min(second) < n_blocks // 2

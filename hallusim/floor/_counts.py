@@ -342,9 +342,8 @@ class _PairsAggregate(_Aggregate):
                                                                         columns[self.response_slot] != 0)
         if self.weight_slot is None:  # one example a row: no weights to sum or filter
             self.n = _check_total(self.path, self.n + hashes.size, "rows")
-            n_idk = int(np.count_nonzero(idk))
-            self.idk += n_idk
-            self._tally_prompts(hashes, (~idk).astype(np.int64) if n_idk else np.ones(hashes.size, np.int64))
+            self.idk += int(np.count_nonzero(idk))
+            self._tally_prompts(hashes, (~idk).astype(np.int64))
             return
         weights = columns[self.weight_slot]
         self.weight_records += int(np.count_nonzero(weights >= 0))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from hallusim._jit import jit
+from hallusim._kernels.hashing import FNV_OFFSET, fnv1a_step
 
 KIND_INT, KIND_HASH, KIND_TOKEN, KIND_FLAG = 0, 1, 2, 3
 
@@ -45,19 +46,17 @@ ERR_DUPLICATE = 10  # a JSON record with two fields for one output row (err[5]: 
 
 CHUNK_BYTES = 1 << 22
 _MAX_COUNT = 1 << 62
-_FNV_OFFSET = np.uint64(14695981039346656037)
-_FNV_PRIME = np.uint64(1099511628211)
 
 _NL, _CR, _QUOTE, _SPACE, _TAB = 10, 13, 34, 32, 9
 
 
 @jit(inline="always")
 def _fnv1a(buf, start, end, unescape_quotes):
-    h = _FNV_OFFSET
+    h = FNV_OFFSET
     i = start
     while i < end:
         c = buf[i]
-        h = (h ^ np.uint64(c)) * _FNV_PRIME
+        h = fnv1a_step(h, c)
         if unescape_quotes and c == _QUOTE and i + 1 < end and buf[i + 1] == _QUOTE:
             i += 1  # "" inside a quoted CSV field is one quote
         i += 1

@@ -7,6 +7,7 @@ import numpy as np
 from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
 from hallusim._validation import (
     NotFittedError,
+    check_bool,
     check_choice,
     check_float,
     check_int,
@@ -263,6 +264,11 @@ class NgramModel:
     def _queries(self, sequences, predict_from):
         tokens = np.concatenate(sequences) if sequences else np.empty(0, dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum([s.size for s in sequences])]).astype(np.int64)
+        return self._windows(tokens, offsets, predict_from)
+
+    def _windows(self, tokens, offsets, predict_from):
+        """(contexts, words, sentence of each) of every token of sentence ``s`` from its
+        ``predict_from[s]``-th on."""
         starts = offsets[:-1] + np.asarray(predict_from, dtype=np.int64)
         n_q = int(np.sum(offsets[1:] - starts))
         ctx = np.empty((n_q, self._width), dtype=np.int64)
@@ -288,6 +294,7 @@ class NgramModel:
         numpy.ndarray of float64
         """
         self._fitted()
+        bos, eos = check_bool("bos", bos), check_bool("eos", eos)
         if len(prompts) != len(responses):
             fail("responses", f"one response per prompt ({len(prompts)})", f"<{len(responses)} responses>")
         pad = np.full(self._n_bos if bos else 0, BOS_ID, dtype=np.int64)
@@ -329,8 +336,7 @@ class NgramModel:
         padded = np.empty(tokens.size + (n_bos + n_eos) * out.size, dtype=np.int64)
         padded_offsets = np.empty(out.size + 1, dtype=np.int64)
         kernels.pad_sentences(tokens, offsets, n_bos, n_eos, BOS_ID, EOS_ID, padded, padded_offsets)
-        sequences = np.split(padded, padded_offsets[1:-1])
-        ctx, words, owner = self._queries(sequences, np.full(out.size, n_bos))
+        ctx, words, owner = self._windows(padded, padded_offsets, np.full(out.size, n_bos))
         logp = _log2(self._score_ids(ctx, words))
         return np.bincount(owner, weights=logp, minlength=out.size) if logp.size else np.zeros(out.size)
 
@@ -359,6 +365,7 @@ class NgramModel:
             One value per sentence; ``-inf`` where a token has probability 0.
         """
         self._fitted()
+        bos, eos = check_bool("bos", bos), check_bool("eos", eos)
         if offsets is None and isinstance(sentences, list) and all(isinstance(s, str) for s in sentences):
             tokens, offsets = encode_sentences(self.vocabulary_, sentences)
         else:

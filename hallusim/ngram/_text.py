@@ -20,6 +20,7 @@ import numpy as np
 
 from hallusim._inputs import check_allocation
 from hallusim._jit import jit
+from hallusim._kernels.hashing import FNV_OFFSET, fnv1a_step
 from hallusim._validation import check_int, fail
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, UNK_ID, Vocabulary
 
@@ -27,6 +28,7 @@ __all__ = ["TextCorpus", "as_corpus", "encode_sentences", "read_text"]
 
 _CHECK_BYTES = 1 << 24  # the UTF-8 check decodes (and drops) about 16 MB at a time
 _SPECIALS = frozenset((UNK, BOS, EOS))
+_NO_WORD = -1  # the id of a special symbol in the text, dropped
 #: Bytes per word of a vocabulary of int ids (its name, the index entry, the count tables).
 BYTES_PER_WORD = 200
 
@@ -90,8 +92,6 @@ def as_corpus(sentences, offsets, vocabulary, min_count):
     if tokens.min() < 0 or tokens.max() >= len(vocabulary):
         fail("sentences", f"token ids in [0, {len(vocabulary) - 1}] (the vocabulary)", f"<ids in [{tokens.min()}, {tokens.max()}]>")
     return tokens, offsets, vocabulary
-
-_NO_WORD = -1
 
 
 class TextCorpus(NamedTuple):
@@ -188,9 +188,9 @@ def _split_until_full(buf, state, slots, starts, hashes, store, out_ids, out_len
             i += w
             continue
         lo = i
-        h = np.uint64(14695981039346656037)
+        h = FNV_OFFSET
         while True:
-            h = (h ^ np.uint64(b)) * np.uint64(1099511628211)
+            h = fnv1a_step(h, b)
             i += 1
             if i == n:
                 break

@@ -86,6 +86,14 @@ def test_bad_corpora_and_queries():
         lm.score_pairs([["the"]], ["cat", "dog"])
     with pytest.raises(ValueError, match=r"`word` must be a str or an int id in \[0, "):
         lm.score(10_000, ["the"])
+    with pytest.raises(ValueError, match="`eos` must be True or False; got 'no'"):
+        lm.logscore_sentences(["the cat"], eos="no")
+    with pytest.raises(ValueError, match="`bos` must be True or False; got 1"):
+        lm.logscore_responses([["the"]], [["cat"]], bos=1)
+    with pytest.raises(ValueError, match="`offsets` must be a non-decreasing int array from 0 to"):
+        lm.logscore_sentences(np.array([3, 4, 5]), offsets=np.array([0, 4]))
+    with pytest.raises(TypeError, match="`sentences` must be a list of token sequences"):
+        lm.logscore_sentences(["the cat", ["sat"]])  # str and token lists mixed: refused, not guessed
 
 
 # ---------------------------------------------------------------------------- normalisation
