@@ -261,8 +261,12 @@ def _text_to_arpa(args):
             print("lmplz: not found (pass --lmplz PATH; see this script's docstring to build it): comparison skipped")
         runs.update(lmplz_runs)
         for _ in range(args.repeats):
+            # each run starts without its output file: deleting the last run's 0.3 GB file (inside
+            # the timed process for hallusim's atomic replace) is not part of the work compared
+            (Path(tmp) / "ours.arpa").unlink(missing_ok=True)
             runs["hallusim ngram fit"].append(_run_process(ours_cmd))
             for name in lmplz_runs:
+                (Path(tmp) / "lmplz.arpa").unlink(missing_ok=True)
                 with open(text, "rb") as fin, open(Path(tmp) / "lmplz.arpa", "wb") as fout:
                     runs[name].append(_run_process([args.lmplz, *name.split()[1:], "-T", tmp], stdin=fin, stdout=fout))
         medians = {}

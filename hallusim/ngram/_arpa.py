@@ -33,6 +33,7 @@ from hallusim._inputs import os_error_message
 from hallusim._validation import fail
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._float_text import STRIDE, format_floats
+from hallusim.ngram._counts import index_dtype
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
 from hallusim.ngram._vocabulary import BOS, BOS_ID, EOS, UNK, Vocabulary
 
@@ -43,7 +44,7 @@ _NGRAM_LINE = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
 
 
-_CHUNK = 1 << 20  # n-grams formatted at a time: bounds the writer's memory
+_CHUNK = 1 << 18  # n-grams formatted at a time: bounds the writer's memory (about 45 MB)
 
 
 def _log10_bytes(values: np.ndarray, logs: np.ndarray | None = None):
@@ -108,11 +109,11 @@ def write_arpa(model, path) -> None:
 def _parents(t: Tables) -> np.ndarray:
     """Global id of each n-gram's context (its parent in the trie; -1 for unigrams). The children
     of the n-grams of one order are consecutive ranges covering the next order, in order."""
-    parent = np.full(t.offsets[-1], -1, dtype=np.int64)
+    parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
     for j in range(1, t.offsets.size - 1):
         lo, hi = t.offsets[j - 1], t.offsets[j]
         width = t.child_hi[lo:hi] - t.child_lo[lo:hi]
-        parent[t.offsets[j]:t.offsets[j] + width.sum()] = np.repeat(np.arange(lo, hi, dtype=np.int64), width)
+        parent[t.offsets[j]:t.offsets[j] + width.sum()] = np.repeat(np.arange(lo, hi, dtype=parent.dtype), width)
     return parent
 
 
@@ -288,8 +289,9 @@ def _build(r: _Reader, entries, order):
         prev = {keys[i][2]: j for j, i in enumerate(order_idx)}
     sizes = [p.size for p in prob_parts]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    child_lo = np.zeros(offsets[-1], dtype=np.int64)
-    child_hi = np.zeros(offsets[-1], dtype=np.int64)
+    index = index_dtype(int(offsets[-1]))
+    child_lo = np.zeros(offsets[-1], dtype=index)
+    child_hi = np.zeros(offsets[-1], dtype=index)
     for k in range(1, order):
         n_parent = sizes[k - 1]
         prefix = prefix_parts[k]
@@ -297,7 +299,7 @@ def _build(r: _Reader, entries, order):
         child_hi[offsets[k - 1]:offsets[k]] = np.searchsorted(prefix, np.arange(n_parent), "right") + offsets[k]
     prob = np.concatenate(prob_parts)
     in_events = prob[:v] > 0
-    tables = Tables(offsets, np.concatenate(word_parts), child_lo, child_hi, prob, np.concatenate(bow_parts),
-                    np.zeros(offsets[-1]), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()),
+    tables = Tables(offsets, np.concatenate(word_parts).astype(index), child_lo, child_hi, prob, np.concatenate(bow_parts),
+                    np.zeros(offsets[-1], dtype=index), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()),
                     log_prob=np.concatenate(log_prob_parts), log_bow=np.concatenate(log_bow_parts))
     return vocab, tables

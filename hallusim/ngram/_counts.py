@@ -9,7 +9,7 @@ import numpy as np
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
 
-__all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "n_padding", "PADDINGS"]
+__all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "n_padding", "index_dtype", "PADDINGS"]
 
 PADDINGS = ("sentence", "nltk", "none")
 
@@ -26,15 +26,16 @@ class NgramCounts:
     order : int
     vocab_size : int
         Number of ids in the vocabulary.
-    word : list of int64 arrays
-        Last word of each n-gram.
-    prefix : list of int64 arrays
+    word : list of int arrays
+        Last word of each n-gram. Every array of the counts is int32 below 2^31 padded tokens
+        (and vocabulary words), int64 above (:func:`index_dtype`).
+    prefix : list of int arrays
         Id (at order k-1) of the n-gram without its last word; empty for k = 1.
-    suffix : list of int64 arrays
+    suffix : list of int arrays
         Id (at order k-1) of the n-gram without its first word; empty for k = 1.
-    first : list of int64 arrays
+    first : list of int arrays
         First word of each n-gram.
-    count : list of int64 arrays
+    count : list of int arrays
         Number of occurrences (for unigrams: occurrences at predicted positions).
     n_sentences : int
     n_tokens : int
@@ -79,9 +80,19 @@ class NgramCounts:
         return lo, hi
 
 
-def _index_dtype(n: int):
-    """int32 for positions, ids and tokens of corpora below 2^31 tokens (less memory to touch)."""
-    return np.int32 if n < 2**31 - 1 else np.int64
+def index_dtype(n: int):
+    """The int dtype of positions, ids and counts that are all below ``n``: int32 below 2^31 - 1
+    (half the memory to hold and to touch), int64 above.
+
+    Parameters
+    ----------
+    n : int
+
+    Returns
+    -------
+    numpy.dtype
+    """
+    return np.dtype(np.int32) if n < 2**31 - 1 else np.dtype(np.int64)
 
 
 def n_padding(padding: str, order: int) -> int:
@@ -107,7 +118,7 @@ def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str
     n_pad = n_padding(padding, order)
     n_sent = offsets.size - 1
     size = tokens.size + 2 * n_pad * n_sent
-    out_tokens = np.empty(size, dtype=_index_dtype(size))
+    out_tokens = np.empty(size, dtype=index_dtype(size))
     out_offsets = np.empty(n_sent + 1, dtype=np.int64)
     kernels.pad_sentences(tokens, offsets, n_pad, n_pad, BOS_ID, EOS_ID, out_tokens, out_offsets)
     return out_tokens, out_offsets
@@ -137,37 +148,39 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
     """
     tokens, offsets = pad_corpus(tokens, offsets, order, padding)
     n_tokens = tokens.size
-    unigram = np.bincount(tokens, minlength=vocab_size).astype(np.int64)
+    index = index_dtype(max(n_tokens, vocab_size))
+    unigram = np.bincount(tokens, minlength=vocab_size).astype(index)
     if padding == "sentence":
         unigram[BOS_ID] -= offsets.size - 1
-    empty = np.empty(0, dtype=np.int64)
-    words = [np.arange(vocab_size, dtype=np.int64)]
+    empty = np.empty(0, dtype=index)
+    words = [np.arange(vocab_size, dtype=index)]
     prefixes, suffixes, firsts, counts = [empty], [empty], [words[0]], [unigram]
     prev_ids = tokens
-    index = _index_dtype(n_tokens)
     keys = np.empty(n_tokens, dtype=np.int64)
     starts = np.empty(n_tokens, dtype=index)
-    work_keys = np.empty(n_tokens, dtype=np.int64)
-    work_starts = np.empty(n_tokens, dtype=index)
     chunk_starts = np.empty(kernels._N_CHUNKS + 1, dtype=np.int64)
     spare_ids = None
     for k in range(2, order + 1):
         last = k == order
         m = kernels.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, last, keys, starts)
+        if last:  # the payload is the suffix ids: the tokens and the (k-1)-gram ids are not read again
+            tokens = prev_ids = spare_ids = None
         n_bits = int(max(int(keys[:m].max()) if m else 0, 1)).bit_length()
-        kernels.radix_sort_pairs(keys[:m], starts[:m], n_bits, work_keys[:m], work_starts[:m])
+        # the sort's scratch arrays live only while it runs, so they never add to the counts' peak
+        kernels.radix_sort_pairs(keys[:m], starts[:m], n_bits, np.empty(m, dtype=np.int64), np.empty(m, dtype=index))
         kernels.count_runs(keys[:m], chunk_starts)
         u = int(chunk_starts[-1])
         # every position a (k+1)-gram can start at gets its k-gram id; no other is ever read
         if last:
-            ids = np.empty(0, dtype=index)
+            ids = empty
         else:
             ids = spare_ids if spare_ids is not None else np.empty(n_tokens, dtype=index)
-        prefix = np.empty(u, dtype=np.int64)
-        word = np.empty(u, dtype=np.int64)
-        suffix = np.empty(u, dtype=np.int64)
-        first = np.empty(u + 1, dtype=np.int64)
-        kernels.unique_ngrams(keys[:m], starts[:m], last, prev_ids, vocab_size, chunk_starts, ids, prefix, word, suffix, first)
+        prefix = np.empty(u, dtype=index)
+        word = np.empty(u, dtype=index)
+        suffix = np.empty(u, dtype=index)
+        first = np.empty(u + 1, dtype=index)
+        kernels.unique_ngrams(keys[:m], starts[:m], last, empty if last else prev_ids, vocab_size, chunk_starts,
+                              ids, prefix, word, suffix, first)
         first[u] = m
         prefixes.append(prefix)
         words.append(word)

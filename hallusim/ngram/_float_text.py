@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 from numba import prange
+from numba.cpython.unsafe.numbers import leading_zeros
 
 from hallusim._jit import jit
 
 __all__ = ["STRIDE", "format_floats"]
 
 STRIDE = 32  # bytes per value in the output buffer (a float64 needs at most 25)
+_DIGITS_AT = 8  # Grisu writes the digits this far into a value's slot, then they move left into place
+# The helpers are inlined into the kernel (inline="always"): a call that passes an array costs
+# Numba a reference count, which is more than the work of a call here.
 
 
 def _cached_powers():
@@ -61,16 +65,15 @@ def _mul(xf, yf):
 
 @jit
 def _normalize(f, e):
-    while f & _U(1 << 63) == _U(0):
-        f = f << _U(1)
-        e -= 1
-    return f, e
+    """``f · 2^e`` with the top bit of ``f`` set (``f`` non-zero)."""
+    shift = leading_zeros(f)
+    return f << _U(shift), e - np.int64(shift)
 
 
-@jit
-def _grisu2(value, digits, pow_f, pow_e, pow10):
-    """Digits (into ``digits``) and decimal exponent K of a positive finite ``value``: value ≈
-    digits × 10^K. Returns (number of digits, K)."""
+@jit(inline="always")
+def _grisu2(value, digits, at, pow_f, pow_e, pow10):
+    """Digits (into ``digits[at:]``, ASCII) and decimal exponent K of a positive finite
+    ``value``: value ≈ digits × 10^K. Returns (number of digits, K)."""
     bits = np.float64(value).view(np.uint64)
     biased = np.int64((bits & _U(0x7FF0000000000000)) >> _U(52))
     significand = bits & _U(0x000FFFFFFFFFFFFF)
@@ -80,11 +83,7 @@ def _grisu2(value, digits, pow_f, pow_e, pow10):
     else:
         f, e = significand, np.int64(-1074)
     # boundaries m+ and m-, at m+'s normalised exponent
-    pf, pe = (f << _U(1)) + _U(1), e - 1
-    while pf & (hidden << _U(1)) == _U(0):
-        pf = pf << _U(1)
-        pe -= 1
-    pf, pe = pf << _U(10), pe - 10
+    pf, pe = _normalize((f << _U(1)) + _U(1), e - 1)
     if f == hidden:
         mf, me = (f << _U(2)) - _U(1), e - 2
     else:
@@ -117,31 +116,32 @@ def _grisu2(value, digits, pow_f, pow_e, pow10):
         d = p1 // pow10[kappa - 1]
         p1 = p1 % pow10[kappa - 1]
         if d != _U(0) or n != 0:
-            digits[n] = np.uint8(48 + d)
+            digits[at + n] = np.uint8(_U(48) + d)  # 48 + d would be a float64 in Numba (int64 + uint64)
             n += 1
         kappa -= 1
         rest = (p1 << shift) + p2
         if rest <= delta:
-            n = _round(digits, n, delta, rest, pow10[kappa] << shift, wp_w)
+            n = _round(digits, at + n, delta, rest, pow10[kappa] << shift, wp_w) - at
             return n, big_k + kappa
     while True:
         p2 = p2 * _U(10)
         delta = delta * _U(10)
         d = p2 >> shift
         if d != _U(0) or n != 0:
-            digits[n] = np.uint8(48 + d)
+            digits[at + n] = np.uint8(_U(48) + d)
             n += 1
         p2 = p2 & (one_f - _U(1))
         kappa -= 1
         if p2 < delta:
             scale = pow10[-kappa] if -kappa < 20 else _U(0)
-            n = _round(digits, n, delta, p2, one_f, wp_w * scale)
+            n = _round(digits, at + n, delta, p2, one_f, wp_w * scale) - at
             return n, big_k + kappa
 
 
-@jit
+@jit(inline="always")
 def _round(digits, n, delta, rest, ten_kappa, wp_w):
-    """Grisu's rounding step: move the last digit towards the value while it stays in range."""
+    """Grisu's rounding step: move the last digit (``digits[n - 1]``) towards the value while it
+    stays in range. Returns ``n``."""
     while rest < wp_w and delta - rest >= ten_kappa and (
         rest + ten_kappa < wp_w or wp_w - rest > rest + ten_kappa - wp_w
     ):
@@ -150,9 +150,11 @@ def _round(digits, n, delta, rest, ten_kappa, wp_w):
     return n
 
 
-@jit
-def _write_one(value, out, start, digits, pow_f, pow_e, pow10):
-    """Text of one finite value at ``out[start:]``; returns its length."""
+@jit(inline="always")
+def _write_one(value, out, start, pow_f, pow_e, pow10):
+    """Text of one finite value at ``out[start:start + STRIDE]``; returns its length. The digits
+    are generated at ``start + _DIGITS_AT`` and copied left into place (never onto bytes not yet
+    read: no prefix is longer than ``_DIGITS_AT``)."""
     p = start
     if value == 0.0:
         out[p] = 48
@@ -161,11 +163,12 @@ def _write_one(value, out, start, digits, pow_f, pow_e, pow10):
         out[p] = 45  # '-'
         p += 1
         value = -value
-    n, k = _grisu2(value, digits, pow_f, pow_e, pow10)
+    at = start + _DIGITS_AT
+    n, k = _grisu2(value, out, at, pow_f, pow_e, pow10)
     point = n + k  # digits d1..dn with the decimal point after d_point
     if 0 <= k and point <= 21:  # an integer
         for i in range(n):
-            out[p] = digits[i]
+            out[p] = out[at + i]
             p += 1
         for _ in range(k):
             out[p] = 48
@@ -175,7 +178,7 @@ def _write_one(value, out, start, digits, pow_f, pow_e, pow10):
             if i == point:
                 out[p] = 46
                 p += 1
-            out[p] = digits[i]
+            out[p] = out[at + i]
             p += 1
     elif -6 < point <= 0:  # 0.000ddd
         out[p] = 48
@@ -185,16 +188,16 @@ def _write_one(value, out, start, digits, pow_f, pow_e, pow10):
             out[p] = 48
             p += 1
         for i in range(n):
-            out[p] = digits[i]
+            out[p] = out[at + i]
             p += 1
     else:  # d.ddde-XX
-        out[p] = digits[0]
+        out[p] = out[at]
         p += 1
         if n > 1:
             out[p] = 46
             p += 1
             for i in range(1, n):
-                out[p] = digits[i]
+                out[p] = out[at + i]
                 p += 1
         exponent = point - 1
         out[p] = 101  # 'e'
@@ -215,8 +218,7 @@ def _write_one(value, out, start, digits, pow_f, pow_e, pow10):
 @jit(parallel=True)
 def _format_kernel(values, out, lengths, pow_f, pow_e, pow10):
     for i in prange(values.size):
-        digits = np.empty(20, dtype=np.uint8)
-        lengths[i] = _write_one(values[i], out, i * 32, digits, pow_f, pow_e, pow10)
+        lengths[i] = _write_one(values[i], out, i * STRIDE, pow_f, pow_e, pow10)
 
 
 def format_floats(values: np.ndarray):

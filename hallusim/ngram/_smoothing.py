@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hallusim.ngram import _kernels as kernels
-from hallusim.ngram._counts import NgramCounts
+from hallusim.ngram._counts import NgramCounts, index_dtype
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
 
 __all__ = ["SMOOTHINGS", "BACKOFF_FORM", "Tables", "event_space", "build_tables", "modified_kn_discounts"]
@@ -44,7 +44,9 @@ BACKOFF_FORM = ("witten_bell", "absolute_discounting", "kneser_ney", "modified_k
 @dataclass
 class Tables:
     """The flat arrays the kernels read. Global id of n-gram ``i`` of order ``k`` is
-    ``offsets[k-1] + i``; unigram ``w`` has global id ``w``."""
+    ``offsets[k-1] + i``; unigram ``w`` has global id ``w``. ``word_of``, ``child_lo``,
+    ``child_hi`` and ``count`` have the dtype :func:`index_dtype` gives for the number of
+    n-grams (and training tokens): int32 up to 2^31."""
 
     offsets: np.ndarray
     word_of: np.ndarray
@@ -77,9 +79,10 @@ def event_space(counts: NgramCounts) -> np.ndarray:
 def _flat_trie(counts: NgramCounts):
     sizes = counts.sizes()
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    word_of = np.concatenate(counts.word).astype(np.int64)
-    child_lo = np.zeros(offsets[-1], dtype=np.int64)
-    child_hi = np.zeros(offsets[-1], dtype=np.int64)
+    index = index_dtype(max(int(offsets[-1]), counts.n_tokens))
+    word_of = np.concatenate(counts.word).astype(index, copy=False)
+    child_lo = np.zeros(offsets[-1], dtype=index)
+    child_hi = np.zeros(offsets[-1], dtype=index)
     local = []
     for k in range(1, counts.order):
         lo, hi = counts.children(k)
@@ -170,7 +173,7 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
     in_events = event_space(counts)
     n_events = int(in_events.sum())
     raw = [np.where(in_events, counts.count[0], 0)] + counts.count[1:]
-    count = np.concatenate(raw)
+    count = np.concatenate(raw).astype(word_of.dtype, copy=False)
     total = np.zeros(offsets[-1])
     if smoothing not in BACKOFF_FORM:  # the sums of the children's counts, for MLE and Lidstone
         for k in range(2, counts.order + 1):

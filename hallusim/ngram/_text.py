@@ -22,6 +22,7 @@ from hallusim._inputs import check_allocation
 from hallusim._jit import jit
 from hallusim._kernels.hashing import FNV_OFFSET, fnv1a_step
 from hallusim._validation import check_int, fail
+from hallusim.ngram._counts import index_dtype
 from hallusim.ngram._vocabulary import BOS, EOS, UNK, UNK_ID, Vocabulary
 
 __all__ = ["TextCorpus", "as_corpus", "encode_sentences", "read_text"]
@@ -50,7 +51,9 @@ def as_corpus(sentences, offsets, vocabulary, min_count):
         if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or offsets.size < 2 or offsets[0] != 0 \
                 or offsets[-1] != tokens.size or np.any(np.diff(offsets) < 0):
             fail("offsets", f"a non-decreasing int array from 0 to len(sentences) = {tokens.size}", offsets)
-        tokens, offsets = tokens.astype(np.int64, copy=False), offsets.astype(np.int64, copy=False)
+        if tokens.dtype != np.int32:  # int32 ids (as read_text gives them) are kept: half the memory
+            tokens = tokens.astype(np.int64, copy=False)
+        offsets = offsets.astype(np.int64, copy=False)
     elif isinstance(sentences, np.ndarray) and sentences.ndim == 2 and sentences.dtype.kind in "iu":
         n, length = sentences.shape
         tokens = sentences.astype(np.int64).ravel()
@@ -95,7 +98,8 @@ def as_corpus(sentences, offsets, vocabulary, min_count):
 
 
 class TextCorpus(NamedTuple):
-    """A training text as int ids: sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``."""
+    """A training text as int ids: sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``
+    (``tokens`` int32 below 2^31 tokens, int64 above; ``offsets`` int64)."""
 
     tokens: np.ndarray
     offsets: np.ndarray
@@ -294,7 +298,7 @@ def _check_utf8(path, buf):
 def _split_bytes(buf):
     """(ids numbered in order of first occurrence, words per line, the distinct words) of UTF-8 text."""
     n_words, n_lines = _count_words(buf)
-    raw = np.empty(n_words, dtype=np.int64)
+    raw = np.empty(n_words, dtype=index_dtype(n_words))
     lengths = np.empty(n_lines, dtype=np.int64)
     store, starts = _split_words(buf, raw, lengths)
     view = memoryview(store)
@@ -370,7 +374,7 @@ def read_text(path, *, min_count: int = 1) -> TextCorpus:
     del buf
     # ids: 3, 4, ... for the ordinary words in order of first occurrence; -1 for the specials (dropped)
     is_special = np.fromiter((w in _SPECIALS for w in distinct), dtype=bool, count=len(distinct))
-    new_id = np.where(is_special, _NO_WORD, np.cumsum(~is_special) + 2)
+    new_id = np.where(is_special, _NO_WORD, np.cumsum(~is_special) + 2).astype(raw.dtype)
     words = [w for w, special in zip(distinct, is_special.tolist()) if not special]
     tokens = new_id[raw]
     del raw
@@ -387,7 +391,7 @@ def read_text(path, *, min_count: int = 1) -> TextCorpus:
     if min_count > 1:
         counts = np.bincount(tokens, minlength=len(words) + 3)[3:]
         kept = np.flatnonzero(counts >= min_count)
-        new_id = np.full(len(words) + 3, UNK_ID, dtype=np.int64)
+        new_id = np.full(len(words) + 3, UNK_ID, dtype=tokens.dtype)
         new_id[kept + 3] = np.arange(3, kept.size + 3)
         tokens = new_id[tokens]
         words = [words[i] for i in kept.tolist()]
