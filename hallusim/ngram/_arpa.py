@@ -32,7 +32,7 @@ import numpy as np
 from hallusim._inputs import os_error_message
 from hallusim._validation import fail
 from hallusim.ngram import _kernels as kernels
-from hallusim.ngram._float_text import STRIDE, format_floats
+from hallusim.ngram._float_text import _POW10, _POW_E, _POW_F, STRIDE
 from hallusim.ngram._counts import index_dtype
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
 from hallusim.ngram._vocabulary import BOS, BOS_ID, EOS, UNK, Vocabulary
@@ -45,17 +45,6 @@ _SECTION = re.compile(r"^\\(\d+)-grams:$")
 
 
 _CHUNK = 1 << 18  # n-grams formatted at a time: bounds the writer's memory (about 45 MB)
-
-
-def _log10_bytes(values: np.ndarray, logs: np.ndarray | None = None):
-    """The log10 of ``values`` as ARPA text (``-99`` for log 0): a byte buffer and the start and
-    end of each entry in it. ``logs``, when given, are the log10 values themselves (as read)."""
-    if logs is None:
-        with np.errstate(divide="ignore"):
-            logs = np.log10(values)
-    buf, lengths = format_floats(np.where(logs > LOG_ZERO, logs, LOG_ZERO))
-    starts = np.arange(0, lengths.size * STRIDE, STRIDE, dtype=np.int64)
-    return buf, starts, starts + lengths
 
 
 def write_arpa(model, path) -> None:
@@ -107,35 +96,26 @@ def write_arpa(model, path) -> None:
 
 
 def _parents(t: Tables) -> np.ndarray:
-    """Global id of each n-gram's context (its parent in the trie; -1 for unigrams). The children
-    of the n-grams of one order are consecutive ranges covering the next order, in order."""
+    """Global id of each n-gram's context (its parent in the trie; -1 for unigrams)."""
     parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
-    for j in range(1, t.offsets.size - 1):
-        lo, hi = t.offsets[j - 1], t.offsets[j]
-        width = t.child_hi[lo:hi] - t.child_lo[lo:hi]
-        parent[t.offsets[j]:t.offsets[j] + width.sum()] = np.repeat(np.arange(lo, hi, dtype=parent.dtype), width)
+    kernels.fill_parents(t.child_lo, t.child_hi, int(t.offsets[-2]), parent)
     return parent
 
 
 def _section_bytes(t: Tables, parent, k, order, lo, hi, word_buf, word_off) -> memoryview:
     """The ARPA lines of the order-``k`` n-grams with global ids ``lo .. hi-1``, as bytes."""
-    cols = np.empty((hi - lo, k), dtype=np.int64)
-    cur = np.arange(lo, hi, dtype=np.int64)
-    for j in range(k - 1, -1, -1):
-        cols[:, j] = t.word_of[cur]
-        if j:
-            cur = parent[cur]
-    prob = _log10_bytes(t.prob[lo:hi], None if t.log_prob is None else t.log_prob[lo:hi])
-    if k < order:
-        has_bow = t.child_hi[lo:hi] > t.child_lo[lo:hi]
-        bow = _log10_bytes(t.bow[lo:hi], None if t.log_bow is None else t.log_bow[lo:hi])
-    else:
-        has_bow = np.zeros(hi - lo, dtype=bool)
-        bow = (prob[0][:0], np.zeros(hi - lo, dtype=np.int64), np.zeros(hi - lo, dtype=np.int64))
-    starts = np.empty(hi - lo + 1, dtype=np.int64)
-    kernels.arpa_line_starts(prob[1], prob[2], bow[1], bow[2], has_bow, word_off, cols, starts)
+    n = hi - lo
+    cols = np.empty((n, k), dtype=t.word_of.dtype)
+    text = np.empty(2 * STRIDE * n, dtype=np.uint8)
+    prob_len, bow_len = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    read = t.log_prob is not None  # a model read from ARPA: its log10 values are printed as read
+    kernels.arpa_line_lengths(t.log_prob if read else t.prob, t.log_bow if read else t.bow, not read, LOG_ZERO, k < order,
+                              t.word_of, t.child_lo, t.child_hi, parent, lo, word_off, _POW_F, _POW_E, _POW10,
+                              cols, text, prob_len, bow_len, starts[1:])
+    np.cumsum(starts, out=starts)
     out = np.empty(starts[-1], dtype=np.uint8)
-    kernels.write_arpa_lines(*prob, *bow, has_bow, word_buf, word_off, cols, starts, out)
+    kernels.write_arpa_lines(text, prob_len, bow_len, cols, word_buf, word_off, starts, out)
     return memoryview(out)
 
 

@@ -16,6 +16,7 @@ from numba import prange
 
 from hallusim._jit import jit
 from hallusim._rng import next_double
+from hallusim.ngram._float_text import STRIDE, _write_one
 
 _DIGIT_BITS = 12
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -457,30 +458,63 @@ def interpolate_level(a, child_lo, child_hi, suffix, prob_lower, method, d1, d2,
 
 
 @jit
-def arpa_line_starts(prob_lo, prob_hi, bow_lo, bow_hi, has_bow, word_off, cols, starts):
-    """Byte offset of each ARPA line ``<log p>\\t<w1> ... <wk>[\\t<log bow>]\\n`` of a section,
-    into ``starts`` (size ``n + 1``). Field texts are ranges of byte buffers: row ``i``'s
-    probability is bytes ``prob_lo[i]:prob_hi[i]``, word ``w`` is ``word_off[w]:word_off[w+1]``."""
-    n, k = cols.shape
-    starts[0] = 0
-    for i in range(n):
-        length = prob_hi[i] - prob_lo[i] + k + 1  # a tab, k - 1 spaces, the newline
-        for j in range(k):
-            w = cols[i, j]
-            length += word_off[w + 1] - word_off[w]
-        if has_bow[i]:
-            length += bow_hi[i] - bow_lo[i] + 1
-        starts[i + 1] = starts[i] + length
+def fill_parents(child_lo, child_hi, n_contexts, out):
+    """``out[h] = g`` for every child ``h`` of each context ``g < n_contexts`` (the trie's parent
+    links, global ids); entries that are nobody's child are left as they are."""
+    for g in range(n_contexts):
+        for h in range(child_lo[g], child_hi[g]):
+            out[h] = g
+
+
+@jit
+def _arpa_log10(x, take_log10, log_zero):
+    """The log10 an ARPA line prints for ``x`` (a probability, or with ``take_log10`` false its
+    log10 as read): ``log_zero`` stands for log10 0, and below it."""
+    if take_log10:
+        x = np.log10(x) if x > 0.0 else log_zero
+    return x if x > log_zero else log_zero
 
 
 @jit(parallel=True)
-def write_arpa_lines(prob_buf, prob_lo, prob_hi, bow_buf, bow_lo, bow_hi, has_bow, word_buf, word_off, cols, starts, out):
-    """Assemble the ARPA lines laid out by :func:`arpa_line_starts` into ``out`` (uint8)."""
+def arpa_line_lengths(prob, bow, take_log10, log_zero, with_bow, word_of, child_lo, child_hi, parent, lo, word_off,
+                      pow_f, pow_e, pow10, out_cols, out_text, out_prob_len, out_bow_len, out_lengths):
+    """First pass of the ARPA lines ``<log p>\t<w1> ... <wk>[\t<log bow>]\n`` of the n-grams with
+    global ids ``lo .. lo + n - 1`` (one order): their words (walking the parent links) into
+    ``out_cols``, the texts of log p and log bow into ``out_text`` (``2 * STRIDE`` bytes a line,
+    Grisu2 as :func:`hallusim.ngram._float_text.format_floats`) and their lengths, and each
+    line's length. A line has a backoff weight when ``with_bow`` and its n-gram has children."""
+    n, k = out_cols.shape
+    for i in prange(n):
+        g = lo + i
+        h = g
+        length = k + 1  # a tab, k - 1 spaces, the newline
+        for j in range(k - 1, -1, -1):
+            w = word_of[h]
+            out_cols[i, j] = w
+            length += word_off[w + 1] - word_off[w]
+            h = parent[h]
+        at = 2 * i * STRIDE
+        lp = _write_one(_arpa_log10(prob[g], take_log10, log_zero), out_text, at, pow_f, pow_e, pow10)
+        out_prob_len[i] = lp
+        length += lp
+        lb = 0
+        if with_bow and child_hi[g] > child_lo[g]:
+            lb = _write_one(_arpa_log10(bow[g], take_log10, log_zero), out_text, at + STRIDE, pow_f, pow_e, pow10)
+            length += lb + 1
+        out_bow_len[i] = lb
+        out_lengths[i] = length
+
+
+@jit(parallel=True)
+def write_arpa_lines(text, prob_len, bow_len, cols, word_buf, word_off, starts, out):
+    """Second pass: the lines measured by :func:`arpa_line_lengths`, line ``i`` at
+    ``out[starts[i]:starts[i + 1]]`` (``out`` uint8)."""
     n, k = cols.shape
     for i in prange(n):
         p = starts[i]
-        for b in range(prob_lo[i], prob_hi[i]):
-            out[p] = prob_buf[b]
+        at = 2 * i * STRIDE
+        for b in range(at, at + prob_len[i]):
+            out[p] = text[b]
             p += 1
         out[p] = 9  # tab
         p += 1
@@ -492,10 +526,10 @@ def write_arpa_lines(prob_buf, prob_lo, prob_hi, bow_buf, bow_lo, bow_hi, has_bo
             for b in range(word_off[w], word_off[w + 1]):
                 out[p] = word_buf[b]
                 p += 1
-        if has_bow[i]:
+        if bow_len[i] > 0:
             out[p] = 9
             p += 1
-            for b in range(bow_lo[i], bow_hi[i]):
-                out[p] = bow_buf[b]
+            for b in range(at + STRIDE, at + STRIDE + bow_len[i]):
+                out[p] = text[b]
                 p += 1
         out[p] = 10  # newline

@@ -43,6 +43,7 @@ def test_read_text_gives_the_ids_of_the_sentences(tmp_path):
     assert corpus.vocabulary == vocab and corpus.n_special == 0
     assert np.diff(corpus.offsets).tolist() == [len(s) for s in sents]  # empty lines are empty sentences
     np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sents for w in s]))
+    assert corpus.tokens.dtype == np.int32  # half the memory of int64 ids (below 2^31 tokens)
 
 
 def test_read_text_min_count_as_the_vocabulary(tmp_path):

@@ -152,8 +152,11 @@ def test_int_corpora_in_every_form_fit_the_same_model():
     by_str = NgramModel(3, vocabulary=vocab).fit(SENTS)
     by_list = NgramModel(3, vocabulary=vocab).fit(int_sents)
     by_flat = NgramModel(3, vocabulary=vocab).fit(flat, offsets=offsets)
-    for lm in (by_list, by_flat):
-        np.testing.assert_array_equal(lm.tables_.prob, by_str.tables_.prob)
+    by_int32 = NgramModel(3, vocabulary=vocab).fit(flat.astype(np.int32), offsets=offsets)  # as read_text gives ids
+    by_uint16 = NgramModel(3, vocabulary=vocab).fit(flat.astype(np.uint16), offsets=offsets)
+    for lm in (by_list, by_flat, by_int32, by_uint16):
+        for name in ("prob", "bow", "word_of", "child_lo", "child_hi", "count"):
+            np.testing.assert_array_equal(getattr(lm.tables_, name), getattr(by_str.tables_, name))
     square = np.array([s[:3] for s in int_sents])
     np.testing.assert_array_equal(
         NgramModel(2, vocabulary=vocab).fit(square).tables_.prob,

@@ -201,3 +201,12 @@ def test_window_and_interpolation_kernels_match_their_py_func():
             outs.append((prob, bow))
         np.testing.assert_array_equal(outs[-2][0], outs[-1][0])
         np.testing.assert_array_equal(outs[-2][1], outs[-1][1])
+
+
+def test_index_dtype_holds_every_index_below_its_bound():
+    from hallusim.ngram._counts import index_dtype
+
+    for n in (0, 1, 2**31 - 2, 2**31 - 1, 2**40):
+        dtype = index_dtype(n)
+        assert np.iinfo(dtype).max >= n  # every id below n, and n itself (an end offset), fits
+    assert index_dtype(2**31 - 2) == np.int32 and index_dtype(2**31 - 1) == np.int64
