@@ -40,6 +40,9 @@ class NgramCounts:
     n_sentences : int
     n_tokens : int
         Tokens after padding.
+    all_words, all_counts : int arrays
+        ``word`` and ``count`` of all orders end to end (the lists are views of them), as the
+        model's tables hold them: the tables share them rather than copy them.
     """
 
     order: int
@@ -51,6 +54,8 @@ class NgramCounts:
     count: list
     n_sentences: int
     n_tokens: int
+    all_words: np.ndarray
+    all_counts: np.ndarray
 
     def sizes(self) -> list[int]:
         """Number of stored n-grams of each order."""
@@ -189,4 +194,14 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
         firsts.append(firsts[-1][prefix])
         spare_ids = prev_ids if k > 2 else None  # the (k-1)-gram ids are not needed any more
         prev_ids = ids
-    return NgramCounts(order, vocab_size, words, prefixes, suffixes, firsts, counts, offsets.size - 1, n_tokens)
+    keys = starts = first = None  # freed before the orders are joined, so the join adds no peak
+    all_words, words = _end_to_end(words)
+    all_counts, counts = _end_to_end(counts)
+    return NgramCounts(order, vocab_size, words, prefixes, suffixes, firsts, counts, offsets.size - 1, n_tokens,
+                       all_words, all_counts)
+
+
+def _end_to_end(parts):
+    """One array holding ``parts`` end to end, and the parts again as views of it."""
+    whole = np.concatenate(parts)
+    return whole, np.split(whole, np.cumsum([p.size for p in parts])[:-1])

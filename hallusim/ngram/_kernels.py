@@ -415,18 +415,18 @@ def _discount(x, method, d1, d2, d3):
 
 
 @jit(parallel=True)
-def interpolate_level(a, child_lo, child_hi, suffix, prob_lower, method, d1, d2, d3, out_prob, out_bow):
+def interpolate_level(a, child_lo, child_hi, shift, suffix, prob_lower, method, d1, d2, d3, out_prob, out_bow):
     """One order of an interpolated model in backoff form (Chen & Goodman's recursion).
 
-    For every context ``g`` (children ``[child_lo[g], child_hi[g])`` of this order, counts ``a``
-    as used by the method): ``P(g w) = α(g w) + γ(g)·P(suffix)`` into ``out_prob`` and
+    For every context ``g`` (children ``[child_lo[g] - shift, child_hi[g] - shift)`` of this
+    order, counts ``a`` as used by the method; ``shift`` turns global ids into this order's): ``P(g w) = α(g w) + γ(g)·P(suffix)`` into ``out_prob`` and
     ``bow(g) = γ(g)`` into ``out_bow`` (1 for a context without children or with zero counts).
     Witten–Bell: ``α = a/(Σa + T)``, ``γ = T/(Σa + T)`` with ``T`` the number of seen words;
     discounting: ``α = (a − D(a))/Σa``, ``γ = Σ D(a)/Σa``.
     """
     for g in prange(child_lo.size):
-        lo = child_lo[g]
-        hi = child_hi[g]
+        lo = child_lo[g] - shift
+        hi = child_hi[g] - shift
         if lo == hi:
             out_bow[g] = 1.0
             continue

@@ -44,9 +44,9 @@ BACKOFF_FORM = ("witten_bell", "absolute_discounting", "kneser_ney", "modified_k
 @dataclass
 class Tables:
     """The flat arrays the kernels read. Global id of n-gram ``i`` of order ``k`` is
-    ``offsets[k-1] + i``; unigram ``w`` has global id ``w``. ``word_of``, ``child_lo``,
-    ``child_hi`` and ``count`` have the dtype :func:`index_dtype` gives for the number of
-    n-grams (and training tokens): int32 up to 2^31."""
+    ``offsets[k-1] + i``; unigram ``w`` has global id ``w``. The int arrays are int32 up to
+    2^31 (:func:`index_dtype`): ``word_of`` and ``count`` as the counts (they are the counts'
+    own arrays), ``child_lo`` and ``child_hi`` by the number of n-grams."""
 
     offsets: np.ndarray
     word_of: np.ndarray
@@ -79,17 +79,15 @@ def event_space(counts: NgramCounts) -> np.ndarray:
 def _flat_trie(counts: NgramCounts):
     sizes = counts.sizes()
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    index = index_dtype(max(int(offsets[-1]), counts.n_tokens))
-    word_of = np.concatenate(counts.word).astype(index, copy=False)
+    word_of = counts.all_words  # shared with the counts, not copied
+    index = index_dtype(int(offsets[-1]))  # global ids
     child_lo = np.zeros(offsets[-1], dtype=index)
     child_hi = np.zeros(offsets[-1], dtype=index)
-    local = []
     for k in range(1, counts.order):
         lo, hi = counts.children(k)
-        local.append((lo, hi))
         np.add(lo, offsets[k], out=child_lo[offsets[k - 1]:offsets[k]])
         np.add(hi, offsets[k], out=child_hi[offsets[k - 1]:offsets[k]])
-    return offsets, word_of, child_lo, child_hi, local
+    return offsets, word_of, child_lo, child_hi
 
 
 def adjusted_counts(counts: NgramCounts, k: int, raw_bos: bool) -> np.ndarray:
@@ -169,11 +167,11 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
     raw_bos : bool
         Kneser–Ney: n-grams beginning with ``<s>`` keep raw counts (see :func:`adjusted_counts`).
     """
-    offsets, word_of, child_lo, child_hi, children = _flat_trie(counts)
+    offsets, word_of, child_lo, child_hi = _flat_trie(counts)
     in_events = event_space(counts)
     n_events = int(in_events.sum())
-    raw = [np.where(in_events, counts.count[0], 0)] + counts.count[1:]
-    count = np.concatenate(raw).astype(word_of.dtype, copy=False)
+    raw = counts.count  # a word outside the event space has count 0 (event_space), so no count is masked
+    count = counts.all_counts  # shared with the counts, not copied
     total = np.zeros(offsets[-1])
     if smoothing not in BACKOFF_FORM:  # the sums of the children's counts, for MLE and Lidstone
         for k in range(2, counts.order + 1):
@@ -197,7 +195,7 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
             used_discounts = np.vstack([np.full((1, 3), np.nan), modified_kn_discounts(levels[1:], first_order=2)])
         elif smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = np.full((counts.order, 3), float(discount))
-        _interpolate(counts, children, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
+        _interpolate(counts, child_lo, child_hi, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
         if smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = None
     tables = Tables(offsets, word_of, child_lo, child_hi, prob, bow, count, total, root_total, in_events, n_events)
@@ -212,19 +210,19 @@ _METHOD = {
 }
 
 
-def _interpolate(counts, children, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
+def _interpolate(counts, child_lo, child_hi, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
     d = discounts if discounts is not None else np.zeros((counts.order, 3))
     v = counts.vocab_size
     if uniform_base:  # the unigram level: the empty context, whose lower level is uniform over the events
         uniform = np.where(in_events, 1.0 / n_events, 0.0)
-        kernels.interpolate_level(levels[0], np.zeros(1, dtype=np.int64), np.full(1, v, dtype=np.int64), np.arange(v), uniform,
-                            _METHOD[smoothing], *map(float, d[0]), prob[:v], np.empty(1))
+        kernels.interpolate_level(levels[0], np.zeros(1, dtype=child_lo.dtype), np.full(1, v, dtype=child_lo.dtype), 0,
+                                  counts.word[0], uniform, _METHOD[smoothing], *map(float, d[0]), prob[:v], np.empty(1))
     else:
         total = float(levels[0].sum())
         prob[:v] = levels[0] / total if total > 0 else np.where(in_events, 1.0 / n_events, 0.0)
     for k in range(2, counts.order + 1):
-        lo, hi = children[k - 2]
+        contexts = slice(offsets[k - 2], offsets[k - 1])
         kernels.interpolate_level(
-            levels[k - 1], lo, hi, counts.suffix[k - 1], prob[offsets[k - 2]:offsets[k - 1]],
-            _METHOD[smoothing], *map(float, d[k - 1]), prob[offsets[k - 1]:offsets[k]], bow[offsets[k - 2]:offsets[k - 1]],
+            levels[k - 1], child_lo[contexts], child_hi[contexts], int(offsets[k - 1]), counts.suffix[k - 1], prob[contexts],
+            _METHOD[smoothing], *map(float, d[k - 1]), prob[offsets[k - 1]:offsets[k]], bow[contexts],
         )

@@ -197,7 +197,7 @@ def test_window_and_interpolation_kernels_match_their_py_func():
     for method in (kernels.WITTEN_BELL, kernels.DISCOUNTED, kernels.MODIFIED):
         for kernel in (kernels.interpolate_level, kernels.interpolate_level.py_func):
             prob, bow = np.empty(a.size), np.empty(lo.size)
-            kernel(a, lo, hi, counts.suffix[2], lower, method, 0.5, 1.0, 1.5, prob, bow)
+            kernel(a, lo + 7, hi + 7, 7, counts.suffix[2], lower, method, 0.5, 1.0, 1.5, prob, bow)  # ids shifted by 7
             outs.append((prob, bow))
         np.testing.assert_array_equal(outs[-2][0], outs[-1][0])
         np.testing.assert_array_equal(outs[-2][1], outs[-1][1])
