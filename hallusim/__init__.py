@@ -19,33 +19,43 @@ from hallusim._inputs import check_environment as _check_environment
 
 _check_environment()  # before Numba reads NUMBA_NUM_THREADS (a bad value is a one-line error)
 
-from hallusim import (  # noqa: E402 - after the environment check
-    bounds,
-    evallogs,
-    floor,
-    goodturing,
-    iiv,
-    learners,
-    models,
-    multiple_choice,
-    ngram,
-    posttraining,
-    runs,
-    streaming,
-)
-from hallusim._validation import NotFittedError
-from hallusim._version import __version__
-from hallusim.corpus import Corpus
-from hallusim.facts import ArbitraryFacts
-from hallusim.iiv import (
-    Evaluation,
-    IIVMetrics,
-    ThresholdCurve,
-    dense_metrics,
-    evaluate,
-    threshold_curve,
-)
-from hallusim.models import CompactModel
+import importlib  # noqa: E402
+
+from hallusim._version import __version__  # noqa: E402
+
+# The subpackages and the top-level names are imported when first used (PEP 562), so that a
+# command that needs one subpackage (``hallusim ngram fit``) does not import them all (0.35 s).
+_SUBPACKAGES = frozenset((
+    "bounds", "evallogs", "floor", "goodturing", "iiv", "learners", "models", "multiple_choice", "ngram",
+    "posttraining", "runs", "streaming",
+))
+_NAMES = {
+    "NotFittedError": "hallusim._validation",
+    "Corpus": "hallusim.corpus",
+    "ArbitraryFacts": "hallusim.facts",
+    "Evaluation": "hallusim.iiv",
+    "IIVMetrics": "hallusim.iiv",
+    "ThresholdCurve": "hallusim.iiv",
+    "dense_metrics": "hallusim.iiv",
+    "evaluate": "hallusim.iiv",
+    "threshold_curve": "hallusim.iiv",
+    "CompactModel": "hallusim.models",
+}
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"hallusim.{name}")  # which also sets it on this package
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hallusim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",

@@ -30,10 +30,10 @@ from hallusim.floor import (
     forecast_floor,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parsers", "run"]
 
 
-def add_parser(subparsers) -> None:
+def add_parsers(subparsers) -> None:
     """Register the ``floor`` subcommand on an ``argparse`` subparsers object."""
     parser = subparsers.add_parser(
         "floor",

@@ -22,21 +22,30 @@ again resumes from it (``--fresh`` recomputes everything). Bad input ends with a
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import signal
 import sys
 
 from hallusim._inputs import os_error_message
-from hallusim.cli import _experiments, _floor, _ngram, _score
 from hallusim.cli._common import ENVIRONMENT_HELP, Parser, one_line
-from hallusim.experiments import ExperimentError
-from hallusim.runs import Terminated, terminate_as_interrupt
+from hallusim.runs import Terminated, terminate_as_interrupt  # lazy: imports hallusim.runs._signals only
 
 __all__ = ["main", "build_parser"]
 
+# the module of hallusim.cli that registers each command, in the order of ``hallusim --help``
+_MODULE_OF_COMMAND = {"list": "_experiments", "run": "_experiments", "reproduce": "_experiments", "score": "_score",
+                      "floor": "_floor", "ngram": "_ngram"}
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``hallusim`` argument parser with every subcommand.
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``hallusim`` argument parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        A command name: only the module registering it is imported (``hallusim ngram fit`` then
+        does not import the experiments and the evaluation-log readers). Default: every command.
 
     Returns
     -------
@@ -50,11 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    _experiments.add_parsers(commands)
-    _score.add_parser(commands)
-    _floor.add_parser(commands)
-    _ngram.add_parser(commands)
+    names = [_MODULE_OF_COMMAND[command]] if command in _MODULE_OF_COMMAND else _MODULE_OF_COMMAND.values()
+    for name in dict.fromkeys(names):
+        importlib.import_module(f"hallusim.cli.{name}").add_parsers(commands)
     return parser
 
 
@@ -100,7 +107,10 @@ def _dispatch(parser, argv) -> int:
         detail = f" ({one_line(exc)})" if str(exc) else ""
         print(f"hallusim: error: out of memory{detail}; choose smaller sizes", file=sys.stderr)
         return 2
-    except ExperimentError as exc:
+    except RuntimeError as exc:
+        experiments = sys.modules.get("hallusim.experiments")  # imported by whatever can raise ExperimentError
+        if experiments is None or not isinstance(exc, experiments.ExperimentError):
+            raise
         print(f"hallusim: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except Terminated:
@@ -126,4 +136,5 @@ def main(argv=None) -> int:
         files, sizes that do not fit in memory), 130 when interrupted (Ctrl-C), 143 when ended by
         SIGTERM (a scheduler); either way a sweep records "interrupted" and resumes when run again.
     """
-    return _dispatch(build_parser(), argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return _dispatch(build_parser(argv[0] if argv else None), argv)

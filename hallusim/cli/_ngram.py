@@ -18,12 +18,12 @@ from hallusim._inputs import check_output_file
 from hallusim._validation import check_int
 from hallusim.ngram import BACKOFF_FORM, BOS, EOS, UNK, NgramModel, read_text, write_arpa
 
-__all__ = ["add_parser"]
+__all__ = ["add_parsers"]
 
 FITTED_BACKOFF = tuple(s for s in BACKOFF_FORM if s != "arpa")
 
 
-def add_parser(subparsers) -> None:
+def add_parsers(subparsers) -> None:
     """Register the ``ngram`` subcommand (with its ``fit`` action) on an argparse subparsers object."""
     parser = subparsers.add_parser(
         "ngram", help="n-gram language models: fit one to a text file, write it as ARPA",

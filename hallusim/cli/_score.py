@@ -34,7 +34,7 @@ from hallusim.evallogs import (
     score_results,
 )
 
-__all__ = ["add_parser", "run", "parse_targets"]
+__all__ = ["add_parsers", "run", "parse_targets"]
 
 
 def parse_targets(text: str) -> list[float]:
@@ -70,7 +70,7 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def add_parser(subparsers) -> None:
+def add_parsers(subparsers) -> None:
     """Register the ``score`` subcommand on an ``argparse`` subparsers object.
 
     Parameters

@@ -15,36 +15,34 @@ results file as they complete (resumable after ``kill -9``), beside a JSON prove
 * ``_signals``: SIGTERM handled like Ctrl-C (:func:`terminate_as_interrupt`).
 """
 
-from hallusim.runs._progress import PROGRESS_MODES, Progress, format_duration
-from hallusim.runs._provenance import (
-    environment,
-    provenance_path,
-    read_provenance,
-    utc_timestamp,
-    write_json_atomic,
-    write_text_atomic,
-)
-from hallusim.runs._results import (
-    TABLE_SUFFIXES,
-    ResultStore,
-    ResultTable,
-    format_of,
-    load_table,
-    plain,
-    read_rows,
-    write_table,
-)
-from hallusim.runs._signals import Terminated, terminate_as_interrupt
-from hallusim.runs._slurm import SlurmScheduler, parse_slurm_time
-from hallusim.runs._sweep import (
-    OversubscriptionWarning,
-    available_cores,
-    config_hash,
-    config_seed,
-    dask_client,
-    expand_grid,
-    sweep,
-)
+import importlib
+
+# Names are imported from their modules when first used (PEP 562): the command line imports
+# ``_signals`` for every command, and only a sweep needs ``_sweep`` (and joblib, 0.1 s).
+_MODULE_OF = {
+    **dict.fromkeys(("PROGRESS_MODES", "Progress", "format_duration"), "_progress"),
+    **dict.fromkeys(("environment", "provenance_path", "read_provenance", "utc_timestamp", "write_json_atomic",
+                     "write_text_atomic"), "_provenance"),
+    **dict.fromkeys(("TABLE_SUFFIXES", "ResultStore", "ResultTable", "format_of", "load_table", "plain", "read_rows",
+                     "write_table"), "_results"),
+    **dict.fromkeys(("Terminated", "terminate_as_interrupt"), "_signals"),
+    **dict.fromkeys(("SlurmScheduler", "parse_slurm_time"), "_slurm"),
+    **dict.fromkeys(("OversubscriptionWarning", "available_cores", "config_hash", "config_seed", "dask_client",
+                     "expand_grid", "sweep"), "_sweep"),
+}
+
+
+def __getattr__(name):
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"hallusim.runs.{_MODULE_OF[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hallusim.runs' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "sweep",

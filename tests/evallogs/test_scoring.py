@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallusim.cli import main
-from hallusim.cli._score import add_parser, parse_targets
+from hallusim.cli._score import add_parsers, parse_targets
 from hallusim.evallogs import (
     ResultsFileError,
     read_results,
@@ -338,7 +338,7 @@ def test_tsv_and_bom(tmp_path):
 # -- the command ---------------------------------------------------------------------------------
 def _run(argv):
     parser = argparse.ArgumentParser(prog="hallusim")
-    add_parser(parser.add_subparsers(dest="command"))
+    add_parsers(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
     return args.func(args)
 

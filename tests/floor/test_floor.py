@@ -626,7 +626,7 @@ def test_python_references_of_the_scalar_kernels():
 
 def _args(argv):
     parser = argparse.ArgumentParser()
-    cli_floor.add_parser(parser.add_subparsers())
+    cli_floor.add_parsers(parser.add_subparsers())
     return parser.parse_args(["floor", *argv])
 
 
