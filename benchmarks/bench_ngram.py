@@ -274,7 +274,9 @@ def _text_to_arpa(args):
             wall = statistics.median(v[0] for v in values)
             peak = statistics.median(v[1] for v in values)
             medians[name] = (wall, peak)
-            print(f"{name:20s}: median {wall:.2f} s, peak RSS {peak:,.0f} MB (whole process, {len(values)} runs)")
+            walls = [v[0] for v in values]
+            print(f"{name:20s}: median {wall:.2f} s (runs {min(walls):.2f}-{max(walls):.2f} s), peak RSS {peak:,.0f} MB "
+                  f"(whole process, {len(values)} runs)")
         if args.lmplz:
             wo, po = medians["hallusim ngram fit"]
             wl, pl = min(medians[name] for name in lmplz_runs)
