@@ -32,8 +32,8 @@ import numpy as np
 from hallusim._inputs import os_error_message
 from hallusim._validation import fail
 from hallusim.ngram import _kernels as kernels
-from hallusim.ngram._float_text import _POW10, _POW_E, _POW_F, STRIDE
 from hallusim.ngram._counts import index_dtype
+from hallusim.ngram._float_text import _POW10, _POW_E, _POW_F, STRIDE
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables
 from hallusim.ngram._vocabulary import BOS, BOS_ID, EOS, UNK, Vocabulary
 
@@ -44,15 +44,16 @@ _NGRAM_LINE = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
 
 
-_CHUNK = 1 << 18  # n-grams formatted at a time: bounds the writer's memory (about 45 MB)
+_CHUNK = 1 << 18  # n-grams formatted at a time: bounds the writer's memory (about 40 MB)
 
 
 def write_arpa(model, path) -> None:
     """Write a fitted backoff-form ``NgramModel`` to ``path`` in ARPA format (atomically).
 
     Lines are assembled as bytes by Numba kernels, 2^18 n-grams at a time, so the memory used
-    beyond the model is bounded (about 80 MB at 10^7 n-grams, half of it the parent links); each log10 value is printed with digits that read back as
-    the same float64 (Grisu2, see ``_float_text``), so reading the file back is lossless.
+    beyond the model is bounded (about 80 MB at 10^7 n-grams, half of it the parent links);
+    each log10 value is printed with digits that read back as the same float64 (Grisu2, see
+    ``_float_text``), so reading the file back is lossless.
 
     Parameters
     ----------

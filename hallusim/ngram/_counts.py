@@ -137,7 +137,7 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
 
     Parameters
     ----------
-    tokens : int64 array
+    tokens : int array
         Token ids of all sentences, concatenated (before padding).
     offsets : int64 array
         Sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``.

@@ -419,8 +419,8 @@ def interpolate_level(a, child_lo, child_hi, shift, suffix, prob_lower, method, 
     """One order of an interpolated model in backoff form (Chen & Goodman's recursion).
 
     For every context ``g`` (children ``[child_lo[g] - shift, child_hi[g] - shift)`` of this
-    order, counts ``a`` as used by the method; ``shift`` turns global ids into this order's): ``P(g w) = α(g w) + γ(g)·P(suffix)`` into ``out_prob`` and
-    ``bow(g) = γ(g)`` into ``out_bow`` (1 for a context without children or with zero counts).
+    order, ``shift`` turning global ids into this order's; counts ``a`` as used by the method):
+    ``P(g w) = α(g w) + γ(g)·P(suffix)`` into ``out_prob`` and ``bow(g) = γ(g)`` into ``out_bow`` (1 for a context without children or with zero counts).
     Witten–Bell: ``α = a/(Σa + T)``, ``γ = T/(Σa + T)`` with ``T`` the number of seen words;
     discounting: ``α = (a − D(a))/Σa``, ``γ = Σ D(a)/Σa``.
     """

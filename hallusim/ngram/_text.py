@@ -298,7 +298,7 @@ def _check_utf8(path, buf):
 def _split_bytes(buf):
     """(ids numbered in order of first occurrence, words per line, the distinct words) of UTF-8 text."""
     n_words, n_lines = _count_words(buf)
-    raw = np.empty(n_words, dtype=index_dtype(n_words))
+    raw = np.empty(n_words, dtype=index_dtype(n_words + 3))  # room for read_text's ids, 3 .. n_words + 2
     lengths = np.empty(n_lines, dtype=np.int64)
     store, starts = _split_words(buf, raw, lengths)
     view = memoryview(store)

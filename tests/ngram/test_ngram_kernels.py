@@ -7,7 +7,7 @@ import pytest
 
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram import count_ngrams
-from hallusim.ngram._counts import pad_corpus
+from hallusim.ngram._counts import index_dtype, pad_corpus
 from hallusim.ngram._smoothing import build_tables
 
 
@@ -204,9 +204,47 @@ def test_window_and_interpolation_kernels_match_their_py_func():
 
 
 def test_index_dtype_holds_every_index_below_its_bound():
-    from hallusim.ngram._counts import index_dtype
-
     for n in (0, 1, 2**31 - 2, 2**31 - 1, 2**40):
         dtype = index_dtype(n)
         assert np.iinfo(dtype).max >= n  # every id below n, and n itself (an end offset), fits
     assert index_dtype(2**31 - 2) == np.int32 and index_dtype(2**31 - 1) == np.int64
+
+
+def test_arpa_line_kernels_match_their_py_func():
+    from hallusim.ngram._float_text import _POW10, _POW_E, _POW_F, STRIDE
+
+    t = _tables_for("kneser_ney")
+    parents = []
+    for kernel in (kernels.fill_parents, kernels.fill_parents.py_func):
+        parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
+        kernel(t.child_lo, t.child_hi, int(t.offsets[-2]), parent)
+        parents.append(parent)
+    np.testing.assert_array_equal(parents[0], parents[1])
+    for g in range(int(t.offsets[-2])):  # every child names its context, and nothing else does
+        assert np.all(parents[0][t.child_lo[g]:t.child_hi[g]] == g)
+    assert np.all(parents[0][:t.offsets[1]] == -1)
+    word_off = np.arange(0, 2 * 9, 2, dtype=np.int64)  # word w is the two bytes "a<w>"
+    word_buf = np.array([c for w in range(8) for c in (97, 48 + w)], dtype=np.uint8)
+    lo, k = int(t.offsets[1]), 2
+    n = int(t.offsets[2]) - lo
+    lines = []
+    for lengths_kernel, lines_kernel in ((kernels.arpa_line_lengths, kernels.write_arpa_lines),
+                                         (kernels.arpa_line_lengths.py_func, kernels.write_arpa_lines.py_func)):
+        cols, text = np.empty((n, k), dtype=t.word_of.dtype), np.zeros(2 * STRIDE * n, dtype=np.uint8)
+        prob_len, bow_len, starts = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n + 1, np.int64)
+        lengths_kernel(t.prob, t.bow, True, -99.0, True, t.word_of, t.child_lo, t.child_hi, parents[0], lo, word_off,
+                       _POW_F, _POW_E, _POW10, cols, text, prob_len, bow_len, starts[1:])
+        np.cumsum(starts, out=starts)
+        out = np.empty(starts[-1], dtype=np.uint8)
+        lines_kernel(text, prob_len, bow_len, cols, word_buf, word_off, starts, out)
+        lines.append(out.tobytes().decode("ascii").splitlines())
+    assert lines[0] == lines[1] and len(lines[0]) == n
+    for i, line in enumerate(lines[0]):  # "<log10 p>\t<w1> <w2>[\t<log10 bow>]", read back as written
+        g = lo + i
+        fields = line.split("\t")
+        assert float(fields[0]) == np.log10(t.prob[g])
+        assert fields[1] == f"a{t.word_of[parents[0][g]]} a{t.word_of[g]}"
+        has_children = t.child_hi[g] > t.child_lo[g]
+        assert len(fields) == (3 if has_children else 2)
+        if has_children:
+            assert float(fields[2]) == np.log10(t.bow[g])
