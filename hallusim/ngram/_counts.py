@@ -76,12 +76,9 @@ class NgramCounts:
             the highest order).
         """
         n_parent = self.word[k - 1].size
-        if k >= self.order:
-            z = np.zeros(n_parent, dtype=np.int64)
-            return z, z
-        per_parent = np.bincount(self.prefix[k], minlength=n_parent)
-        hi = np.cumsum(per_parent)
-        lo = hi - per_parent
+        lo, hi = np.zeros(n_parent, dtype=np.int64), np.zeros(n_parent, dtype=np.int64)
+        if k < self.order:
+            kernels.child_ranges(self.prefix[k], 0, lo, hi)
         return lo, hi
 
 
@@ -154,7 +151,8 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
     tokens, offsets = pad_corpus(tokens, offsets, order, padding)
     n_tokens = tokens.size
     index = index_dtype(max(n_tokens, vocab_size))
-    unigram = np.bincount(tokens, minlength=vocab_size).astype(index)
+    unigram = np.zeros(vocab_size, dtype=index)
+    kernels.count_values(tokens, unigram)
     if padding == "sentence":
         unigram[BOS_ID] -= offsets.size - 1
     empty = np.empty(0, dtype=index)

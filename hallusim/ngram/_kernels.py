@@ -156,6 +156,29 @@ def unique_ngrams(sorted_keys, payload, suffix_payload, prev_ids, vocab_size, ch
 
 
 @jit
+def count_values(values, out):
+    """Histogram of non-negative ints into ``out`` (zeroed by the caller): ``out[min(v, out.size -
+    1)] += 1`` for each value ``v``. This is ``np.bincount`` of the clipped values without the
+    int64 copy it makes of int32 ``values`` (a fresh array to fault in, 4x this loop's time)."""
+    top = out.size - 1
+    for i in range(values.size):
+        out[min(values[i], top)] += 1
+
+
+@jit
+def child_ranges(prefix, shift, out_lo, out_hi):
+    """The children of every n-gram of one order, from the next order's ``prefix`` ids (sorted):
+    parent ``p`` has children ``out_lo[p] .. out_hi[p] - 1``, numbered from ``shift`` (0 for ids
+    within the next order, its offset for global ids)."""
+    j = 0
+    for p in range(out_lo.size):
+        out_lo[p] = j + shift
+        while j < prefix.size and prefix[j] == p:
+            j += 1
+        out_hi[p] = j + shift
+
+
+@jit
 def find_child(word_of, child_lo, child_hi, parent, word):
     """Global id of n-gram (parent, word), or -1: bisection in the parent's child range."""
     lo = child_lo[parent]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hallusim._validation import fail
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._counts import NgramCounts, index_dtype
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
@@ -84,9 +85,8 @@ def _flat_trie(counts: NgramCounts):
     child_lo = np.zeros(offsets[-1], dtype=index)
     child_hi = np.zeros(offsets[-1], dtype=index)
     for k in range(1, counts.order):
-        lo, hi = counts.children(k)
-        np.add(lo, offsets[k], out=child_lo[offsets[k - 1]:offsets[k]])
-        np.add(hi, offsets[k], out=child_hi[offsets[k - 1]:offsets[k]])
+        parents = slice(offsets[k - 1], offsets[k])
+        kernels.child_ranges(counts.prefix[k], int(offsets[k]), child_lo[parents], child_hi[parents])
     return offsets, word_of, child_lo, child_hi
 
 
@@ -97,7 +97,8 @@ def adjusted_counts(counts: NgramCounts, k: int, raw_bos: bool) -> np.ndarray:
     raw = counts.count[k - 1]
     if k == counts.order:
         return raw
-    continuation = np.bincount(counts.suffix[k], minlength=raw.size).astype(np.int64)
+    continuation = np.zeros(raw.size, dtype=np.int64)
+    kernels.count_values(counts.suffix[k], continuation)
     if raw_bos:
         return np.where(counts.first[k - 1] == BOS_ID, raw, continuation)
     return continuation
@@ -127,7 +128,12 @@ def modified_kn_discounts(adjusted: list, *, first_order: int = 1) -> np.ndarray
     out = np.empty((len(adjusted), 3))
     for row, a in enumerate(adjusted):
         k = first_order + row
-        n = np.bincount(np.minimum(a, 5), minlength=6)[:5].astype(float)
+        a = np.asarray(a)
+        if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
+            fail("adjusted", "1-D arrays of non-negative int counts", f"<{a.dtype} array of shape {a.shape} for order {k}>")
+        n_of = np.zeros(6, dtype=np.int64)  # n_of[j]: n-grams with adjusted count j (5 for 5 and more)
+        kernels.count_values(a, n_of)
+        n = n_of[:5].astype(float)
         for j in (1, 2, 3):
             if n[j] == 0:
                 raise ValueError(

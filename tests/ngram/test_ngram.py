@@ -303,6 +303,9 @@ def test_modified_kn_discounts_by_hand():
     np.testing.assert_allclose(got[0], [float(e) for e in expected], rtol=1e-15)
     with pytest.raises(ValueError, match="no 1-gram has adjusted count 3"):
         modified_kn_discounts([np.array([1, 1, 2])])
+    for bad in (np.array([1, 2, -1, 3]), np.array([1.0, 2.0, 3.0]), np.ones((2, 2), dtype=int)):
+        with pytest.raises(ValueError, match="`adjusted` must be 1-D arrays of non-negative int counts"):
+            modified_kn_discounts([bad])
     with pytest.raises(ValueError, match="`discounts` cannot be estimated for [1-3]-grams"):
         NgramModel(3, "modified_kneser_ney").fit(SENTS)
 
