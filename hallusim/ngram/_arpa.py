@@ -271,8 +271,9 @@ def _build(r: _Reader, entries, order):
     sizes = [p.size for p in prob_parts]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     index = index_dtype(int(offsets[-1]))
-    child_lo = np.zeros(offsets[-1], dtype=index)
-    child_hi = np.zeros(offsets[-1], dtype=index)
+    n_contexts = int(offsets[-2])  # the highest order has no children and no backoff weights (Tables)
+    child_lo = np.zeros(n_contexts, dtype=index)
+    child_hi = np.zeros(n_contexts, dtype=index)
     for k in range(1, order):
         n_parent = sizes[k - 1]
         prefix = prefix_parts[k]
@@ -280,7 +281,8 @@ def _build(r: _Reader, entries, order):
         child_hi[offsets[k - 1]:offsets[k]] = np.searchsorted(prefix, np.arange(n_parent), "right") + offsets[k]
     prob = np.concatenate(prob_parts)
     in_events = prob[:v] > 0
-    tables = Tables(offsets, np.concatenate(word_parts).astype(index), child_lo, child_hi, prob, np.concatenate(bow_parts),
-                    np.zeros(offsets[-1], dtype=index), np.zeros(offsets[-1]), 0.0, in_events, int(in_events.sum()),
-                    log_prob=np.concatenate(log_prob_parts), log_bow=np.concatenate(log_bow_parts))
+    tables = Tables(offsets, np.concatenate(word_parts).astype(index), child_lo, child_hi, prob,
+                    np.concatenate(bow_parts)[:n_contexts], np.zeros(offsets[-1], dtype=index), np.zeros(n_contexts), 0.0,
+                    in_events, int(in_events.sum()), log_prob=np.concatenate(log_prob_parts),
+                    log_bow=np.concatenate(log_bow_parts)[:n_contexts])
     return vocab, tables

@@ -33,8 +33,6 @@ class NgramCounts:
         Id (at order k-1) of the n-gram without its last word; empty for k = 1.
     suffix : list of int arrays
         Id (at order k-1) of the n-gram without its first word; empty for k = 1.
-    first : list of int arrays
-        First word of each n-gram.
     count : list of int arrays
         Number of occurrences (for unigrams: occurrences at predicted positions).
     n_sentences : int
@@ -50,7 +48,6 @@ class NgramCounts:
     word: list
     prefix: list
     suffix: list
-    first: list
     count: list
     n_sentences: int
     n_tokens: int
@@ -60,6 +57,24 @@ class NgramCounts:
     def sizes(self) -> list[int]:
         """Number of stored n-grams of each order."""
         return [int(w.size) for w in self.word]
+
+    def first_words(self, k: int) -> np.ndarray:
+        """The first word of every n-gram of order k, following the prefix links down to the
+        unigrams (computed when asked: no order needs them all, so they are not stored).
+
+        Parameters
+        ----------
+        k : int
+            An order in ``1 .. order``.
+
+        Returns
+        -------
+        int array
+        """
+        first = self.word[0]
+        for j in range(1, k):
+            first = first[self.prefix[j]]
+        return first
 
     def children(self, k: int):
         """The children of every n-gram of order k.
@@ -157,7 +172,7 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
         unigram[BOS_ID] -= offsets.size - 1
     empty = np.empty(0, dtype=index)
     words = [np.arange(vocab_size, dtype=index)]
-    prefixes, suffixes, firsts, counts = [empty], [empty], [words[0]], [unigram]
+    prefixes, suffixes, counts = [empty], [empty], [unigram]
     prev_ids = tokens
     keys = np.empty(n_tokens, dtype=np.int64)
     starts = np.empty(n_tokens, dtype=index)
@@ -189,13 +204,12 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
         words.append(word)
         suffixes.append(suffix)
         counts.append(np.diff(first))
-        firsts.append(firsts[-1][prefix])
         spare_ids = prev_ids if k > 2 else None  # the (k-1)-gram ids are not needed any more
         prev_ids = ids
     keys = starts = first = None  # freed before the orders are joined, so the join adds no peak
     all_words, words = _end_to_end(words)
     all_counts, counts = _end_to_end(counts)
-    return NgramCounts(order, vocab_size, words, prefixes, suffixes, firsts, counts, offsets.size - 1, n_tokens,
+    return NgramCounts(order, vocab_size, words, prefixes, suffixes, counts, offsets.size - 1, n_tokens,
                        all_words, all_counts)
 
 

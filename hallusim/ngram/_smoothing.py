@@ -47,7 +47,12 @@ class Tables:
     """The flat arrays the kernels read. Global id of n-gram ``i`` of order ``k`` is
     ``offsets[k-1] + i``; unigram ``w`` has global id ``w``. The int arrays are int32 up to
     2^31 (:func:`index_dtype`): ``word_of`` and ``count`` as the counts (they are the counts'
-    own arrays), ``child_lo`` and ``child_hi`` by the number of n-grams."""
+    own arrays), ``child_lo`` and ``child_hi`` by the number of n-grams.
+
+    ``prob``, ``word_of`` and ``count`` have an entry per n-gram; ``child_lo``, ``child_hi``,
+    ``bow``, ``total`` (and ``log_bow``) one per context, i.e. per n-gram of the orders below
+    the highest (global ids ``0 .. offsets[-2] - 1``): an n-gram of the highest order has no
+    children and is never a context, so it needs none of them."""
 
     offsets: np.ndarray
     word_of: np.ndarray
@@ -82,8 +87,8 @@ def _flat_trie(counts: NgramCounts):
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     word_of = counts.all_words  # shared with the counts, not copied
     index = index_dtype(int(offsets[-1]))  # global ids
-    child_lo = np.zeros(offsets[-1], dtype=index)
-    child_hi = np.zeros(offsets[-1], dtype=index)
+    child_lo = np.empty(offsets[-2], dtype=index)
+    child_hi = np.empty(offsets[-2], dtype=index)
     for k in range(1, counts.order):
         parents = slice(offsets[k - 1], offsets[k])
         kernels.child_ranges(counts.prefix[k], int(offsets[k]), child_lo[parents], child_hi[parents])
@@ -97,11 +102,12 @@ def adjusted_counts(counts: NgramCounts, k: int, raw_bos: bool) -> np.ndarray:
     raw = counts.count[k - 1]
     if k == counts.order:
         return raw
-    continuation = np.zeros(raw.size, dtype=np.int64)
-    kernels.count_values(counts.suffix[k], continuation)
+    adjusted = np.zeros(raw.size, dtype=raw.dtype)  # N1+(• g) <= c(g): the counts' dtype holds it
+    kernels.count_values(counts.suffix[k], adjusted)
     if raw_bos:
-        return np.where(counts.first[k - 1] == BOS_ID, raw, continuation)
-    return continuation
+        at_start = counts.first_words(k) == BOS_ID
+        adjusted[at_start] = raw[at_start]
+    return adjusted
 
 
 def modified_kn_discounts(adjusted: list, *, first_order: int = 1) -> np.ndarray:
@@ -178,14 +184,14 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
     n_events = int(in_events.sum())
     raw = counts.count  # a word outside the event space has count 0 (event_space), so no count is masked
     count = counts.all_counts  # shared with the counts, not copied
-    total = np.zeros(offsets[-1])
+    total = np.zeros(offsets[-2])
     if smoothing not in BACKOFF_FORM:  # the sums of the children's counts, for MLE and Lidstone
         for k in range(2, counts.order + 1):
             total[offsets[k - 2]:offsets[k - 1]] = np.bincount(
                 counts.prefix[k - 1], weights=raw[k - 1], minlength=offsets[k - 1] - offsets[k - 2])
     root_total = float(raw[0].sum())
     prob = np.zeros(offsets[-1])
-    bow = np.ones(offsets[-1])
+    bow = np.ones(offsets[-2])
     used_discounts = None
     if smoothing in BACKOFF_FORM:
         if smoothing in ("kneser_ney", "modified_kneser_ney"):

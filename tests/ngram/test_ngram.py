@@ -400,7 +400,7 @@ h = hashlib.sha256()
 for smoothing in ("modified_kneser_ney", "lidstone"):
     lm = NgramModel(4, smoothing).fit(tokens, offsets=offsets)
     c = lm.counts_
-    for arrays in (c.word, c.prefix, c.suffix, c.first, c.count):
+    for arrays in (c.word, c.prefix, c.suffix, c.count, [c.first_words(k) for k in range(1, c.order + 1)]):
         for a in arrays:
             h.update(np.ascontiguousarray(a).tobytes())
     for a in (lm.tables_.prob, lm.tables_.bow, lm.tables_.total):
