@@ -51,7 +51,8 @@ def write_arpa(model, path) -> None:
     """Write a fitted backoff-form ``NgramModel`` to ``path`` in ARPA format (atomically).
 
     Lines are assembled as bytes by Numba kernels, 2^18 n-grams at a time, so the memory used
-    beyond the model is bounded (about 80 MB at 10^7 n-grams, half of it the parent links);
+    beyond the model is bounded (about 55 MB at 10^7 n-grams, a fifth of it the contexts' parent
+    links);
     each log10 value is printed with digits that read back as the same float64 (Grisu2, see
     ``_float_text``), so reading the file back is lossless.
 
@@ -81,7 +82,9 @@ def write_arpa(model, path) -> None:
     word_off = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(w) for w in encoded], out=word_off[1:])
     order = t.offsets.size - 1
-    parent = _parents(t)
+    context_parent = np.empty(int(t.offsets[-2]), dtype=t.word_of.dtype)
+    for k in range(1, order):
+        context_parent[t.offsets[k - 1]:t.offsets[k]] = _parents(t, int(t.offsets[k - 1]), int(t.offsets[k]), k)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
@@ -91,20 +94,26 @@ def write_arpa(model, path) -> None:
             fh.write(f"\n\\{k}-grams:\n".encode("ascii"))
             for lo in range(int(t.offsets[k - 1]), int(t.offsets[k]), _CHUNK):
                 hi = min(lo + _CHUNK, int(t.offsets[k]))
-                fh.write(_section_bytes(t, parent, k, order, lo, hi, word_buf, word_off))
+                fh.write(_section_bytes(t, context_parent, _parents(t, lo, hi, k), k, order, lo, hi, word_buf, word_off))
         fh.write(b"\n\\end\\\n")
     os.replace(tmp, path)
 
 
-def _parents(t: Tables) -> np.ndarray:
-    """Global id of each n-gram's context (its parent in the trie; -1 for unigrams)."""
-    parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
-    kernels.fill_parents(t.child_lo, t.child_hi, int(t.offsets[-2]), parent)
+def _parents(t: Tables, lo: int, hi: int, k: int) -> np.ndarray:
+    """Global id of the parent in the trie (the context; -1 for unigrams) of the order-``k``
+    n-grams ``lo .. hi - 1``: the parents are the order-(k-1) contexts whose child ranges meet them."""
+    parent = np.full(hi - lo, -1, dtype=t.word_of.dtype)
+    if k > 1:
+        first, last = int(t.offsets[k - 2]), int(t.offsets[k - 1])
+        ctx_lo = first + int(np.searchsorted(t.child_hi[first:last], lo, "right"))
+        ctx_hi = first + int(np.searchsorted(t.child_lo[first:last], hi, "left"))
+        kernels.fill_parents(t.child_lo, t.child_hi, ctx_lo, ctx_hi, lo, parent)
     return parent
 
 
-def _section_bytes(t: Tables, parent, k, order, lo, hi, word_buf, word_off) -> memoryview:
-    """The ARPA lines of the order-``k`` n-grams with global ids ``lo .. hi-1``, as bytes."""
+def _section_bytes(t: Tables, context_parent, chunk_parent, k, order, lo, hi, word_buf, word_off) -> memoryview:
+    """The ARPA lines of the order-``k`` n-grams with global ids ``lo .. hi-1``, as bytes (their
+    parents ``chunk_parent``, each context's ``context_parent``)."""
     n = hi - lo
     cols = np.empty((n, k), dtype=t.word_of.dtype)
     text = np.empty(2 * STRIDE * n, dtype=np.uint8)
@@ -112,7 +121,8 @@ def _section_bytes(t: Tables, parent, k, order, lo, hi, word_buf, word_off) -> m
     starts = np.zeros(n + 1, dtype=np.int64)
     read = t.log_prob is not None  # a model read from ARPA: its log10 values are printed as read
     kernels.arpa_line_lengths(t.log_prob if read else t.prob, t.log_bow if read else t.bow, not read, LOG_ZERO, k < order,
-                              t.word_of, t.child_lo, t.child_hi, parent, lo, word_off, _POW_F, _POW_E, _POW10,
+                              t.word_of, t.child_lo, t.child_hi, context_parent, chunk_parent, lo, word_off,
+                              _POW_F, _POW_E, _POW10,
                               cols, text, prob_len, bow_len, starts[1:])
     np.cumsum(starts, out=starts)
     out = np.empty(starts[-1], dtype=np.uint8)

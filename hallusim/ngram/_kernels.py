@@ -481,12 +481,14 @@ def interpolate_level(a, child_lo, child_hi, shift, suffix, prob_lower, method, 
 
 
 @jit
-def fill_parents(child_lo, child_hi, n_contexts, out):
-    """``out[h] = g`` for every child ``h`` of each context ``g < n_contexts`` (the trie's parent
-    links, global ids); entries that are nobody's child are left as they are."""
-    for g in range(n_contexts):
-        for h in range(child_lo[g], child_hi[g]):
-            out[h] = g
+def fill_parents(child_lo, child_hi, ctx_lo, ctx_hi, lo, out):
+    """The trie's parent links (global ids) of the n-grams ``lo .. lo + out.size - 1``:
+    ``out[h - lo] = g`` for each of their parents ``g`` among the contexts ``ctx_lo .. ctx_hi -
+    1``; entries that are no such context's child are left as they are."""
+    hi = lo + out.size
+    for g in range(ctx_lo, ctx_hi):
+        for h in range(max(child_lo[g], lo), min(child_hi[g], hi)):
+            out[h - lo] = g
 
 
 @jit
@@ -499,11 +501,12 @@ def _arpa_log10(x, take_log10, log_zero):
 
 
 @jit(parallel=True)
-def arpa_line_lengths(prob, bow, take_log10, log_zero, with_bow, word_of, child_lo, child_hi, parent, lo, word_off,
-                      pow_f, pow_e, pow10, out_cols, out_text, out_prob_len, out_bow_len, out_lengths):
+def arpa_line_lengths(prob, bow, take_log10, log_zero, with_bow, word_of, child_lo, child_hi, parent, chunk_parent, lo,
+                      word_off, pow_f, pow_e, pow10, out_cols, out_text, out_prob_len, out_bow_len, out_lengths):
     """First pass of the ARPA lines ``<log p>\t<w1> ... <wk>[\t<log bow>]\n`` of the n-grams with
-    global ids ``lo .. lo + n - 1`` (one order): their words (walking the parent links) into
-    ``out_cols``, the texts of log p and log bow into ``out_text`` (``2 * STRIDE`` bytes a line,
+    global ids ``lo .. lo + n - 1`` (one order): their words into ``out_cols``, walking the parent
+    links (``chunk_parent[i]`` is the parent of n-gram ``lo + i``, ``parent`` that of each
+    context), the texts of log p and log bow into ``out_text`` (``2 * STRIDE`` bytes a line,
     Grisu2 as :func:`hallusim.ngram._float_text.format_floats`) and their lengths, and each
     line's length. A line has a backoff weight when ``with_bow`` and its n-gram has children."""
     n, k = out_cols.shape
@@ -515,7 +518,8 @@ def arpa_line_lengths(prob, bow, take_log10, log_zero, with_bow, word_of, child_
             w = word_of[h]
             out_cols[i, j] = w
             length += word_off[w + 1] - word_off[w]
-            h = parent[h]
+            if j > 0:
+                h = chunk_parent[i] if j == k - 1 else parent[h]
         at = 2 * i * STRIDE
         lp = _write_one(_arpa_log10(prob[g], take_log10, log_zero), out_text, at, pow_f, pow_e, pow10)
         out_prob_len[i] = lp

@@ -218,8 +218,12 @@ def test_arpa_line_kernels_match_their_py_func():
     parents = []
     for kernel in (kernels.fill_parents, kernels.fill_parents.py_func):
         parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
-        kernel(t.child_lo, t.child_hi, int(t.offsets[-2]), parent)
+        kernel(t.child_lo, t.child_hi, 0, int(t.offsets[-2]), 0, parent)
         parents.append(parent)
+        window = np.full(5, -1, dtype=t.word_of.dtype)  # a window of the ids, from the contexts that reach it
+        lo = int(t.offsets[1]) + 3
+        kernel(t.child_lo, t.child_hi, 0, int(t.offsets[-2]), lo, window)
+        np.testing.assert_array_equal(window, parent[lo:lo + 5])
     np.testing.assert_array_equal(parents[0], parents[1])
     for g in range(int(t.offsets[-2])):  # every child names its context, and nothing else does
         assert np.all(parents[0][t.child_lo[g]:t.child_hi[g]] == g)
@@ -233,8 +237,8 @@ def test_arpa_line_kernels_match_their_py_func():
                                          (kernels.arpa_line_lengths.py_func, kernels.write_arpa_lines.py_func)):
         cols, text = np.empty((n, k), dtype=t.word_of.dtype), np.zeros(2 * STRIDE * n, dtype=np.uint8)
         prob_len, bow_len, starts = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n + 1, np.int64)
-        lengths_kernel(t.prob, t.bow, True, -99.0, True, t.word_of, t.child_lo, t.child_hi, parents[0], lo, word_off,
-                       _POW_F, _POW_E, _POW10, cols, text, prob_len, bow_len, starts[1:])
+        lengths_kernel(t.prob, t.bow, True, -99.0, True, t.word_of, t.child_lo, t.child_hi, parents[0], parents[0][lo:], lo,
+                       word_off, _POW_F, _POW_E, _POW10, cols, text, prob_len, bow_len, starts[1:])
         np.cumsum(starts, out=starts)
         out = np.empty(starts[-1], dtype=np.uint8)
         lines_kernel(text, prob_len, bow_len, cols, word_buf, word_off, starts, out)
