@@ -232,11 +232,12 @@ def _old_write_arpa(model, path):
             cols.append(t.word_of[cur])
         cols.reverse()
         texts = [" ".join(words[w] for w in row) for row in zip(*cols)]
-        probs, bows = log_text(t.prob[lo:hi]), log_text(t.bow[lo:hi])
-        is_context = t.child_hi[lo:hi] > t.child_lo[lo:hi]
+        probs = log_text(t.prob[lo:hi])
+        if k < order:  # the tables hold backoff weights and children for the contexts only
+            bows, is_context = log_text(t.bow[lo:hi]), t.child_hi[lo:hi] > t.child_lo[lo:hi]
         for i in range(hi - lo):
             entry = f"{probs[i]}\t{texts[i]}"
-            lines.append(entry + f"\t{bows[i]}" if is_context[i] and k < order else entry)
+            lines.append(entry + f"\t{bows[i]}" if k < order and is_context[i] else entry)
     lines += ["", "\\end\\", ""]
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 

@@ -50,6 +50,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "Input",
     "open_input",
+    "atomic_output",
     "read_input",
     "line_chunks",
     "check_unique_names",
@@ -524,14 +525,36 @@ def write_bytes_atomic(path, data: bytes) -> None:
     path : str or Path
     data : bytes
     """
+    with atomic_output(path) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path, *, fsync: bool = True):
+    """A binary file to write in steps, which replaces ``path`` (by a rename) only when the block
+    ends without an error; on an error the temporary file is removed (see
+    :func:`write_bytes_atomic`).
+
+    Parameters
+    ----------
+    path : str or Path
+    fsync : bool, optional
+        Flush the file to the device before the rename (default), so that it survives a power
+        loss too; a large output that can be written again may skip it.
+
+    Yields
+    ------
+    file object
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), 0o666 & ~_umask())
-            fh.write(data)
+            yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -484,9 +484,20 @@ def interpolate_level(a, child_lo, child_hi, shift, suffix, prob_lower, method, 
 def fill_parents(child_lo, child_hi, ctx_lo, ctx_hi, lo, out):
     """The trie's parent links (global ids) of the n-grams ``lo .. lo + out.size - 1``:
     ``out[h - lo] = g`` for each of their parents ``g`` among the contexts ``ctx_lo .. ctx_hi -
-    1``; entries that are no such context's child are left as they are."""
+    1``; entries that are no such context's child are left as they are. Child ranges never
+    decrease with the context's id (children of order k+1 follow those of order k), so the
+    contexts that reach the window are found by bisection."""
     hi = lo + out.size
-    for g in range(ctx_lo, ctx_hi):
+    a, b = ctx_lo, ctx_hi
+    while a < b:  # the first context whose children end after lo
+        mid = (a + b) >> 1
+        if child_hi[mid] <= lo:
+            a = mid + 1
+        else:
+            b = mid
+    for g in range(a, ctx_hi):
+        if child_lo[g] >= hi:
+            break
         for h in range(max(child_lo[g], lo), min(child_hi[g], hi)):
             out[h - lo] = g
 

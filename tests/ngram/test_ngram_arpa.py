@@ -100,6 +100,28 @@ def test_words_that_arpa_cannot_hold_are_rejected(tmp_path, word):
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 
+def test_a_write_that_fails_midway_keeps_the_old_file_and_nothing_else(tmp_path, monkeypatch):
+    from hallusim.ngram import _arpa
+
+    lm = NgramModel(3, "witten_bell").fit([["a", "b", "c"], ["b", "c", "a"]])
+    path = tmp_path / "x.arpa"
+    path.write_text("the old file")
+    calls = []
+
+    def fail_at_the_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(*args)
+
+    real = _arpa._section_bytes
+    monkeypatch.setattr(_arpa, "_section_bytes", fail_at_the_second_chunk)
+    with pytest.raises(OSError, match="No space left"):
+        lm.to_arpa(path)
+    assert len(calls) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["x.arpa"] and path.read_text() == "the old file"
+
+
 def test_models_without_backoff_form_cannot_be_written(tmp_path):
     lm = NgramModel(2, "mle").fit([["a", "b"]])
     with pytest.raises(ValueError, match="`smoothing` must be a backoff-form model .*; got 'mle'"):

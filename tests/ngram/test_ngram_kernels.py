@@ -220,10 +220,10 @@ def test_arpa_line_kernels_match_their_py_func():
         parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
         kernel(t.child_lo, t.child_hi, 0, int(t.offsets[-2]), 0, parent)
         parents.append(parent)
-        window = np.full(5, -1, dtype=t.word_of.dtype)  # a window of the ids, from the contexts that reach it
-        lo = int(t.offsets[1]) + 3
-        kernel(t.child_lo, t.child_hi, 0, int(t.offsets[-2]), lo, window)
-        np.testing.assert_array_equal(window, parent[lo:lo + 5])
+        for lo in (int(t.offsets[1]) + 3, int(t.offsets[2]) + 2):  # windows of bigram and trigram ids
+            window = np.full(5, -1, dtype=t.word_of.dtype)
+            kernel(t.child_lo, t.child_hi, 0, int(t.offsets[-2]), lo, window)
+            np.testing.assert_array_equal(window, parent[lo:lo + 5])
     np.testing.assert_array_equal(parents[0], parents[1])
     for g in range(int(t.offsets[-2])):  # every child names its context, and nothing else does
         assert np.all(parents[0][t.child_lo[g]:t.child_hi[g]] == g)
