@@ -43,16 +43,19 @@ def pad_sentences(tokens, offsets, n_bos, n_eos, bos, eos, out_tokens, out_offse
 
 
 @jit(parallel=True)
-def radix_sort_pairs(keys, payload, n_bits, work_keys, work_payload):
-    """Stable LSD radix sort of non-negative int64 ``keys`` (< 2**n_bits) with their ``payload``,
-    in place; ``work_*`` are scratch arrays of the same size.
+def radix_sort_pairs(keys, payload, lo_bit, n_bits, work_keys, work_payload):
+    """Stable LSD radix sort of non-negative int64 ``keys`` (< 2**n_bits) by their bits
+    ``lo_bit .. n_bits - 1``, with their ``payload``, in place; ``work_*`` are scratch arrays of
+    the same sizes. An empty ``payload`` (and ``work_payload``) sorts the keys alone, as when
+    the payload is packed into the low ``lo_bit`` bits of each key.
 
     Each 12-bit digit costs a parallel histogram pass and a parallel scatter pass over a fixed
     number of chunks, chunk ``c`` writing after chunks ``< c`` in every bucket (so the sort stays
     stable and its output does not depend on the number of threads).
     """
     n = keys.size
-    n_pass = (n_bits + _DIGIT_BITS - 1) // _DIGIT_BITS
+    n_pass = (n_bits - lo_bit + _DIGIT_BITS - 1) // _DIGIT_BITS
+    with_payload = payload.size > 0
     if n == 0:
         return
     mask = np.int64(_N_BUCKETS - 1)
@@ -61,7 +64,7 @@ def radix_sort_pairs(keys, payload, n_bits, work_keys, work_payload):
     src_k, dst_k, src_p, dst_p = keys, work_keys, payload, work_payload
     in_work = False
     for d in range(n_pass):
-        shift = d * _DIGIT_BITS
+        shift = lo_bit + d * _DIGIT_BITS
         for c in prange(_N_CHUNKS):
             for b in range(_N_BUCKETS):
                 hist[c, b] = 0
@@ -87,72 +90,86 @@ def radix_sort_pairs(keys, payload, n_bits, work_keys, work_payload):
                 pos = hist[c, b]
                 hist[c, b] = pos + 1
                 dst_k[pos] = key
-                dst_p[pos] = src_p[i]
+                if with_payload:
+                    dst_p[pos] = src_p[i]
         src_k, dst_k = dst_k, src_k
         src_p, dst_p = dst_p, src_p
         in_work = not in_work
     if in_work:  # the sorted data sit in the work arrays
         for i in prange(n):
             keys[i] = src_k[i]
-            payload[i] = src_p[i]
+            if with_payload:
+                payload[i] = src_p[i]
 
 
 @jit
-def ngram_keys(tokens, offsets, prev_ids, k, vocab_size, suffix_payload, out_keys, out_payload):
+def ngram_keys(tokens, offsets, prev_ids, k, vocab_size, suffix_payload, payload_bits, out_keys, out_payload):
     """Keys ``prefix_id * V + last_word`` of every k-gram inside one sentence; returns how many.
 
     ``prev_ids[i]`` is the id of the (k-1)-gram starting at ``i``. The payload of each key is
-    where the k-gram starts, or with ``suffix_payload`` the id of its suffix (``prev_ids[i+1]``).
+    where the k-gram starts, or with ``suffix_payload`` the id of its suffix (``prev_ids[i+1]``):
+    into ``out_payload``, or with ``payload_bits > 0`` into the low bits of the key itself
+    (``key << payload_bits | payload``; ``out_payload`` is then not written).
     """
     m = 0
     for s in range(offsets.size - 1):
         for i in range(offsets[s], offsets[s + 1] - k + 1):
-            out_keys[m] = prev_ids[i] * vocab_size + tokens[i + k - 1]
-            out_payload[m] = prev_ids[i + 1] if suffix_payload else i
+            key = np.int64(prev_ids[i]) * vocab_size + tokens[i + k - 1]
+            payload = np.int64(prev_ids[i + 1]) if suffix_payload else np.int64(i)
+            if payload_bits > 0:
+                out_keys[m] = (key << payload_bits) | payload
+            else:
+                out_keys[m] = key
+                out_payload[m] = payload
             m += 1
     return m
 
 
 @jit(parallel=True)
-def count_runs(sorted_keys, out_chunk_starts):
+def count_runs(sorted_keys, payload_bits, out_chunk_starts):
     """Number of distinct keys (runs) before each fixed chunk of ``sorted_keys``, into
-    ``out_chunk_starts`` (length ``_N_CHUNKS + 1``; the last entry is the total)."""
+    ``out_chunk_starts`` (length ``_N_CHUNKS + 1``; the last entry is the total). The low
+    ``payload_bits`` bits of each key are a payload, not part of it."""
     n = sorted_keys.size
     size = (n + _N_CHUNKS - 1) // _N_CHUNKS
     out_chunk_starts[:] = 0
     for c in prange(_N_CHUNKS):
         for r in range(c * size, min(n, (c + 1) * size)):
-            if r == 0 or sorted_keys[r] != sorted_keys[r - 1]:
+            if r == 0 or (sorted_keys[r] >> payload_bits) != (sorted_keys[r - 1] >> payload_bits):
                 out_chunk_starts[c + 1] += 1
     for c in range(_N_CHUNKS):
         out_chunk_starts[c + 1] += out_chunk_starts[c]
 
 
 @jit(parallel=True)
-def unique_ngrams(sorted_keys, payload, suffix_payload, prev_ids, vocab_size, chunk_starts, out_ids, out_prefix, out_word, out_suffix, out_first):
+def unique_ngrams(sorted_keys, payload, payload_bits, suffix_payload, prev_ids, vocab_size, chunk_starts, out_ids,
+                  out_prefix, out_word, out_suffix, out_first):
     """Run-length encode sorted keys into n-grams (``chunk_starts`` from :func:`count_runs`).
 
     Writes, per n-gram, its prefix id, last word, suffix id and the index of its first key
-    (counts are the differences of ``out_first``). ``payload`` holds start positions — then the
-    suffix is ``prev_ids[pos + 1]`` and, unless ``out_ids`` is empty, ``out_ids[pos]`` gets the
-    n-gram's id — or, with ``suffix_payload``, the suffix ids themselves. Fixed chunks keep the
-    result independent of the thread count.
+    (counts are the differences of ``out_first``). The payloads (``payload``, or with
+    ``payload_bits > 0`` the low bits of the keys) are start positions — then the suffix is
+    ``prev_ids[pos + 1]`` and, unless ``out_ids`` is empty, ``out_ids[pos]`` gets the n-gram's id
+    — or, with ``suffix_payload``, the suffix ids themselves. Fixed chunks keep the result
+    independent of the thread count.
     """
     n = sorted_keys.size
     write_ids = out_ids.size > 0
     size = (n + _N_CHUNKS - 1) // _N_CHUNKS
+    low = (np.int64(1) << payload_bits) - 1
     for c in prange(_N_CHUNKS):
         u = chunk_starts[c] - 1
         for r in range(c * size, min(n, (c + 1) * size)):
-            key = sorted_keys[r]
-            if r == 0 or key != sorted_keys[r - 1]:
+            key = sorted_keys[r] >> payload_bits
+            pos = sorted_keys[r] & low if payload_bits > 0 else np.int64(payload[r])
+            if r == 0 or key != (sorted_keys[r - 1] >> payload_bits):
                 u += 1
                 out_prefix[u] = key // vocab_size
                 out_word[u] = key % vocab_size
-                out_suffix[u] = payload[r] if suffix_payload else prev_ids[payload[r] + 1]
+                out_suffix[u] = pos if suffix_payload else prev_ids[pos + 1]
                 out_first[u] = r
             if write_ids:
-                out_ids[payload[r]] = u
+                out_ids[pos] = u
 
 
 @jit

@@ -29,9 +29,15 @@ def test_radix_sort_matches_a_stable_argsort_and_its_py_func():
         for kernel in (kernels.radix_sort_pairs, kernels.radix_sort_pairs.py_func):
             k = keys.copy()
             payload = np.arange(k.size, dtype=np.int64)
-            kernel(k, payload, bits, np.empty_like(k), np.empty_like(k))
+            kernel(k, payload, 0, bits, np.empty_like(k), np.empty_like(k))
             np.testing.assert_array_equal(payload, expected)
             np.testing.assert_array_equal(k, keys[expected])
+            # keys alone, sorted by their bits from lo_bit on (the low bits ride along, stably)
+            lo_bit = bits // 2
+            k = keys.copy()
+            none = np.empty(0, dtype=np.int64)
+            kernel(k, none, lo_bit, bits, np.empty_like(k), none)
+            np.testing.assert_array_equal(k, keys[np.argsort(keys >> lo_bit, kind="stable")])
 
 
 def _dict_counts(tokens, offsets, order):
@@ -77,6 +83,20 @@ def test_counting_matches_a_dict_of_everygrams(padding):
         if expected[(1,)] == 0:
             del expected[(1,)]
     assert _trie_counts(counts) == dict(expected)
+
+
+def test_counting_with_payloads_apart_gives_the_counts_of_packed_payloads(monkeypatch):
+    from hallusim.ngram import _counts
+
+    rng = np.random.default_rng(9)
+    tokens, offsets = _random_corpus(rng, 80, 11, 9)
+    packed = count_ngrams(tokens, offsets, 4, 11, "sentence")
+    monkeypatch.setattr(_counts, "_KEY_BITS", 0)  # no key holds its payload: the sort carries them apart
+    apart = count_ngrams(tokens, offsets, 4, 11, "sentence")
+    assert _trie_counts(apart) == _trie_counts(packed)
+    for name in ("word", "prefix", "suffix", "count"):
+        for a, b in zip(getattr(apart, name), getattr(packed, name)):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_pad_sentences_py_func_agrees():
@@ -158,23 +178,28 @@ def test_generation_kernel_matches_py_func_and_thread_count():
     np.testing.assert_array_equal(outs[0], outs[1])
 
 
-def test_key_and_run_length_kernels_match_their_py_func():
+@pytest.mark.parametrize("last", [False, True])
+def test_key_and_run_length_kernels_match_their_py_func_with_payloads_apart_and_packed(last):
     rng = np.random.default_rng(6)
     tokens, offsets = _random_corpus(rng, 50, 7, 6)
     outs = []
-    for keys_k, unique_k in ((kernels.ngram_keys, kernels.unique_ngrams), (kernels.ngram_keys.py_func, kernels.unique_ngrams.py_func)):
+    kernel_sets = ((kernels.ngram_keys, kernels.count_runs, kernels.unique_ngrams),
+                   (kernels.ngram_keys.py_func, kernels.count_runs.py_func, kernels.unique_ngrams.py_func))
+    for (keys_k, runs_k, unique_k), payload_bits in [(ks, b) for ks in kernel_sets for b in (0, 9)]:
         keys = np.empty(tokens.size, dtype=np.int64)
-        payload = np.empty(tokens.size, dtype=np.int64)
-        m = keys_k(tokens, offsets, tokens, 2, 7, False, keys, payload)
-        order = np.argsort(keys[:m], kind="stable")
-        keys, payload = keys[:m][order], payload[:m][order]
+        payload = np.empty(tokens.size if payload_bits == 0 else 0, dtype=np.int64)
+        m = keys_k(tokens, offsets, tokens, 2, 7, last, payload_bits, keys, payload)
+        order = np.argsort(keys[:m] >> payload_bits, kind="stable")
+        keys, payload = keys[:m][order], payload[:m][order] if payload_bits == 0 else payload
         chunk_starts = np.empty(kernels._N_CHUNKS + 1, dtype=np.int64)
-        (kernels.count_runs if unique_k is kernels.unique_ngrams else kernels.count_runs.py_func)(keys, chunk_starts)
+        runs_k(keys, payload_bits, chunk_starts)
         u = int(chunk_starts[-1])
-        arrays = [np.full(tokens.size, -1, dtype=np.int64)] + [np.empty(u + 1, dtype=np.int64) for _ in range(4)]
-        unique_k(keys, payload, False, tokens, 7, chunk_starts, *arrays)
+        arrays = [np.full(0 if last else tokens.size, -1, dtype=np.int64)] + [np.empty(u + 1, dtype=np.int64) for _ in range(4)]
+        unique_k(keys, payload, payload_bits, last, tokens, 7, chunk_starts, *arrays)
         outs.append([u] + [a.tolist() for a in arrays[:1]] + [a[:u].tolist() for a in arrays[1:]])
-    assert outs[0] == outs[1]
+    assert all(out == outs[0] for out in outs[1:])
+    assert outs[0][0] == len({(a, b) for s in range(offsets.size - 1)
+                              for a, b in zip(tokens[offsets[s]:offsets[s + 1] - 1], tokens[offsets[s] + 1:offsets[s + 1]])})
 
 
 def test_window_and_interpolation_kernels_match_their_py_func():
