@@ -3,8 +3,8 @@ separated by whitespace), str sentences (:func:`encode_sentences`) and token lis
 (:func:`as_corpus`).
 
 The file's bytes are split into words and looked up in a hash table by a Numba kernel, so no
-Python code runs per token and the memory held is the file's bytes, the int64 ids and one entry
-per distinct word. Words are split where ``str.split()`` splits them (every Unicode whitespace
+Python code runs per token and the memory held is the file's bytes, the ids (int32 below 2^31)
+and one entry per distinct word. Words are split where ``str.split()`` splits them (every Unicode whitespace
 character, found in the UTF-8 bytes) and sentences end at ``\\n`` only, so the result is that of
 ``[line.split() for line in open(path, encoding="utf-8", newline="\\n")]``; the UTF-8 check is
 C-level decoding of the file a block at a time.
@@ -138,39 +138,14 @@ def _is_ascii_space(b):
     return b == 32 or (b >= 9 and b <= 13) or (b >= 28 and b <= 31)
 
 
-@jit
-def _count_words(buf):
-    """(words, lines) of the text: lines end at ``\\n``; a last line without one counts too."""
-    n = buf.size
-    n_words = 0
-    n_lines = 0
-    in_word = False
-    i = 0
-    while i < n:
-        b = buf[i]
-        w = (1 if _is_ascii_space(b) else 0) if b < 0x80 else _space_width(buf, i, n)
-        if w == 0:
-            if not in_word:
-                n_words += 1
-                in_word = True
-            i += 1
-        else:
-            in_word = False
-            if b == 10:
-                n_lines += 1
-            i += w
-    if n and buf[n - 1] != 10:
-        n_lines += 1
-    return n_words, n_lines
-
-
-_DONE, _TABLE_FULL, _STORE_FULL = 0, 1, 2
+_DONE, _TABLE_FULL, _STORE_FULL, _IDS_FULL = 0, 1, 2, 3
 
 
 @jit
 def _split_until_full(buf, state, slots, starts, hashes, store, out_ids, out_lengths):
     """Split and number words from ``state = [byte, token, line, words on the line, distinct words]``
-    on, until the text ends or the hash table or the word store is full (the returned code).
+    on, until the text ends or the hash table, the word store or the ids are full (the returned
+    code).
 
     Words are hashed with 64-bit FNV-1a into ``slots`` (open addressing, linear probing); a
     candidate is compared with the copy of its bytes in ``store`` (compact, so it stays in
@@ -191,6 +166,9 @@ def _split_until_full(buf, state, slots, starts, hashes, store, out_ids, out_len
                 line_words = 0
             i += w
             continue
+        if t == out_ids.size:  # come back to this word with room for more ids
+            code = _IDS_FULL
+            break
         lo = i
         h = FNV_OFFSET
         while True:
@@ -253,12 +231,20 @@ def _rehash(hashes, n_distinct, cap):
     return slots
 
 
-def _split_words(buf, out_ids, out_lengths):
-    """Fill the ids (words numbered 0, 1, ... in order of first occurrence) and words per line.
+def _split_words(buf, out_lengths):
+    """The ids (words numbered 0, 1, ... in order of first occurrence), and words per line into
+    ``out_lengths``.
 
-    Returns the distinct words' bytes, one after another, and where each starts (one more
-    entry than words). The table starts at 2^16 slots and doubles when half full.
+    Returns the ids, the distinct words' bytes one after another, and where each starts (one
+    more entry than words). The table starts at 2^16 slots and doubles when half full. The ids
+    start with room for a word every 4 bytes (natural text has one every 5 to 6) and double
+    when full, up to one every 2 bytes (a byte and a separator), which no text exceeds; they are
+    int32 while that room is below 2^31 (:func:`index_dtype`, with room for :func:`read_text`'s
+    ids 3 .. n + 2), int64 from then on.
     """
+    most = (buf.size + 1) // 2
+    room = min(most, buf.size // 4 + 16)
+    ids = np.empty(room, dtype=index_dtype(room + 3))
     cap = 1 << 16
     slots = np.full(cap, -1, dtype=np.int64)
     starts = np.zeros(cap // 2 + 1, dtype=np.int64)
@@ -266,7 +252,7 @@ def _split_words(buf, out_ids, out_lengths):
     store = np.empty(1 << 20, dtype=np.uint8)
     state = np.zeros(5, dtype=np.int64)
     while True:
-        code = _split_until_full(buf, state, slots, starts, hashes, store, out_ids, out_lengths)
+        code = _split_until_full(buf, state, slots, starts, hashes, store, ids, out_lengths)
         if code == _DONE:
             break
         if code == _TABLE_FULL:
@@ -274,10 +260,15 @@ def _split_words(buf, out_ids, out_lengths):
             slots = _rehash(hashes, state[4], cap)
             starts = np.concatenate((starts, np.zeros(cap // 2 + 1 - starts.size, dtype=np.int64)))
             hashes = np.concatenate((hashes, np.empty(cap // 2 - hashes.size, dtype=np.uint64)))
-        else:  # the next word is longer than the store's free bytes: double it (again if need be)
+        elif code == _STORE_FULL:  # the next word is longer than the store's free bytes: double it (again if need be)
             store = np.concatenate((store, np.empty(store.size, dtype=np.uint8)))
+        else:
+            room = min(most, 2 * room)
+            grown = np.empty(room, dtype=index_dtype(room + 3))
+            grown[:ids.size] = ids
+            ids = grown
     n_distinct = state[4]
-    return store[:starts[n_distinct]].copy(), starts[:n_distinct + 1].copy()
+    return ids[:state[1]], store[:starts[n_distinct]].copy(), starts[:n_distinct + 1].copy()
 
 
 def _check_utf8(path, buf):
@@ -297,10 +288,10 @@ def _check_utf8(path, buf):
 
 def _split_bytes(buf):
     """(ids numbered in order of first occurrence, words per line, the distinct words) of UTF-8 text."""
-    n_words, n_lines = _count_words(buf)
-    raw = np.empty(n_words, dtype=index_dtype(n_words + 3))  # room for read_text's ids, 3 .. n_words + 2
-    lengths = np.empty(n_lines, dtype=np.int64)
-    store, starts = _split_words(buf, raw, lengths)
+    # lines end at \n, and a last line without one counts too
+    n_lines = sum(int(np.count_nonzero(buf[lo:lo + _CHECK_BYTES] == 10)) for lo in range(0, buf.size, _CHECK_BYTES))
+    lengths = np.empty(n_lines + int(buf.size > 0 and buf[-1] != 10), dtype=np.int64)
+    raw, store, starts = _split_words(buf, lengths)
     view = memoryview(store)
     bounds = starts.tolist()
     return raw, lengths, [str(view[a:b], "utf-8") for a, b in zip(bounds[:-1], bounds[1:])]

@@ -97,6 +97,29 @@ def test_read_text_many_distinct_words(tmp_path):
     np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sents for w in s]))
 
 
+@pytest.mark.parametrize("widen", [False, True])
+def test_read_text_of_one_letter_words_grows_its_ids(tmp_path, monkeypatch, widen):
+    """A word every 2 bytes: the ids outgrow their first room (a word every 4 bytes), and with
+    ``widen`` they turn int64 as they grow (as they would past 2^31 ids)."""
+    rng = np.random.default_rng(8)
+    sents = [[str(w) for w in rng.integers(0, 10, rng.integers(1, 40))] for _ in range(300)]
+    path = _write(tmp_path / "t.txt", sents)
+    first_room = path.stat().st_size // 4 + 16
+    seen = []
+
+    def index_dtype(n):
+        seen.append(n)
+        return np.dtype(np.int64 if widen and n > first_room + 3 else np.int32)
+
+    monkeypatch.setattr(_text, "index_dtype", index_dtype)
+    corpus = read_text(path)
+    vocab = Vocabulary.from_sentences(sents)
+    assert corpus.vocabulary == vocab and np.diff(corpus.offsets).tolist() == [len(s) for s in sents]
+    np.testing.assert_array_equal(corpus.tokens, vocab.encode([w for s in sents for w in s]))
+    assert seen[0] == first_room + 3 and len(seen) > 1  # grown at least once
+    assert corpus.tokens.dtype == (np.int64 if widen else np.int32)
+
+
 @pytest.mark.parametrize("block", [1, 3, 1 << 24])
 def test_read_text_names_the_first_bad_byte(tmp_path, block, monkeypatch):
     path = tmp_path / "t.txt"
