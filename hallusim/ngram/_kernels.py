@@ -102,27 +102,40 @@ def radix_sort_pairs(keys, payload, lo_bit, n_bits, work_keys, work_payload):
                 payload[i] = src_p[i]
 
 
-@jit
+@jit(parallel=True)
 def ngram_keys(tokens, offsets, prev_ids, k, vocab_size, suffix_payload, payload_bits, out_keys, out_payload):
     """Keys ``prefix_id * V + last_word`` of every k-gram inside one sentence; returns how many.
 
     ``prev_ids[i]`` is the id of the (k-1)-gram starting at ``i``. The payload of each key is
     where the k-gram starts, or with ``suffix_payload`` the id of its suffix (``prev_ids[i+1]``):
     into ``out_payload``, or with ``payload_bits > 0`` into the low bits of the key itself
-    (``key << payload_bits | payload``; ``out_payload`` is then not written).
+    (``key << payload_bits | payload``; ``out_payload`` is then not written). Fixed chunks of
+    sentences write after the keys of the chunks before them, so the keys come in the order of
+    the text whatever the number of threads.
     """
-    m = 0
-    for s in range(offsets.size - 1):
-        for i in range(offsets[s], offsets[s + 1] - k + 1):
-            key = np.int64(prev_ids[i]) * vocab_size + tokens[i + k - 1]
-            payload = np.int64(prev_ids[i + 1]) if suffix_payload else np.int64(i)
-            if payload_bits > 0:
-                out_keys[m] = (key << payload_bits) | payload
-            else:
-                out_keys[m] = key
-                out_payload[m] = payload
-            m += 1
-    return m
+    n_sent = offsets.size - 1
+    size = (n_sent + _N_CHUNKS - 1) // _N_CHUNKS
+    chunk_start = np.zeros(_N_CHUNKS + 1, dtype=np.int64)
+    for c in prange(_N_CHUNKS):
+        n_keys = 0
+        for s in range(c * size, min(n_sent, (c + 1) * size)):
+            n_keys += max(offsets[s + 1] - offsets[s] - k + 1, 0)
+        chunk_start[c + 1] = n_keys
+    for c in range(_N_CHUNKS):
+        chunk_start[c + 1] += chunk_start[c]
+    for c in prange(_N_CHUNKS):
+        m = chunk_start[c]
+        for s in range(c * size, min(n_sent, (c + 1) * size)):
+            for i in range(offsets[s], offsets[s + 1] - k + 1):
+                key = np.int64(prev_ids[i]) * vocab_size + tokens[i + k - 1]
+                payload = np.int64(prev_ids[i + 1]) if suffix_payload else np.int64(i)
+                if payload_bits > 0:
+                    out_keys[m] = (key << payload_bits) | payload
+                else:
+                    out_keys[m] = key
+                    out_payload[m] = payload
+                m += 1
+    return chunk_start[_N_CHUNKS]
 
 
 @jit(parallel=True)
