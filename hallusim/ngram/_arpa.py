@@ -30,7 +30,7 @@ import numpy as np
 
 from hallusim._inputs import atomic_output, os_error_message
 from hallusim._validation import fail
-from hallusim.ngram import _kernels as kernels
+from hallusim.ngram import _arpa_kernels as kernels
 from hallusim.ngram._counts import index_dtype
 from hallusim.ngram._float_text import _POW10, _POW_E, _POW_F, STRIDE
 from hallusim.ngram._smoothing import BACKOFF_FORM, Tables

@@ -6,6 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from hallusim.ngram import _arpa_kernels as arpa_kernels
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram import count_ngrams
 from hallusim.ngram._counts import index_dtype, pad_corpus
@@ -241,7 +242,7 @@ def test_arpa_line_kernels_match_their_py_func():
 
     t = _tables_for("kneser_ney")
     parents = []
-    for kernel in (kernels.fill_parents, kernels.fill_parents.py_func):
+    for kernel in (arpa_kernels.fill_parents, arpa_kernels.fill_parents.py_func):
         parent = np.full(t.offsets[-1], -1, dtype=t.word_of.dtype)
         kernel(t.child_lo, t.child_hi, 0, int(t.offsets[-2]), 0, parent)
         parents.append(parent)
@@ -258,8 +259,8 @@ def test_arpa_line_kernels_match_their_py_func():
     lo, k = int(t.offsets[1]), 2
     n = int(t.offsets[2]) - lo
     lines = []
-    for lengths_kernel, lines_kernel in ((kernels.arpa_line_lengths, kernels.write_arpa_lines),
-                                         (kernels.arpa_line_lengths.py_func, kernels.write_arpa_lines.py_func)):
+    for lengths_kernel, lines_kernel in ((arpa_kernels.arpa_line_lengths, arpa_kernels.write_arpa_lines),
+                                         (arpa_kernels.arpa_line_lengths.py_func, arpa_kernels.write_arpa_lines.py_func)):
         cols, text = np.empty((n, k), dtype=t.word_of.dtype), np.zeros(2 * STRIDE * n, dtype=np.uint8)
         prob_len, bow_len, starts = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n + 1, np.int64)
         lengths_kernel(t.prob, t.bow, True, -99.0, True, t.word_of, t.child_lo, t.child_hi, parents[0], parents[0][lo:], lo,
