@@ -80,29 +80,33 @@ def write_arpa(model, path) -> None:
     word_buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     word_off = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(w) for w in encoded], out=word_off[1:])
+    # no fsync: the file is atomic for its readers, and a power loss costs only writing it again
+    with atomic_output(path, fsync=False) as fh, ThreadPoolExecutor(1) as writer:
+        # each piece is written by the writer thread while the kernels (which release the GIL)
+        # format the next one: the file's write calls take 10-40% of the formatting time
+        in_flight = None
+        for data in _arpa_pieces(t, word_buf, word_off):
+            if in_flight is not None:
+                in_flight.result()  # one piece at a time, in order; raises the write's error
+            in_flight = writer.submit(fh.write, data)
+        in_flight.result()
+
+
+def _arpa_pieces(t: Tables, word_buf, word_off):
+    """The ARPA file as a sequence of byte strings: the header, and each order's section
+    title and lines, ``_CHUNK`` n-grams at a time."""
     order = t.offsets.size - 1
     context_parent = np.empty(int(t.offsets[-2]), dtype=t.word_of.dtype)
     for k in range(1, order):
         context_parent[t.offsets[k - 1]:t.offsets[k]] = _parents(t, int(t.offsets[k - 1]), int(t.offsets[k]), k)
-    # no fsync: the file is atomic for its readers, and a power loss costs only writing it again
-    with atomic_output(path, fsync=False) as fh, ThreadPoolExecutor(1) as writer:
-        # each chunk is written by the writer thread while the kernels (which release the GIL)
-        # format the next one: the file's write calls take 10-40% of the formatting time
-        in_flight = [writer.submit(int)]
-
-        def write(data):
-            in_flight[0].result()  # one chunk at a time, in order; raises the write's error
-            in_flight[0] = writer.submit(fh.write, data)
-
-        head = ["", "\\data\\"] + [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
-        write(("\n".join(head) + "\n").encode("ascii"))
-        for k in range(1, order + 1):
-            write(f"\n\\{k}-grams:\n".encode("ascii"))
-            for lo in range(int(t.offsets[k - 1]), int(t.offsets[k]), _CHUNK):
-                hi = min(lo + _CHUNK, int(t.offsets[k]))
-                write(_section_bytes(t, context_parent, _parents(t, lo, hi, k), k, order, lo, hi, word_buf, word_off))
-        write(b"\n\\end\\\n")
-        in_flight[0].result()
+    head = ["", "\\data\\"] + [f"ngram {k}={t.offsets[k] - t.offsets[k - 1]}" for k in range(1, order + 1)]
+    yield ("\n".join(head) + "\n").encode("ascii")
+    for k in range(1, order + 1):
+        yield f"\n\\{k}-grams:\n".encode("ascii")
+        for lo in range(int(t.offsets[k - 1]), int(t.offsets[k]), _CHUNK):
+            hi = min(lo + _CHUNK, int(t.offsets[k]))
+            yield _section_bytes(t, context_parent, _parents(t, lo, hi, k), k, order, lo, hi, word_buf, word_off)
+    yield b"\n\\end\\\n"
 
 
 def _parents(t: Tables, lo: int, hi: int, k: int) -> np.ndarray:

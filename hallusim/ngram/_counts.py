@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hallusim._validation import check_int
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
 
@@ -72,6 +73,7 @@ class NgramCounts:
         -------
         int array
         """
+        k = check_int("k", k, minimum=1, maximum=self.order)
         first = self.word[0]
         for j in range(1, k):
             first = first[self.prefix[j]]
@@ -91,6 +93,7 @@ class NgramCounts:
             N-gram ``i`` of order k has children ``lo[i] .. hi[i] - 1`` at order k+1 (none at
             the highest order).
         """
+        k = check_int("k", k, minimum=1, maximum=self.order)
         n_parent = self.word[k - 1].size
         lo, hi = np.zeros(n_parent, dtype=np.int64), np.zeros(n_parent, dtype=np.int64)
         if k < self.order:

@@ -100,6 +100,25 @@ def test_counting_with_payloads_apart_gives_the_counts_of_packed_payloads(monkey
             np.testing.assert_array_equal(a, b)
 
 
+def test_first_words_and_children_follow_the_trie():
+    rng = np.random.default_rng(10)
+    tokens, offsets = _random_corpus(rng, 40, 6, 7)
+    counts = count_ngrams(tokens, offsets, 3, 6, "none")
+    grams = [[(int(w),) for w in counts.word[0]]]
+    for k in (2, 3):  # each n-gram is its prefix (k-1)-gram and its last word
+        grams.append([grams[-1][p] + (int(w),) for p, w in zip(counts.prefix[k - 1], counts.word[k - 1])])
+    for k in (1, 2, 3):
+        assert counts.first_words(k).tolist() == [g[0] for g in grams[k - 1]]
+        lo, hi = counts.children(k)
+        for i, g in enumerate(grams[k - 1]):
+            below = [j for j, c in enumerate(grams[k]) if c[:-1] == g] if k < 3 else []
+            assert list(range(lo[i], hi[i])) == below
+    for bad in (0, 4, 1.5):
+        for method in (counts.first_words, counts.children):
+            with pytest.raises((ValueError, TypeError), match="`k` must be"):
+                method(bad)
+
+
 def test_pad_sentences_py_func_agrees():
     tokens = np.array([5, 6, 7, 8], dtype=np.int64)
     offsets = np.array([0, 1, 1, 4], dtype=np.int64)
