@@ -259,6 +259,7 @@ def _build(r: _Reader, entries, order):
     prefix_parts.append(np.empty(0, dtype=np.int64))
     word_index = {w: i for i, w in enumerate(vocab.words)}
     prev = {(i,): i for i in range(v)}
+    suffix_closed = True  # until an n-gram whose suffix is not listed (Tables.suffix_closed)
     for k in range(2, order + 1):
         keys, probs, bows, logs = [], [], [], []
         current = set()
@@ -273,6 +274,8 @@ def _build(r: _Reader, entries, order):
             parent = prev.get(ids[:-1])
             if parent is None:
                 r.error(f"the context {' '.join(words[:-1])!r} of this {k}-gram is not listed as a {k - 1}-gram", lineno)
+            if suffix_closed and k > 2 and ids[1:] not in prev:  # a bigram's suffix is a listed unigram
+                suffix_closed = False
             keys.append((parent, ids[-1], ids))
             probs.append(0.0 if logp <= LOG_ZERO or ids[-1] == BOS_ID else 10.0 ** logp)
             bows.append(0.0 if logb <= LOG_ZERO else 10.0 ** logb)
@@ -301,5 +304,5 @@ def _build(r: _Reader, entries, order):
     tables = Tables(offsets, np.concatenate(word_parts).astype(index), child_lo, child_hi, prob,
                     np.concatenate(bow_parts)[:n_contexts], np.zeros(offsets[-1], dtype=index), np.zeros(n_contexts), 0.0,
                     in_events, int(in_events.sum()), log_prob=np.concatenate(log_prob_parts),
-                    log_bow=np.concatenate(log_bow_parts)[:n_contexts])
+                    log_bow=np.concatenate(log_bow_parts)[:n_contexts], suffix_closed=suffix_closed)
     return vocab, tables

@@ -6,8 +6,10 @@ checks arguments. Each kernel has a plain-Python reference in
 
 The n-grams of one order are kept sorted by (id of their prefix, last word): the children of a
 context are then one contiguous, word-sorted range of the next order, i.e. a trie as in KenLM,
-searched by bisection. In the flat ("global") layout all orders are concatenated and the unigram
-of word ``w`` has global id ``w``.
+searched by bisection; when scoring, the children of contexts with many of them (the frequent
+words have tens of thousands) are found through a hash table instead (``find_child_indexed``).
+In the flat ("global") layout all orders are concatenated and the unigram of word ``w`` has
+global id ``w``.
 """
 
 from __future__ import annotations
@@ -236,13 +238,63 @@ def find_context(word_of, child_lo, child_hi, ctx, start, stop):
     return g
 
 
+_MIX = 0x9E3779B97F4A7C15  # 2^64 / golden ratio (Fibonacci hashing)
+
+
+@jit
+def child_slot(parent, word, bits):
+    """Home slot of the n-gram (parent, word) in a child index of ``2^bits`` slots (bits >= 1):
+    the top bits of a multiplicative hash of ``parent · 2^32 + word``."""
+    key = (np.uint64(parent) << np.uint64(32)) | np.uint64(word)
+    key = (key ^ (key >> np.uint64(31))) * np.uint64(_MIX)
+    return np.int64(key >> np.uint64(64 - bits))
+
+
+@jit
+def build_child_index(word_of, child_lo, child_hi, min_children, bits, out):
+    """Fill ``out`` (``2^bits`` slots, all -1) with the global ids of the children of every
+    context that has more than ``min_children`` of them, by linear probing, in id order (so the
+    table does not depend on anything but the tables)."""
+    mask = (1 << bits) - 1
+    for parent in range(child_lo.size):
+        if child_hi[parent] - child_lo[parent] > min_children:
+            for child in range(child_lo[parent], child_hi[parent]):
+                slot = child_slot(parent, word_of[child], bits)
+                while out[slot] >= 0:
+                    slot = (slot + 1) & mask
+                out[slot] = child
+
+
+@jit
+def find_child_indexed(index, bits, min_children, word_of, child_lo, child_hi, parent, word):
+    """:func:`find_child` through a child index (:func:`build_child_index`): a context with more
+    than ``min_children`` children is looked up by hash (one or two cache misses, where
+    bisection of tens of thousands of children takes a dozen), any other by bisection. A slot
+    holds the child's global id; it is the one sought when its word is ``word`` and it lies in
+    the parent's child range."""
+    lo = child_lo[parent]
+    hi = child_hi[parent]
+    if hi - lo <= min_children:
+        return find_child(word_of, child_lo, child_hi, parent, word)
+    mask = (1 << bits) - 1
+    slot = child_slot(parent, word, bits)
+    while True:
+        child = index[slot]
+        if child < 0:
+            return -1
+        if word_of[child] == word and lo <= child and child < hi:
+            return child
+        slot = (slot + 1) & mask
+
+
 @jit(parallel=True)
-def score_backoff(ctx, words, word_of, child_lo, child_hi, prob, bow, out):
+def score_backoff(ctx, words, index, bits, min_children, word_of, child_lo, child_hi, prob, bow, out):
     """Backoff-form probabilities ``p(w | ctx)`` of many queries.
 
     ``p(w | c_1..c_m) = P(c_1..c_m w)`` if that n-gram is stored, else
     ``bow(c_1..c_m) · p(w | c_2..c_m)``; a context that is not stored has ``bow = 1``. Row ``q`` of
-    ``ctx`` holds the context right-aligned, -1 where there is no token.
+    ``ctx`` holds the context right-aligned, -1 where there is no token. Children are found
+    through the child index ``index`` (:func:`find_child_indexed`).
     """
     n_q, m = ctx.shape
     for q in prange(n_q):
@@ -252,10 +304,14 @@ def score_backoff(ctx, words, word_of, child_lo, child_hi, prob, bow, out):
             start = m - length
             if ctx[q, start] < 0:
                 break
-            g = find_context(word_of, child_lo, child_hi, ctx[q], start, m)
+            g = ctx[q, start]
+            for col in range(start + 1, m):
+                g = find_child_indexed(index, bits, min_children, word_of, child_lo, child_hi, g, ctx[q, col])
+                if g < 0:
+                    break
             if g < 0:
                 continue
-            h = find_child(word_of, child_lo, child_hi, g, w)
+            h = find_child_indexed(index, bits, min_children, word_of, child_lo, child_hi, g, w)
             if h >= 0:
                 p = prob[h]
             else:
@@ -264,14 +320,18 @@ def score_backoff(ctx, words, word_of, child_lo, child_hi, prob, bow, out):
 
 
 @jit(parallel=True)
-def logscore_sentences_backoff(tokens, offsets, n_bos, n_eos, bos, eos, m, word_of, child_lo, child_hi, prob, bow, out):
+def logscore_sentences_backoff(tokens, offsets, n_bos, n_eos, bos, eos, m, suffix_closed, index, bits, min_children,
+                               word_of, child_lo, child_hi, prob, bow, out):
     """``log2 p(sentence)`` of each sentence, every word scored as in :func:`score_backoff`.
 
     Sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``, read after ``n_bos`` start symbols (not
     predicted) and followed by ``n_eos`` end symbols (predicted). Walking a sentence keeps the
     trie node of each context length (KenLM's state): after word ``w``, the length-``L``
     context is the child ``w`` of the length-``L - 1`` context before it, which scoring ``w``
-    looked up anyway; so a word costs ``m`` bisections and no context is searched from the root.
+    looked up anyway; so a word costs at most ``m`` look-ups and no context is searched from
+    the root. With ``suffix_closed`` (every stored n-gram's suffix is stored, as in any fitted
+    model), once ``c_2..c_m w`` is not stored neither is ``c_1..c_m w``: the longer contexts
+    only contribute their backoff weights and are not searched (KenLM stops there too).
     """
     n_sent = offsets.size - 1
     for s in prange(n_sent):
@@ -282,12 +342,18 @@ def logscore_sentences_backoff(tokens, offsets, n_bos, n_eos, bos, eos, m, word_
         for j in range(lo - n_bos, hi + n_eos):
             w = bos if j < lo else (tokens[j] if j < hi else eos)
             p = prob[w]
+            searching = True
             for length in range(1, m + 1):
                 g = nodes[length]
                 child = -1
                 if g >= 0:
-                    child = find_child(word_of, child_lo, child_hi, g, w)
-                    p = prob[child] if child >= 0 else bow[g] * p
+                    if searching:
+                        child = find_child_indexed(index, bits, min_children, word_of, child_lo, child_hi, g, w)
+                    if child >= 0:
+                        p = prob[child]
+                    else:
+                        p = bow[g] * p
+                        searching = not suffix_closed
                 children[length] = child
             if j >= lo:
                 total += np.log2(p)

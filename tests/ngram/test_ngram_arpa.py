@@ -46,6 +46,40 @@ def test_handwritten_file_gives_the_values_by_hand():
     assert lm.logscore("<s>", ["a"]) == -math.inf
 
 
+# "<s> a a" is listed but its suffix "a a" is not: the backoff rule still reads "<s> a a" (a
+# scorer that stops at the first missing n-gram, as KenLM's does, would not)
+_UNCLOSED = """\\data\\
+ngram 1=4
+ngram 2=1
+ngram 3=1
+
+\\1-grams:
+-1\t<unk>
+-99\t<s>\t-0.5
+-0.5\ta\t-0.25
+-0.75\t</s>
+
+\\2-grams:
+-0.25\t<s> a\t-0.125
+
+\\3-grams:
+-0.0625\t<s> a a
+
+\\end\\
+"""
+
+
+def test_a_file_with_an_unlisted_suffix_is_scored_by_the_backoff_rule(tmp_path):
+    path = tmp_path / "unclosed.arpa"
+    path.write_text(_UNCLOSED)
+    lm = read_arpa(path)
+    assert not lm.tables_.suffix_closed and read_arpa(HANDWRITTEN).tables_.suffix_closed
+    # <s> a a </s>: p(a | <s>) listed; p(a | <s> a) listed; p(</s> | a a) = bow(a) p(</s>), "a a" unlisted
+    expected = (-0.25 - 0.0625 + (-0.25 - 0.75)) * math.log2(10)
+    assert lm.logscore_sentences(["a a"])[0] == pytest.approx(expected, abs=1e-12)
+    assert lm.logscore("a", ["<s>", "a"]) == pytest.approx(-0.0625 * math.log2(10), abs=1e-12)
+
+
 @pytest.mark.parametrize(
     "smoothing,kwargs",
     [

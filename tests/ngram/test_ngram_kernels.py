@@ -10,7 +10,7 @@ from hallusim.ngram import _arpa_kernels as arpa_kernels
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram import count_ngrams
 from hallusim.ngram._counts import index_dtype, pad_corpus
-from hallusim.ngram._smoothing import build_tables
+from hallusim.ngram._smoothing import INDEXED_MIN_CHILDREN, build_tables
 
 
 def _random_corpus(rng, n_sent, vocab_size, max_len):
@@ -140,6 +140,50 @@ def _tables_for(smoothing, seed=3):
     return tables
 
 
+def _child_index(t, min_children):
+    n_children = t.child_hi - t.child_lo
+    bits = max(1, int(2 * n_children[n_children > min_children].sum() - 1).bit_length())
+    index = np.full(1 << bits, -1, dtype=t.word_of.dtype)
+    kernels.build_child_index(t.word_of, t.child_lo, t.child_hi, min_children, bits, index)
+    return index, bits
+
+
+@pytest.mark.parametrize("min_children", [0, 2, 5])
+def test_child_index_finds_every_child_bisection_finds_and_no_other(min_children):
+    t = _tables_for("kneser_ney")
+    index, bits = _child_index(t, min_children)
+    reference = np.full(index.size, -1, dtype=index.dtype)
+    with np.errstate(over="ignore"):
+        kernels.build_child_index.py_func(t.word_of, t.child_lo, t.child_hi, min_children, bits, reference)
+    np.testing.assert_array_equal(index, reference)
+    n_children = t.child_hi - t.child_lo
+    assert (index >= 0).sum() == n_children[n_children > min_children].sum() <= index.size // 2
+    for parent in range(t.child_lo.size):
+        for word in range(-1, 10):  # every word of the vocabulary (8) and two that are not in it
+            expected = kernels.find_child(t.word_of, t.child_lo, t.child_hi, parent, word)
+            args = (index, bits, min_children, t.word_of, t.child_lo, t.child_hi, parent, word)
+            assert kernels.find_child_indexed(*args) == expected
+            with np.errstate(over="ignore"):
+                assert kernels.find_child_indexed.py_func(*args) == expected
+
+
+def test_sentence_kernel_matches_its_py_func_and_stops_at_a_miss_only_when_that_is_exact():
+    rng = np.random.default_rng(6)
+    tokens, offsets = _random_corpus(rng, 60, 8, 7)
+    t = _tables_for("kneser_ney")
+    index, bits = _child_index(t, 3)
+    results = []
+    for suffix_closed in (True, False):  # a fitted model is suffix-closed: stopping changes nothing
+        for kernel in (kernels.logscore_sentences_backoff, kernels.logscore_sentences_backoff.py_func):
+            out = np.empty(offsets.size - 1)
+            with np.errstate(over="ignore"):
+                kernel(tokens, offsets, 1, 1, 1, 2, 2, suffix_closed, index, bits, 3, t.word_of, t.child_lo, t.child_hi,
+                       t.prob, t.bow, out)
+            results.append(out)
+    for out in results[1:]:
+        np.testing.assert_array_equal(out, results[0])
+
+
 def test_scoring_kernels_match_their_py_func():
     rng = np.random.default_rng(4)
     ctx = rng.integers(-1, 8, (400, 2)).astype(np.int64)
@@ -148,9 +192,16 @@ def test_scoring_kernels_match_their_py_func():
     words = rng.integers(0, 8, 400).astype(np.int64)
     t = _tables_for("kneser_ney")
     a, b = np.empty(400), np.empty(400)
-    kernels.score_backoff(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, a)
-    kernels.score_backoff.py_func(ctx, words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, b)
-    np.testing.assert_array_equal(a, b)
+    for min_children in (0, 3, 10**9):  # every context, some, or none looked up by hash
+        index, bits = _child_index(t, min_children)
+        args = (ctx, words, index, bits, min_children, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow)
+        kernels.score_backoff(*args, a)
+        with np.errstate(over="ignore"):  # the hash's uint64 products wrap, as in the kernel
+            kernels.score_backoff.py_func(*args, b)
+        np.testing.assert_array_equal(a, b)
+        if min_children == 0:
+            hashed = a.copy()
+    np.testing.assert_array_equal(a, hashed)  # bisection everywhere finds the same n-grams
     t = _tables_for("lidstone")
     args = (t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total, 0.5, t.n_events, t.in_events)
     kernels.score_additive(ctx, words, *args, a)
@@ -175,7 +226,8 @@ def test_distribution_kernel_matches_its_py_func_and_the_scoring_kernels(smoothi
             np.testing.assert_array_equal(a, b)
             scores = np.empty(8)
             if backoff:
-                kernels.score_backoff(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, scores)
+                kernels.score_backoff(np.tile(ctx, (8, 1)), words, *t.child_index, INDEXED_MIN_CHILDREN, t.word_of,
+                                      t.child_lo, t.child_hi, t.prob, t.bow, scores)
             else:
                 kernels.score_additive(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.count, t.total,
                                  t.root_total, gamma, t.n_events, t.in_events, scores)
