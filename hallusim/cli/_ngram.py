@@ -16,7 +16,7 @@ import time
 
 from hallusim._inputs import check_output_file
 from hallusim._validation import check_int
-from hallusim.ngram import BACKOFF_FORM, BOS, EOS, UNK, NgramModel, read_text, write_arpa
+from hallusim.ngram import BACKOFF_FORM, BOS, EOS, UNK, NgramModel, count_ngrams, read_text, write_arpa
 
 __all__ = ["add_parsers"]
 
@@ -79,13 +79,18 @@ def _fit(args) -> int:
         raise ValueError(f"`--min-count` must be at most the count of the text's most frequent word; got {min_count:,}, "
                          "which makes every word <unk>.")
     model = NgramModel(order, args.smoothing, vocabulary=corpus.vocabulary, discounts=discounts)
-    model.fit(corpus.tokens, offsets=corpus.offsets)
+    model._check_params()
+    counts = count_ngrams(corpus.tokens, corpus.offsets, order, len(corpus.vocabulary), model.padding)
     summary = (f"order-{order} {args.smoothing} model of {corpus.tokens.size:,} tokens in {corpus.offsets.size - 1:,} "
                f"sentences ({len(corpus.vocabulary):,} words; n-grams per order "
-               + ", ".join(f"{int(n):,}" for n in model.counts_.sizes()) + ")")
-    # The file is written from the model's tables alone: the text's ids and the counts' prefix and
-    # suffix links (12 bytes a token and 8 an n-gram) are let go first, lowering the peak memory.
+               + ", ".join(f"{n:,}" for n in counts.sizes()) + ")")
+    # The text's ids (4 bytes a token) are let go before the model is smoothed, and the counts'
+    # prefix and suffix links (8 bytes an n-gram) before the file is written from its tables:
+    # each lowers the peak memory of the step after it.
+    vocabulary = corpus.vocabulary
     del corpus
+    model._fit_counts(counts, vocabulary)
+    del counts
     model.counts_ = None
     write_arpa(model, args.arpa)
     print(f"hallusim: {args.arpa}: {summary} in {time.perf_counter() - clock:.1f} s", file=sys.stderr)

@@ -133,7 +133,11 @@ class NgramModel:
         if self.smoothing == "arpa":
             fail("smoothing", "a method to fit (a model read from an ARPA file cannot be refitted)", self.smoothing)
         tokens, offsets, vocabulary = as_corpus(sentences, offsets, self.vocabulary, self.min_count)
-        counts = count_ngrams(tokens, offsets, self.order, len(vocabulary), self.padding)
+        return self._fit_counts(count_ngrams(tokens, offsets, self.order, len(vocabulary), self.padding), vocabulary)
+
+    def _fit_counts(self, counts, vocabulary):
+        """The second half of :meth:`fit`, from the n-gram counts (of ``vocabulary``'s ids, with
+        this model's order and padding): the command line calls it after letting the text go."""
         gamma = {"mle": 0.0, "laplace": 1.0}.get(self.smoothing, 1.0 if self.gamma is None else float(self.gamma))
         discounts = None
         if self.discounts is not None:
