@@ -271,7 +271,7 @@ def _split_words(buf, out_lengths):
     return ids[:state[1]], store[:starts[n_distinct]].copy(), starts[:n_distinct + 1].copy()
 
 
-def _check_utf8(path, buf):
+def check_utf8(path, buf):
     """Raise the user's ValueError if the bytes are not UTF-8 (decoded a block at a time, dropped)."""
     lo = 0
     while lo < buf.size:
@@ -360,7 +360,7 @@ def read_text(path, *, min_count: int = 1) -> TextCorpus:
         raise ValueError(f"{path}: no such text file.") from None
     except IsADirectoryError:
         raise ValueError(f"{path}: a folder, not a text file.") from None
-    _check_utf8(path, buf)
+    check_utf8(path, buf)
     raw, lengths, distinct = _split_bytes(buf)
     del buf
     # ids: 3, 4, ... for the ordinary words in order of first occurrence; -1 for the specials (dropped)

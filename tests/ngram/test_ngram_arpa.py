@@ -108,6 +108,22 @@ def test_round_trip_gives_the_same_scores(tmp_path, smoothing, kwargs):
     assert again.read_text() == path.read_text()  # reading and writing is lossless
 
 
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_round_trip_of_other_orders(tmp_path, order):
+    sents = _zipf_corpus(n_tokens=8000, vocab=300)
+    lm = NgramModel(order, "witten_bell").fit(sents)
+    path = tmp_path / "model.arpa"
+    lm.to_arpa(path)
+    back = read_arpa(path)
+    t = back.tables_
+    assert t.bow.size == t.log_bow.size == t.child_lo.size == t.offsets[-2]  # one per context (Tables)
+    contexts, targets = [s[:3] for s in sents[:200]], [s[3] for s in sents[:200]]
+    np.testing.assert_allclose(back.score_pairs(contexts, targets), lm.score_pairs(contexts, targets), rtol=1e-12, atol=0)
+    again = tmp_path / "again.arpa"
+    back.to_arpa(again)
+    assert again.read_text() == path.read_text()
+
+
 @pytest.mark.parametrize("padding", ["sentence", "nltk", "none"])
 def test_round_trip_keeps_the_padding(tmp_path, padding):
     sents = _zipf_corpus(n_tokens=6000, vocab=300)
@@ -298,3 +314,11 @@ def test_sentence_scores_are_kenlms(tmp_path):
         n_words = np.array([len(s.split()) + 1 for s in text])
         gap = np.abs(got - expected)
         assert np.all(gap <= 1e-6 * n_words), (bos, eos, gap.max())
+
+
+def test_the_models_own_symbols_need_not_be_listed_as_1_grams(tmp_path):
+    # the vocabulary always holds <unk>, <s> and </s>: a later order may use them unlisted
+    path = tmp_path / "unlisted_bos.arpa"
+    path.write_text("\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1 a -0.5\n-0.5 </s>\n\n\\2-grams:\n-0.25 <s> a\n\n\\end\\\n")
+    lm = read_arpa(path)
+    assert lm.score("a", ["<s>"]) == 10 ** -0.25 and lm.score("a", []) == 10 ** -1
