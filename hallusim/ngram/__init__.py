@@ -11,7 +11,7 @@ write and read ARPA files (KenLM's and SRILM's format); ``hallusim ngram fit TEX
 
 from hallusim.ngram._agreement import AgreementWorld
 from hallusim.ngram._arpa import write_arpa
-from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams
+from hallusim.ngram._counts import PADDINGS, NgramCounts, count_ngrams, count_padded_ngrams, pad_corpus
 from hallusim.ngram._model import MAX_ORDER, NgramModel, read_arpa
 from hallusim.ngram._opt import NgramOpt, ngram_opt
 from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, modified_kn_discounts
@@ -27,6 +27,8 @@ __all__ = [
     "Vocabulary",
     "NgramCounts",
     "count_ngrams",
+    "count_padded_ngrams",
+    "pad_corpus",
     "modified_kn_discounts",
     "read_arpa",
     "write_arpa",

@@ -46,16 +46,15 @@ _NGRAM_LINE = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
 
 
-_CHUNK = 1 << 18  # n-grams formatted at a time: bounds the writer's memory (about 40 MB)
+_CHUNK = 1 << 16  # n-grams formatted at a time: bounds the writer's memory (about 10 MB a chunk)
 
 
 def write_arpa(model, path) -> None:
     """Write a fitted backoff-form ``NgramModel`` to ``path`` in ARPA format (atomically).
 
-    Lines are assembled as bytes by Numba kernels, 2^18 n-grams at a time, so the memory used
-    beyond the model is bounded (about 55 MB at 10^7 n-grams, a fifth of it the contexts' parent
-    links);
-    each log10 value is printed with digits that read back as the same float64 (Grisu2, see
+    Lines are assembled as bytes by Numba kernels, 2^16 n-grams at a time, so the memory used
+    beyond the model is bounded (about 30 MB at 10^7 n-grams, 12 of it the contexts' parent
+    links); each log10 value is printed with digits that read back as the same float64 (Grisu2, see
     ``_float_text``), so reading the file back is lossless.
 
     Parameters

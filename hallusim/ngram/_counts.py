@@ -10,7 +10,7 @@ from hallusim._validation import check_int
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
 
-__all__ = ["NgramCounts", "count_ngrams", "pad_corpus", "n_padding", "index_dtype", "PADDINGS"]
+__all__ = ["NgramCounts", "count_ngrams", "count_padded_ngrams", "pad_corpus", "n_padding", "index_dtype", "PADDINGS"]
 
 PADDINGS = ("sentence", "nltk", "none")
 _KEY_BITS = 63  # bits of a non-negative int64 key, payload packed in it included
@@ -135,7 +135,22 @@ def n_padding(padding: str, order: int) -> int:
 def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str):
     """Add sentence boundaries: ``sentence`` puts one ``<s>`` and one ``</s>`` around each sentence
     (SRILM, KenLM); ``nltk`` puts ``order - 1`` of each (``nltk.lm.preprocessing.pad_both_ends``);
-    ``none`` leaves the sentences as they are. Tokens come back as int32 below 2^31 tokens."""
+    ``none`` leaves the sentences as they are.
+
+    Parameters
+    ----------
+    tokens : int array
+        Token ids of all sentences, concatenated.
+    offsets : int64 array
+        Sentence ``s`` is ``tokens[offsets[s]:offsets[s+1]]``.
+    order : int
+    padding : {"sentence", "nltk", "none"}
+
+    Returns
+    -------
+    tokens, offsets : int arrays
+        The padded sentences, in the same form; the tokens are int32 below 2^31 of them.
+    """
     n_pad = n_padding(padding, order)
     n_sent = offsets.size - 1
     size = tokens.size + 2 * n_pad * n_sent
@@ -167,7 +182,33 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
     -------
     NgramCounts
     """
-    tokens, offsets = pad_corpus(tokens, offsets, order, padding)
+    return count_padded_ngrams(list(pad_corpus(tokens, offsets, order, padding)), order, vocab_size, padding)
+
+
+def count_padded_ngrams(padded: list, order: int, vocab_size: int, padding: str) -> NgramCounts:
+    """:func:`count_ngrams` of a corpus already padded, handing its ids over to the counting.
+
+    Holding the only reference to the token ids, the counting lets them go once the last
+    order's keys are made, so they are not held through its peak memory (4 bytes a token);
+    ``hallusim ngram fit`` counts a text this way.
+
+    Parameters
+    ----------
+    padded : list
+        ``[tokens, offsets]`` as :func:`pad_corpus` returns them for this ``order`` and
+        ``padding``; the list is emptied (keep no other reference to ``tokens`` for the memory
+        to be freed).
+    order : int
+    vocab_size : int
+    padding : {"sentence", "nltk", "none"}
+        The padding ``padded`` was made with.
+
+    Returns
+    -------
+    NgramCounts
+    """
+    tokens, offsets = padded
+    padded.clear()
     n_tokens = tokens.size
     index = index_dtype(max(n_tokens, vocab_size))
     unigram = np.zeros(vocab_size, dtype=index)
@@ -196,7 +237,7 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
         payload = empty if payload_bits else starts
         m = kernels.ngram_keys(tokens, offsets, prev_ids, k, vocab_size, last, payload_bits, keys, payload)
         if last:  # the payload is the suffix ids: the tokens and the (k-1)-gram ids are not read again
-            tokens = prev_ids = spare_ids = None
+            tokens = prev_ids = spare_ids = ids = None
         n_bits = int(max(int(keys[:m].max()) if m else 0, 1)).bit_length()
         # the sort's scratch arrays live only while it runs, so they never add to the counts' peak
         kernels.radix_sort_pairs(keys[:m], payload[:m], payload_bits, n_bits, np.empty(m, dtype=np.int64),
@@ -215,6 +256,8 @@ def count_ngrams(tokens: np.ndarray, offsets: np.ndarray, order: int, vocab_size
         kernels.unique_ngrams(keys[:m], payload[:m], payload_bits, last, empty if last else prev_ids, vocab_size,
                               chunk_starts, ids, prefix, word, suffix, first)
         first[u] = m
+        if last:  # the keys are not read again: they go before the counts are taken from `first`
+            keys = starts = payload = None
         prefixes.append(prefix)
         words.append(word)
         suffixes.append(suffix)

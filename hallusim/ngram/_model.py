@@ -135,16 +135,19 @@ class NgramModel:
         tokens, offsets, vocabulary = as_corpus(sentences, offsets, self.vocabulary, self.min_count)
         return self._fit_counts(count_ngrams(tokens, offsets, self.order, len(vocabulary), self.padding), vocabulary)
 
-    def _fit_counts(self, counts, vocabulary):
+    def _fit_counts(self, counts, vocabulary, keep_counts=True):
         """The second half of :meth:`fit`, from the n-gram counts (of ``vocabulary``'s ids, with
-        this model's order and padding): the command line calls it after letting the text go."""
+        this model's order and padding). The command line calls it after letting the text go,
+        without ``keep_counts``: the counts' links are then let go while the tables are built,
+        and ``counts_`` is None (as for a model read from ARPA)."""
         gamma = {"mle": 0.0, "laplace": 1.0}.get(self.smoothing, 1.0 if self.gamma is None else float(self.gamma))
         discounts = None
         if self.discounts is not None:
             discounts = np.broadcast_to(np.asarray(self.discounts, dtype=float), (self.order, 3))
         tables, used = build_tables(counts, self.smoothing, gamma=gamma, discount=float(self.discount), discounts=discounts,
-                                    uniform_base=bool(self.uniform_base), raw_bos=self.padding == "sentence")
-        self.vocabulary_, self.counts_, self.tables_ = vocabulary, counts, tables
+                                    uniform_base=bool(self.uniform_base), raw_bos=self.padding == "sentence",
+                                    release=not keep_counts)
+        self.vocabulary_, self.counts_, self.tables_ = vocabulary, counts if keep_counts else None, tables
         self.discounts_, self.n_events_, self.gamma_ = used, tables.n_events, gamma
         return self
 

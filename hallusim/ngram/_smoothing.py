@@ -180,7 +180,7 @@ def modified_kn_discounts(adjusted: list, *, first_order: int = 1) -> np.ndarray
 
 
 def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, discount: float = 0.0,
-                 discounts=None, uniform_base: bool = True, raw_bos: bool = True):
+                 discounts=None, uniform_base: bool = True, raw_bos: bool = True, release: bool = False):
     """Tables of a fitted model (and the modified-KN discounts used, or None).
 
     Parameters
@@ -198,6 +198,10 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
         End the interpolation at the uniform distribution (True) or at the unigram level (False).
     raw_bos : bool
         Kneser–Ney: n-grams beginning with ``<s>`` keep raw counts (see :func:`adjusted_counts`).
+    release : bool
+        Let the counts' prefix and suffix links go (``None``) as soon as they have been read,
+        for a caller that does not keep the counts (the command line): the tables of the higher
+        orders are then built without them. The counts cannot be used afterwards.
     """
     offsets, word_of, child_lo, child_hi = _flat_trie(counts)
     in_events = event_space(counts)
@@ -218,7 +222,9 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
             levels = [adjusted_counts(counts, k, raw_bos) for k in range(1, counts.order + 1)]
             levels[0] = np.where(in_events, levels[0], 0)
         else:
-            levels = raw
+            levels = list(raw)
+        if release:  # the child ranges and the adjusted counts are all the prefix links served
+            counts.prefix = None
         if smoothing == "modified_kneser_ney" and discounts is not None:
             used_discounts = np.asarray(discounts, float)
         elif smoothing == "modified_kneser_ney" and uniform_base:
@@ -227,7 +233,8 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
             used_discounts = np.vstack([np.full((1, 3), np.nan), modified_kn_discounts(levels[1:], first_order=2)])
         elif smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = np.full((counts.order, 3), float(discount))
-        _interpolate(counts, child_lo, child_hi, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets, prob, bow)
+        _interpolate(counts, child_lo, child_hi, levels, smoothing, used_discounts, uniform_base, in_events, n_events, offsets,
+                     prob, bow, release)
         if smoothing in ("kneser_ney", "absolute_discounting"):
             used_discounts = None
     tables = Tables(offsets, word_of, child_lo, child_hi, prob, bow, count, total, root_total, in_events, n_events)
@@ -242,7 +249,8 @@ _METHOD = {
 }
 
 
-def _interpolate(counts, child_lo, child_hi, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow):
+def _interpolate(counts, child_lo, child_hi, levels, smoothing, discounts, uniform_base, in_events, n_events, offsets, prob, bow,
+                 release):
     d = discounts if discounts is not None else np.zeros((counts.order, 3))
     v = counts.vocab_size
     if uniform_base:  # the unigram level: the empty context, whose lower level is uniform over the events
@@ -258,3 +266,5 @@ def _interpolate(counts, child_lo, child_hi, levels, smoothing, discounts, unifo
             levels[k - 1], child_lo[contexts], child_hi[contexts], int(offsets[k - 1]), counts.suffix[k - 1], prob[contexts],
             _METHOD[smoothing], *map(float, d[k - 1]), prob[offsets[k - 1]:offsets[k]], bow[contexts],
         )
+        if release:  # the level's adjusted counts and suffix links are not read again
+            levels[k - 1] = counts.suffix[k - 1] = None

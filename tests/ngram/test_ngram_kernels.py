@@ -86,6 +86,41 @@ def test_counting_matches_a_dict_of_everygrams(padding):
     assert _trie_counts(counts) == dict(expected)
 
 
+def test_counting_a_padded_corpus_lets_its_ids_go_before_the_last_order(monkeypatch):
+    import weakref
+
+    from hallusim.ngram import _counts
+
+    rng = np.random.default_rng(5)
+    tokens, offsets = _random_corpus(rng, 50, 9, 7)
+    padded = list(pad_corpus(tokens, offsets, 3, "sentence"))
+    ids = weakref.ref(padded[0])
+    alive = []
+    real = _counts.kernels.unique_ngrams
+
+    def recording(*args):
+        alive.append(ids() is not None)
+        return real(*args)
+
+    monkeypatch.setattr(_counts.kernels, "unique_ngrams", recording)
+    counts = _counts.count_padded_ngrams(padded, 3, 9, "sentence")
+    assert padded == [] and alive == [True, False]  # held for the bigrams, gone before the trigrams' runs
+    assert _trie_counts(counts) == _trie_counts(count_ngrams(tokens, offsets, 3, 9, "sentence"))
+
+
+@pytest.mark.parametrize("smoothing", ["kneser_ney", "witten_bell"])
+def test_tables_built_letting_the_links_go_are_the_same(smoothing):
+    rng = np.random.default_rng(8)
+    tokens, offsets = _random_corpus(rng, 300, 300, 9)
+    kept, released = (count_ngrams(tokens, offsets, 3, 300, "sentence") for _ in range(2))
+    a, _ = build_tables(kept, smoothing, discount=0.7)
+    b, _ = build_tables(released, smoothing, discount=0.7, release=True)
+    for name in ("offsets", "word_of", "child_lo", "child_hi", "prob", "bow", "count"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert released.prefix is None and released.suffix[1:] == [None, None]
+    assert kept.prefix[2].size and kept.suffix[2].size
+
+
 def test_counting_with_payloads_apart_gives_the_counts_of_packed_payloads(monkeypatch):
     from hallusim.ngram import _counts
 
