@@ -10,7 +10,7 @@ from numba import prange
 
 from hallusim._jit import jit
 from hallusim._kernels.hashing import FNV_OFFSET, fnv1a_step
-from hallusim.ngram._kernels import find_context
+from hallusim.ngram._trie_kernels import find_context
 from hallusim.ngram._text import _is_ascii_space, _space_width
 
 #: What :func:`parse_ngram_lines` stopped at.

@@ -6,10 +6,10 @@ checks arguments. Each kernel has a plain-Python reference in
 
 The n-grams of one order are kept sorted by (id of their prefix, last word): the children of a
 context are then one contiguous, word-sorted range of the next order, i.e. a trie as in KenLM,
-searched by bisection; when scoring, the children of contexts with many of them (the frequent
-words have tens of thousands) are found through a hash table instead (``find_child_indexed``).
-In the flat ("global") layout all orders are concatenated and the unigram of word ``w`` has
-global id ``w``.
+searched by bisection (``_trie_kernels``); when scoring, the children of contexts with many of
+them (the frequent words have tens of thousands) are found through a hash table instead
+(``find_child_indexed``). In the flat ("global") layout all orders are concatenated and the
+unigram of word ``w`` has global id ``w``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from numba import prange
 
 from hallusim._jit import jit
 from hallusim._rng import next_double
+from hallusim.ngram._trie_kernels import find_child, find_child_indexed, find_context
 
 _DIGIT_BITS = 12
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -188,6 +189,37 @@ def unique_ngrams(sorted_keys, payload, payload_bits, suffix_payload, prev_ids, 
 
 
 @jit
+def compact_runs(sorted_keys, payload_bits, out_first):
+    """Move the first key of each run of equal keys (the low ``payload_bits`` bits are a payload,
+    the same within a run) to the front of ``sorted_keys``, in place, and its index into
+    ``out_first``: :func:`unique_ngrams` of the last order, whose payloads are the suffix ids,
+    without its output arrays beside the keys. In order, a key is only ever written to a place
+    at or before its own, so every key is read before it is overwritten."""
+    u = -1
+    previous = np.int64(-1)
+    for r in range(sorted_keys.size):
+        key = sorted_keys[r] >> payload_bits
+        if r == 0 or key != previous:
+            u += 1
+            sorted_keys[u] = sorted_keys[r]
+            out_first[u] = r
+            previous = key
+    return u + 1
+
+
+@jit(parallel=True)
+def split_keys(keys, payload_bits, vocab_size, out_prefix, out_word, out_suffix):
+    """Prefix id, last word and suffix id (the payload) of each key ``(prefix · V + word) <<
+    payload_bits | suffix``."""
+    low = (np.int64(1) << payload_bits) - 1
+    for i in prange(keys.size):
+        key = keys[i] >> payload_bits
+        out_prefix[i] = key // vocab_size
+        out_word[i] = key % vocab_size
+        out_suffix[i] = keys[i] & low
+
+
+@jit
 def count_values(values, out):
     """Histogram of non-negative ints into ``out`` (zeroed by the caller): ``out[min(v, out.size -
     1)] += 1`` for each value ``v``. This is ``np.bincount`` of the clipped values without the
@@ -208,83 +240,6 @@ def child_ranges(prefix, shift, out_lo, out_hi):
         while j < prefix.size and prefix[j] == p:
             j += 1
         out_hi[p] = j + shift
-
-
-@jit
-def find_child(word_of, child_lo, child_hi, parent, word):
-    """Global id of n-gram (parent, word), or -1: bisection in the parent's child range."""
-    lo = child_lo[parent]
-    hi = child_hi[parent]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        wm = word_of[mid]
-        if wm < word:
-            lo = mid + 1
-        elif wm > word:
-            hi = mid
-        else:
-            return mid
-    return -1
-
-
-@jit
-def find_context(word_of, child_lo, child_hi, ctx, start, stop):
-    """Global id of the n-gram ``ctx[start:stop]`` (stop > start), or -1 if it is not stored."""
-    g = ctx[start]
-    for col in range(start + 1, stop):
-        g = find_child(word_of, child_lo, child_hi, g, ctx[col])
-        if g < 0:
-            return -1
-    return g
-
-
-_MIX = 0x9E3779B97F4A7C15  # 2^64 / golden ratio (Fibonacci hashing)
-
-
-@jit
-def child_slot(parent, word, bits):
-    """Home slot of the n-gram (parent, word) in a child index of ``2^bits`` slots (bits >= 1):
-    the top bits of a multiplicative hash of ``parent · 2^32 + word``."""
-    key = (np.uint64(parent) << np.uint64(32)) | np.uint64(word)
-    key = (key ^ (key >> np.uint64(31))) * np.uint64(_MIX)
-    return np.int64(key >> np.uint64(64 - bits))
-
-
-@jit
-def build_child_index(word_of, child_lo, child_hi, min_children, bits, out):
-    """Fill ``out`` (``2^bits`` slots, all -1) with the global ids of the children of every
-    context that has more than ``min_children`` of them, by linear probing, in id order (so the
-    table does not depend on anything but the tables)."""
-    mask = (1 << bits) - 1
-    for parent in range(child_lo.size):
-        if child_hi[parent] - child_lo[parent] > min_children:
-            for child in range(child_lo[parent], child_hi[parent]):
-                slot = child_slot(parent, word_of[child], bits)
-                while out[slot] >= 0:
-                    slot = (slot + 1) & mask
-                out[slot] = child
-
-
-@jit
-def find_child_indexed(index, bits, min_children, word_of, child_lo, child_hi, parent, word):
-    """:func:`find_child` through a child index (:func:`build_child_index`): a context with more
-    than ``min_children`` children is looked up by hash (one or two cache misses, where
-    bisection of tens of thousands of children takes a dozen), any other by bisection. A slot
-    holds the child's global id; it is the one sought when its word is ``word`` and it lies in
-    the parent's child range."""
-    lo = child_lo[parent]
-    hi = child_hi[parent]
-    if hi - lo <= min_children:
-        return find_child(word_of, child_lo, child_hi, parent, word)
-    mask = (1 << bits) - 1
-    slot = child_slot(parent, word, bits)
-    while True:
-        child = index[slot]
-        if child < 0:
-            return -1
-        if word_of[child] == word and lo <= child and child < hi:
-            return child
-        slot = (slot + 1) & mask
 
 
 @jit(parallel=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from hallusim._rng import PURPOSE_STREAM, as_seed_sequence, block_states
@@ -14,6 +16,7 @@ from hallusim._validation import (
     fail,
 )
 from hallusim.ngram import _kernels as kernels
+from hallusim.ngram import _trie_kernels as trie_kernels
 from hallusim.ngram._arpa import read_arpa_tables, write_arpa
 from hallusim.ngram._counts import PADDINGS, count_ngrams, n_padding
 from hallusim.ngram._smoothing import BACKOFF_FORM, INDEXED_MIN_CHILDREN, SMOOTHINGS, build_tables
@@ -139,7 +142,8 @@ class NgramModel:
         """The second half of :meth:`fit`, from the n-gram counts (of ``vocabulary``'s ids, with
         this model's order and padding). The command line calls it after letting the text go,
         without ``keep_counts``: the counts' links are then let go while the tables are built,
-        and ``counts_`` is None (as for a model read from ARPA)."""
+        ``counts_`` is None and a backoff-form model keeps no raw counts either (:meth:`count`
+        gives 0), as a model read from ARPA."""
         gamma = {"mle": 0.0, "laplace": 1.0}.get(self.smoothing, 1.0 if self.gamma is None else float(self.gamma))
         discounts = None
         if self.discounts is not None:
@@ -147,6 +151,8 @@ class NgramModel:
         tables, used = build_tables(counts, self.smoothing, gamma=gamma, discount=float(self.discount), discounts=discounts,
                                     uniform_base=bool(self.uniform_base), raw_bos=self.padding == "sentence",
                                     release=not keep_counts)
+        if not keep_counts and self.smoothing in BACKOFF_FORM:  # scored from prob and bow alone
+            tables = dataclasses.replace(tables, count=np.zeros(tables.count.size, dtype=tables.count.dtype))
         self.vocabulary_, self.counts_, self.tables_ = vocabulary, counts if keep_counts else None, tables
         self.discounts_, self.n_events_, self.gamma_ = used, tables.n_events, gamma
         return self
@@ -452,7 +458,7 @@ class NgramModel:
         ids = self.vocabulary_.encode(list(ngram))
         if not 1 <= ids.size <= self.order:
             fail("ngram", f"a sequence of 1 to {self.order} tokens", ngram)
-        g = kernels.find_context(t.word_of, t.child_lo, t.child_hi, ids, 0, ids.size)
+        g = trie_kernels.find_context(t.word_of, t.child_lo, t.child_hi, ids, 0, ids.size)
         return int(t.count[g]) if g >= 0 else 0
 
     # ------------------------------------------------------------------ generation

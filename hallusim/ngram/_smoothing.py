@@ -26,6 +26,7 @@ import numpy as np
 
 from hallusim._validation import fail
 from hallusim.ngram import _kernels as kernels
+from hallusim.ngram import _trie_kernels as trie_kernels
 from hallusim.ngram._counts import NgramCounts, index_dtype
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
 
@@ -87,7 +88,7 @@ class Tables:
         n_indexed = int(n_children[n_children > INDEXED_MIN_CHILDREN].sum())
         bits = max(1, (2 * n_indexed - 1).bit_length())
         slots = np.full(1 << bits, -1, dtype=self.word_of.dtype)
-        kernels.build_child_index(self.word_of, self.child_lo, self.child_hi, INDEXED_MIN_CHILDREN, bits, slots)
+        trie_kernels.build_child_index(self.word_of, self.child_lo, self.child_hi, INDEXED_MIN_CHILDREN, bits, slots)
         return slots, bits
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from hallusim.ngram import _arpa_kernels as arpa_kernels
 from hallusim.ngram import _kernels as kernels
+from hallusim.ngram import _trie_kernels as trie_kernels
 from hallusim.ngram import count_ngrams
 from hallusim.ngram._counts import index_dtype, pad_corpus
 from hallusim.ngram._smoothing import INDEXED_MIN_CHILDREN, build_tables
@@ -96,15 +97,15 @@ def test_counting_a_padded_corpus_lets_its_ids_go_before_the_last_order(monkeypa
     padded = list(pad_corpus(tokens, offsets, 3, "sentence"))
     ids = weakref.ref(padded[0])
     alive = []
-    real = _counts.kernels.unique_ngrams
+    real = _counts.kernels.radix_sort_pairs
 
     def recording(*args):
         alive.append(ids() is not None)
         return real(*args)
 
-    monkeypatch.setattr(_counts.kernels, "unique_ngrams", recording)
+    monkeypatch.setattr(_counts.kernels, "radix_sort_pairs", recording)
     counts = _counts.count_padded_ngrams(padded, 3, 9, "sentence")
-    assert padded == [] and alive == [True, False]  # held for the bigrams, gone before the trigrams' runs
+    assert padded == [] and alive == [True, False]  # held for the bigrams, gone before the trigrams' sort
     assert _trie_counts(counts) == _trie_counts(count_ngrams(tokens, offsets, 3, 9, "sentence"))
 
 
@@ -179,7 +180,7 @@ def _child_index(t, min_children):
     n_children = t.child_hi - t.child_lo
     bits = max(1, int(2 * n_children[n_children > min_children].sum() - 1).bit_length())
     index = np.full(1 << bits, -1, dtype=t.word_of.dtype)
-    kernels.build_child_index(t.word_of, t.child_lo, t.child_hi, min_children, bits, index)
+    trie_kernels.build_child_index(t.word_of, t.child_lo, t.child_hi, min_children, bits, index)
     return index, bits
 
 
@@ -189,17 +190,17 @@ def test_child_index_finds_every_child_bisection_finds_and_no_other(min_children
     index, bits = _child_index(t, min_children)
     reference = np.full(index.size, -1, dtype=index.dtype)
     with np.errstate(over="ignore"):
-        kernels.build_child_index.py_func(t.word_of, t.child_lo, t.child_hi, min_children, bits, reference)
+        trie_kernels.build_child_index.py_func(t.word_of, t.child_lo, t.child_hi, min_children, bits, reference)
     np.testing.assert_array_equal(index, reference)
     n_children = t.child_hi - t.child_lo
     assert (index >= 0).sum() == n_children[n_children > min_children].sum() <= index.size // 2
     for parent in range(t.child_lo.size):
         for word in range(-1, 10):  # every word of the vocabulary (8) and two that are not in it
-            expected = kernels.find_child(t.word_of, t.child_lo, t.child_hi, parent, word)
+            expected = trie_kernels.find_child(t.word_of, t.child_lo, t.child_hi, parent, word)
             args = (index, bits, min_children, t.word_of, t.child_lo, t.child_hi, parent, word)
-            assert kernels.find_child_indexed(*args) == expected
+            assert trie_kernels.find_child_indexed(*args) == expected
             with np.errstate(over="ignore"):
-                assert kernels.find_child_indexed.py_func(*args) == expected
+                assert trie_kernels.find_child_indexed.py_func(*args) == expected
 
 
 def test_sentence_kernel_matches_its_py_func_and_stops_at_a_miss_only_when_that_is_exact():
@@ -304,6 +305,14 @@ def test_key_and_run_length_kernels_match_their_py_func_with_payloads_apart_and_
         arrays = [np.full(0 if last else tokens.size, -1, dtype=np.int64)] + [np.empty(u + 1, dtype=np.int64) for _ in range(4)]
         unique_k(keys, payload, payload_bits, last, tokens, 7, chunk_starts, *arrays)
         outs.append([u] + [a.tolist() for a in arrays[:1]] + [a[:u].tolist() for a in arrays[1:]])
+        if last and payload_bits:  # the last order's compacted runs give the same n-grams
+            for compact, split in ((kernels.compact_runs, kernels.split_keys),
+                                   (kernels.compact_runs.py_func, kernels.split_keys.py_func)):
+                compacted, first = keys.copy(), np.empty(u + 1, dtype=np.int64)
+                assert compact(compacted, payload_bits, first) == u
+                split_out = [np.empty(u, dtype=np.int64) for _ in range(3)]
+                split(compacted[:u], payload_bits, 7, *split_out)
+                assert [a.tolist() for a in split_out] + [first[:u].tolist()] == outs[-1][2:]
     assert all(out == outs[0] for out in outs[1:])
     assert outs[0][0] == len({(a, b) for s in range(offsets.size - 1)
                               for a, b in zip(tokens[offsets[s]:offsets[s + 1] - 1], tokens[offsets[s] + 1:offsets[s + 1]])})
