@@ -198,7 +198,7 @@ def read_arpa_tables(path):
     digits than Clinger's exact fast path allows is parsed by NumPy, as ``float()`` parses it),
     their words looked up in a hash table of the 1-grams, and each order sorted into the trie
     by radix sort: no Python code runs per line, and the memory held is the file's bytes and
-    about 40 bytes an n-gram.
+    about 65 bytes an n-gram at the peak (a 387 MB file of 9.9 M n-grams: 8.4 s, 1.2 GB).
 
     Parameters
     ----------
