@@ -254,6 +254,10 @@ def _parse_section(r: _Reader, k: int, n: int, highest: bool, words) -> dict:
     """The ``n`` lines of the order-``k`` section after its title: where each starts, its
     numbers, and its words' bytes (1-grams: ``words`` is None) or ids in ``words`` (later
     orders, -1 for a word that is not a 1-gram). Raises at the first line that breaks the format."""
+    declared = n
+    # a line of k + 1 fields takes at least 2k + 1 bytes: a count the rest of the file cannot
+    # hold is not allocated (the parsing then stops at what follows, and says so)
+    n = min(n, (r.buf.size - r.pos) // (2 * k + 1) + 1)
     rows = dict(line=np.empty(n, dtype=np.int64), logp=np.empty(n), logb=np.empty(n),
                 has_bow=np.empty(n, dtype=bool), inexact=np.empty(n, dtype=bool))
     no_ranges = np.empty((0, k), dtype=np.int64)
@@ -281,9 +285,9 @@ def _parse_section(r: _Reader, k: int, n: int, highest: bool, words) -> dict:
             r.error(f"log10 probability must be finite and <= 0, backoff finite; got {line!r}", r.lineno(at))
         r.error(f"a backoff weight on a {k}-gram of the highest order; got {line!r}", r.lineno(at))
     if status == read_kernels.LINES_AT_END:
-        r.error(f"unexpected end of file; expected {n} {k}-grams (after the section's title)", r.n_lines())
-    if status != read_kernels.LINES_DONE:
-        r.error(f"expected '<log10 p> <{k} words> [<log10 backoff>]' (the header declares {n} {k}-grams); "
+        r.error(f"unexpected end of file; expected {declared} {k}-grams (after the section's title)", r.n_lines())
+    if status != read_kernels.LINES_DONE or n_read < declared:
+        r.error(f"expected '<log10 p> <{k} words> [<log10 backoff>]' (the header declares {declared} {k}-grams); "
                 f"got {r.text(stop)!r}", r.lineno(stop))
     r.pos = stop
     return rows
@@ -298,13 +302,14 @@ def _exact_numbers(r: _Reader, rows: dict, n_read: int) -> set:
     for lo in range(0, inexact.size, _NUMBER_BLOCK):
         block = inexact[lo:lo + _NUMBER_BLOCK]
         fields = np.zeros((block.size, 2, _NUMBER_WIDTH), dtype=np.uint8)
-        too_long = np.zeros(block.size, dtype=bool)
-        read_kernels.number_fields(r.buf, rows["line"][block], rows["has_bow"][block], fields, too_long)
+        for_python = np.zeros(block.size, dtype=bool)
+        read_kernels.number_fields(r.buf, rows["line"][block], rows["has_bow"][block], fields, for_python)
         fields[~rows["has_bow"][block], 1, 0] = ord("0")  # no backoff weight: log10 1
         try:
-            if too_long.any():
-                raise ValueError("a field longer than _NUMBER_WIDTH")
-            values = fields.view(f"S{_NUMBER_WIDTH}").reshape(block.size, 2).astype(np.float64)
+            if for_python.any():
+                raise ValueError("a field that NumPy would not read as float() does")
+            with np.errstate(over="ignore"):  # a number beyond float64 is inf, as float() has it
+                values = fields.view(f"S{_NUMBER_WIDTH}").reshape(block.size, 2).astype(np.float64)
         except ValueError:  # float() of each row's fields, to find those that are not numbers
             values = np.full((block.size, 2), np.nan)
             for i, row in enumerate(block.tolist()):
@@ -357,7 +362,7 @@ def _build(r: _Reader, sections, words: _Words):
     ids = words.ids
     prob, bow, log_prob, log_bow = np.zeros(v), np.ones(v), np.full(v, LOG_ZERO), np.zeros(v)
     prob[ids] = _probabilities(unigrams["logp"], ids == BOS_ID)
-    bow[ids] = _probabilities(unigrams["logb"], np.zeros(ids.size, dtype=bool))
+    bow[ids] = _backoff_weights(r, unigrams, np.arange(ids.size), 1)
     log_prob[ids], log_bow[ids] = unigrams["logp"], unigrams["logb"]
     prob_parts, bow_parts, log_prob_parts, log_bow_parts = [prob], [bow], [log_prob], [log_bow]
     order = len(sections)
@@ -413,7 +418,7 @@ def _build(r: _Reader, sections, words: _Words):
         log_prob_parts.append(logp)
         if k < order:  # the highest order has no backoff weights (Tables)
             logb = rows["logb"][sorted_rows]
-            bow_parts.append(_probabilities(logb, np.zeros(n, dtype=bool)))
+            bow_parts.append(_backoff_weights(r, rows, sorted_rows, k))
             log_bow_parts.append(logb)
         del rows, sorted_rows
         word_parts.append(word)
@@ -432,6 +437,17 @@ def _build(r: _Reader, sections, words: _Words):
                     log_prob=np.concatenate(log_prob_parts), log_bow=np.concatenate(log_bow_parts)[:n_contexts],
                     suffix_closed=suffix_closed)
     return vocab, tables
+
+
+def _backoff_weights(r: _Reader, rows: dict, sorted_rows, k: int):
+    """``10^x`` of the rows' log10 backoff weights, in the order ``sorted_rows``; an error at
+    the first row (in the file's order) whose weight is beyond float64."""
+    weights = _probabilities(rows["logb"][sorted_rows], np.zeros(sorted_rows.size, dtype=bool))
+    infinite = ~np.isfinite(weights)
+    if infinite.any():
+        at = rows["line"][int(sorted_rows[infinite].min())]
+        r.error(f"a {k}-gram's backoff weight is beyond float64 (10^x overflows); got {r.text(at)!r}", r.lineno(at))
+    return weights
 
 
 def _probabilities(log10_values, never):

@@ -1,7 +1,7 @@
 """Numba kernels of the ARPA writer: the trie's parent links, and each chunk's lines assembled as
 bytes in two parallel passes (lengths and number texts, then the lines), the numbers printed by
 Grisu2 (``_float_text``). Each kernel has a plain-Python reference in
-``tests/test_ngram_kernels.py``."""
+``tests/ngram/test_ngram_kernels.py``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Numba kernels of the ARPA reader: lines found in the file's bytes as ``str.splitlines`` finds
 them, fields split as ``str.split`` splits them, decimal numbers parsed, words looked up in a
 hash table of the 1-grams' words, and n-grams looked up in the trie built so far. Each kernel
-has a plain-Python reference in ``tests/test_ngram_kernels.py``."""
+has a plain-Python reference in ``tests/ngram/test_arpa_read_kernels.py``."""
 
 from __future__ import annotations
 
@@ -283,10 +283,11 @@ def arpa_probabilities(log_values, zero_at, log_zero, out):
 
 
 @jit(parallel=True)
-def number_fields(buf, line_starts, has_bow, out, out_too_long):
+def number_fields(buf, line_starts, has_bow, out, out_for_python):
     """The bytes of the first field (log10 p) and, with ``has_bow``, the last (log10 backoff)
     of each line starting at ``line_starts[i]`` into ``out[i, 0]`` and ``out[i, 1]`` (zero
-    padded); ``out_too_long[i]`` where one is longer than ``out.shape[2]``."""
+    padded); ``out_for_python[i]`` where one cannot go to NumPy as it is: longer than
+    ``out.shape[2]``, or holding a NUL byte (which NumPy's bytes strip, and ``float()`` refuses)."""
     width = out.shape[2]
     for i in prange(line_starts.size):
         end, _ = next_line(buf, line_starts[i])
@@ -303,10 +304,12 @@ def number_fields(buf, line_starts, has_bow, out, out_too_long):
             slot = 0 if field == 0 else 1
             if field == 0 or (has_bow[i] and _only_space_after(buf, j, end)):  # the first or the last
                 if j - a > width:
-                    out_too_long[i] = True
+                    out_for_python[i] = True
                 else:
                     for c in range(j - a):
                         out[i, slot, c] = buf[a + c]
+                        if buf[a + c] == 0:
+                            out_for_python[i] = True
             field += 1
 
 

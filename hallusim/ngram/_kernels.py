@@ -2,7 +2,7 @@
 sampling and smoothing (the ARPA writer's are in ``_arpa_kernels.py``). Kernels never validate
 and write into preallocated ``out`` arrays; the public layer in ``_counts.py`` and ``_model.py``
 checks arguments. Each kernel has a plain-Python reference in
-``tests/test_ngram_kernels.py``.
+``tests/ngram/test_ngram_kernels.py``.
 
 The n-grams of one order are kept sorted by (id of their prefix, last word): the children of a
 context are then one contiguous, word-sorted range of the next order, i.e. a trie as in KenLM,

@@ -83,7 +83,7 @@ class Tables:
         """``(slots, bits)``: a hash table (``2^bits`` slots, at most half full) of the children
         of every context with more than :data:`INDEXED_MIN_CHILDREN`, for the scoring kernels'
         :func:`find_child_indexed`. Built on first use, since only scoring reads it: 0.06 s
-        and 32 MB (4 bytes a slot) for the 2.9 M bigrams of a trigram model of 10^7 tokens."""
+        and 32 MB (int32 slots) for the 2.9 M bigrams of a trigram model of 10^7 tokens."""
         n_children = self.child_hi - self.child_lo
         n_indexed = int(n_children[n_children > INDEXED_MIN_CHILDREN].sum())
         bits = max(1, (2 * n_indexed - 1).bit_length())

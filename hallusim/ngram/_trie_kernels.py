@@ -2,7 +2,7 @@
 child range (:func:`find_child`, :func:`find_context`), or, for contexts with many children,
 through an open-addressing hash table of them (:func:`build_child_index`,
 :func:`find_child_indexed`). Each kernel has a plain-Python reference in
-``tests/test_ngram_kernels.py``."""
+``tests/ngram/test_ngram_kernels.py``."""
 
 from __future__ import annotations
 

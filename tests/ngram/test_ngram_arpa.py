@@ -198,6 +198,14 @@ GOOD_HEAD = "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1 <unk>\n-99 <s> -0.
         ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1 a\nfoo\n", 6, "expected '\\\\end\\\\'"),
         ("\\data\\\nngram 1=2\n\n\\1-grams:\n-1 a\n-1 a\n\\end\\\n", 6, "duplicate 1-gram 'a'"),
         (GOOD_HEAD + "-0.2 a zebra\n\n\\end\\\n", 11, "word 'zebra' of this 2-gram is not listed among the 1-grams"),
+        # a NUL byte, which NumPy's bytes would strip, and numbers beyond float64 (NumPy warns of them)
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1\x00 a\n\\end\\\n", 5, "not a number"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1e400 a\n\\end\\\n", 5, "must be finite"),
+        ("\\data\\\nngram 1=1\n\n\\1-grams:\n-6414072483206809840651429E+308 a\n\\end\\\n", 5, "must be finite"),
+        # a count the file cannot hold is not allocated; the file ends in a section
+        ("\\data\\\nngram 1=100000000000000\n\n\\1-grams:\n-1 a\n\\end\\\n", 6, "the header declares 100000000000000"),
+        ("\\data\\\nngram 1=3\n\n\\1-grams:\n-1 a\n", 5, "unexpected end of file; expected 3 1-grams"),
+        (GOOD_HEAD.replace("-0.5 a -0.1", "-0.5 a 400") + "-0.2 a a\n\\end\\\n", 8, "backoff weight is beyond float64"),
         (GOOD_HEAD.replace("ngram 2=1", "ngram 2=1\nngram 3=1") + "-0.2 <s> a\n\n\\3-grams:\n-0.1 a a a\n\\end\\\n",
          15, "the context 'a a' of this 3-gram is not listed as a 2-gram"),
     ],
