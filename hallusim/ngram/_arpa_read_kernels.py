@@ -42,7 +42,7 @@ def next_line(buf, i):
     n = buf.size
     j = i
     while j < n:
-        if _printable(buf[j]):  # neither a break nor a space: no call (which costs a reference count)
+        if _printable(buf[j]) or _space_or_tab(buf[j]):  # not a break: no call (it costs a reference count)
             j += 1
             continue
         w = line_break_width(buf, j, n)
@@ -72,6 +72,13 @@ def count_lines(buf, stop):
         else:
             j += 1
     return count, after
+
+
+@jit
+def _space_or_tab(b):
+    """Whether byte ``b`` is a space or a tab, the whitespace of ARPA lines: the loops test it
+    without a call, as :func:`_printable`."""
+    return b == 32 or b == 9
 
 
 @jit
@@ -207,7 +214,7 @@ def parse_ngram_lines(buf, pos, k, n_rows, slots, store, store_starts, word_id, 
             end, after = next_line(buf, pos)
             i = pos
             while i < end:
-                w = _space_at(buf, i, end)
+                w = 1 if _space_or_tab(buf[i]) else _space_at(buf, i, end)
                 if w == 0:
                     break
                 i += w
@@ -221,7 +228,7 @@ def parse_ngram_lines(buf, pos, k, n_rows, slots, store, store_starts, word_id, 
         n_fields = 0
         while i < end:  # the fields
             a = i
-            while i < end and (_printable(buf[i]) or _space_at(buf, i, end) == 0):
+            while i < end and (_printable(buf[i]) or (not _space_or_tab(buf[i]) and _space_at(buf, i, end) == 0)):
                 i += 1
             b = i
             if n_fields == 0 or n_fields == k + 1:
@@ -245,7 +252,7 @@ def parse_ngram_lines(buf, pos, k, n_rows, slots, store, store_starts, word_id, 
             if n_fields > k + 2:
                 return LINES_BAD_FIELDS, r, pos
             while i < end:
-                w = _space_at(buf, i, end)
+                w = 1 if _space_or_tab(buf[i]) else _space_at(buf, i, end)
                 if w == 0:
                     break
                 i += w
@@ -288,37 +295,34 @@ def number_fields(buf, line_starts, has_bow, out, out_for_python):
     of each line starting at ``line_starts[i]`` into ``out[i, 0]`` and ``out[i, 1]`` (zero
     padded); ``out_for_python[i]`` where one cannot go to NumPy as it is: longer than
     ``out.shape[2]``, or holding a NUL byte (which NumPy's bytes strip, and ``float()`` refuses)."""
-    width = out.shape[2]
     for i in prange(line_starts.size):
         end, _ = next_line(buf, line_starts[i])
         j = line_starts[i]
-        field = 0
+        first_a, first_b, last_a, last_b = -1, -1, -1, -1
         while j < end:
-            w = _space_at(buf, j, end)
+            w = 1 if _space_or_tab(buf[j]) else _space_at(buf, j, end)
             if w:
                 j += w
                 continue
             a = j
-            while j < end and (_printable(buf[j]) or _space_at(buf, j, end) == 0):
+            while j < end and (_printable(buf[j]) or (not _space_or_tab(buf[j]) and _space_at(buf, j, end) == 0)):
                 j += 1
-            slot = 0 if field == 0 else 1
-            if field == 0 or (has_bow[i] and _only_space_after(buf, j, end)):  # the first or the last
-                if j - a > width:
-                    out_for_python[i] = True
-                else:
-                    for c in range(j - a):
-                        out[i, slot, c] = buf[a + c]
-                        if buf[a + c] == 0:
-                            out_for_python[i] = True
-            field += 1
+            if first_a < 0:
+                first_a, first_b = a, j
+            last_a, last_b = a, j
+        if not _copy_field(buf, first_a, first_b, out[i, 0]):
+            out_for_python[i] = True
+        if has_bow[i] and not _copy_field(buf, last_a, last_b, out[i, 1]):
+            out_for_python[i] = True
 
 
 @jit
-def _only_space_after(buf, j, end):
-    """Whether ``buf[j:end]`` is all whitespace."""
-    while j < end:
-        w = _space_at(buf, j, end)
-        if w == 0:
+def _copy_field(buf, a, b, out):
+    """Copy ``buf[a:b]`` into ``out``; False if it does not fit or holds a NUL byte."""
+    if b - a > out.size:
+        return False
+    for c in range(b - a):
+        out[c] = buf[a + c]
+        if buf[a + c] == 0:
             return False
-        j += w
     return True
