@@ -333,15 +333,15 @@ class _Words:
         bounds = zip(unigrams["word_start"][:, 0].tolist(), unigrams["word_end"][:, 0].tolist())
         self.words = [str(view[a:b], "utf-8") for a, b in bounds]
         self.vocabulary = Vocabulary(w for w in self.words if w not in (UNK, BOS, EOS))
-        self.ids = np.array([self.vocabulary.id(w) for w in self.words], dtype=np.int64)
-        by_id = np.argsort(self.ids, kind="stable")
-        repeats = by_id[1:][self.ids[by_id[1:]] == self.ids[by_id[:-1]]]  # the later rows of equal words
-        self.first_repeat = int(repeats.min()) if repeats.size else None
         # the table holds the vocabulary's own symbols too, listed as 1-grams or not (as the
         # vocabulary always does): the later orders may use them either way
         listed = set(self.words)
         table_words = self.words + [w for w in (UNK, BOS, EOS) if w not in listed]
         self.table_ids = np.array([self.vocabulary.id(w) for w in table_words], dtype=np.int64)
+        self.ids = self.table_ids[:len(self.words)]
+        by_id = np.argsort(self.ids, kind="stable")
+        repeats = by_id[1:][self.ids[by_id[1:]] == self.ids[by_id[:-1]]]  # the later rows of equal words
+        self.first_repeat = int(repeats.min()) if repeats.size else None
         encoded = [w.encode("utf-8") for w in table_words]
         self.store = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         self.store_starts = np.zeros(len(encoded) + 1, dtype=np.int64)
@@ -381,11 +381,8 @@ def _build(r: _Reader, sections, words: _Words):
         read_kernels.find_ngrams(word_of, child_lo, child_hi, grams, 0, k - 1, found)
         unknown = (grams < 0).any(axis=1)
         no_context = ~unknown & (found < 0)
-        valid = None if not (unknown.any() or no_context.any()) else np.flatnonzero(~unknown & ~no_context)
-        keys = found - offsets[k - 2] if valid is None else found[valid] - offsets[k - 2]
-        keys *= v
-        keys += grams[:, k - 1] if valid is None else grams[valid, k - 1]
-        sorted_rows = np.arange(n, dtype=np.int64) if valid is None else valid
+        sorted_rows = np.flatnonzero(~unknown & ~no_context)  # the rows to sort: all of them but in error
+        keys = (found[sorted_rows] - offsets[k - 2]) * v + grams[sorted_rows, k - 1]
         n_bits = int(max(int(keys.max()) if keys.size else 0, 1)).bit_length()
         ngram_kernels.radix_sort_pairs(keys, sorted_rows, 0, n_bits, np.empty_like(keys), np.empty_like(sorted_rows))
         repeats = sorted_rows[1:][keys[1:] == keys[:-1]]  # stable: the later rows of equal n-grams
@@ -401,7 +398,7 @@ def _build(r: _Reader, sections, words: _Words):
                 r.error(f"the context {' '.join(fields[:-1])!r} of this {k}-gram is not listed as a {k - 1}-gram",
                         r.lineno(at))
             r.error(f"duplicate {k}-gram {' '.join(fields)!r}", r.lineno(at))
-        del unknown, no_context, valid, repeats
+        del unknown, no_context, repeats
         if suffix_closed and k > 2:  # a bigram's suffix is a listed unigram
             read_kernels.find_ngrams(word_of, child_lo, child_hi, grams, 1, k, found)
             suffix_closed = bool((found >= 0).all())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hallusim._validation import check_int
+from hallusim._validation import check_choice, check_int, fail
 from hallusim.ngram import _kernels as kernels
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID
 
@@ -151,6 +151,13 @@ def pad_corpus(tokens: np.ndarray, offsets: np.ndarray, order: int, padding: str
     tokens, offsets : int arrays
         The padded sentences, in the same form; the tokens are int32 below 2^31 of them.
     """
+    order = check_int("order", order, minimum=1)
+    check_choice("padding", padding, PADDINGS)
+    _check_int_vector("tokens", tokens)
+    _check_int_vector("offsets", offsets)
+    if offsets.size == 0 or offsets[0] != 0 or offsets[-1] != tokens.size or (np.diff(offsets) < 0).any():
+        fail("offsets", f"non-decreasing sentence starts from 0 to the number of tokens ({tokens.size:,})",
+             f"<an array from {offsets[0] if offsets.size else None} to {offsets[-1] if offsets.size else None}>")
     n_pad = n_padding(padding, order)
     n_sent = offsets.size - 1
     size = tokens.size + 2 * n_pad * n_sent
@@ -207,7 +214,15 @@ def count_padded_ngrams(padded: list, order: int, vocab_size: int, padding: str)
     -------
     NgramCounts
     """
+    if not (isinstance(padded, list) and len(padded) == 2):
+        fail("padded", "a list [tokens, offsets] as pad_corpus returns them", f"<a {type(padded).__name__}>")
+    order = check_int("order", order, minimum=1)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=EOS_ID + 1)  # the padding's ids at least
+    check_choice("padding", padding, PADDINGS)
     tokens, offsets = padded
+    _check_int_vector("tokens", tokens)
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        fail("tokens", f"ids in 0 .. vocab_size - 1 = {vocab_size - 1:,}", f"<ids from {tokens.min():,} to {tokens.max():,}>")
     padded.clear()
     n_tokens = tokens.size
     index = index_dtype(max(n_tokens, vocab_size))
@@ -276,6 +291,12 @@ def count_padded_ngrams(padded: list, order: int, vocab_size: int, padding: str)
     all_counts, counts = _end_to_end(counts)
     return NgramCounts(order, vocab_size, words, prefixes, suffixes, counts, offsets.size - 1, n_tokens,
                        all_words, all_counts)
+
+
+def _check_int_vector(name, value):
+    """Refuse anything but a 1-D int array (without copying one: the counting's ids are large)."""
+    if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind not in "iu":
+        fail(name, "a 1-D int array", f"<{type(value).__name__} {getattr(value, 'dtype', '')} of shape {np.shape(value)}>")
 
 
 def _end_to_end(parts):

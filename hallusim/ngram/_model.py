@@ -19,7 +19,7 @@ from hallusim.ngram import _kernels as kernels
 from hallusim.ngram import _trie_kernels as trie_kernels
 from hallusim.ngram._arpa import read_arpa_tables, write_arpa
 from hallusim.ngram._counts import PADDINGS, count_ngrams, n_padding
-from hallusim.ngram._smoothing import BACKOFF_FORM, INDEXED_MIN_CHILDREN, SMOOTHINGS, build_tables
+from hallusim.ngram._smoothing import BACKOFF_FORM, SMOOTHINGS, build_tables
 from hallusim.ngram._text import as_corpus, encode_sentences
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, Vocabulary
 
@@ -205,8 +205,7 @@ class NgramModel:
         if ctx.shape[0] != words.size:
             fail("contexts", f"as many contexts as words ({words.size})", f"<{ctx.shape[0]} contexts>")
         if self.smoothing in BACKOFF_FORM:
-            kernels.score_backoff(ctx, words, *t.child_index, INDEXED_MIN_CHILDREN, t.word_of, t.child_lo, t.child_hi,
-                                  t.prob, t.bow, out)
+            kernels.score_backoff(ctx, words, *t.child_index, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, out)
         else:
             kernels.score_additive(ctx, words, t.word_of, t.child_lo, t.child_hi, t.count, t.total, t.root_total,
                              self.gamma_, t.n_events, t.in_events, out)
@@ -345,8 +344,7 @@ class NgramModel:
         out = np.empty(offsets.size - 1, dtype=np.float64)
         if self.smoothing in BACKOFF_FORM:
             kernels.logscore_sentences_backoff(tokens, offsets, n_bos, n_eos, BOS_ID, EOS_ID, self._width, t.suffix_closed,
-                                               *t.child_index, INDEXED_MIN_CHILDREN, t.word_of, t.child_lo, t.child_hi,
-                                               t.prob, t.bow, out)
+                                               *t.child_index, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow, out)
             return out
         padded = np.empty(tokens.size + (n_bos + n_eos) * out.size, dtype=np.int64)
         padded_offsets = np.empty(out.size + 1, dtype=np.int64)

@@ -30,7 +30,7 @@ from hallusim.ngram import _trie_kernels as trie_kernels
 from hallusim.ngram._counts import NgramCounts, index_dtype
 from hallusim.ngram._vocabulary import BOS_ID, EOS_ID, UNK_ID
 
-__all__ = ["SMOOTHINGS", "BACKOFF_FORM", "Tables", "event_space", "build_tables", "modified_kn_discounts"]
+__all__ = ["SMOOTHINGS", "BACKOFF_FORM", "Tables", "child_index", "event_space", "build_tables", "modified_kn_discounts"]
 
 SMOOTHINGS = (
     "mle",
@@ -80,16 +80,33 @@ class Tables:
 
     @cached_property
     def child_index(self):
-        """``(slots, bits)``: a hash table (``2^bits`` slots, at most half full) of the children
-        of every context with more than :data:`INDEXED_MIN_CHILDREN`, for the scoring kernels'
-        :func:`find_child_indexed`. Built on first use, since only scoring reads it: 0.06 s
+        """``(slots, bits, min_children)`` of :func:`child_index` with :data:`INDEXED_MIN_CHILDREN`,
+        the scoring kernels' arguments. Built on first use, since only scoring reads it: 0.06 s
         and 32 MB (int32 slots) for the 2.9 M bigrams of a trigram model of 10^7 tokens."""
-        n_children = self.child_hi - self.child_lo
-        n_indexed = int(n_children[n_children > INDEXED_MIN_CHILDREN].sum())
-        bits = max(1, (2 * n_indexed - 1).bit_length())
-        slots = np.full(1 << bits, -1, dtype=self.word_of.dtype)
-        trie_kernels.build_child_index(self.word_of, self.child_lo, self.child_hi, INDEXED_MIN_CHILDREN, bits, slots)
-        return slots, bits
+        return child_index(self, INDEXED_MIN_CHILDREN)
+
+
+def child_index(tables: Tables, min_children: int):
+    """A hash table of the children of every context with more than ``min_children`` of them,
+    for :func:`find_child_indexed` (``2^bits`` slots holding global ids, at most half full).
+
+    Parameters
+    ----------
+    tables : Tables
+    min_children : int
+
+    Returns
+    -------
+    slots : int array
+    bits : int
+    min_children : int
+    """
+    n_children = tables.child_hi - tables.child_lo
+    n_indexed = int(n_children[n_children > min_children].sum())
+    bits = max(1, (2 * n_indexed - 1).bit_length())
+    slots = np.full(1 << bits, -1, dtype=tables.word_of.dtype)
+    trie_kernels.build_child_index(tables.word_of, tables.child_lo, tables.child_hi, min_children, bits, slots)
+    return slots, bits, min_children
 
 
 def event_space(counts: NgramCounts) -> np.ndarray:
@@ -200,9 +217,10 @@ def build_tables(counts: NgramCounts, smoothing: str, *, gamma: float = 0.0, dis
     raw_bos : bool
         Kneser–Ney: n-grams beginning with ``<s>`` keep raw counts (see :func:`adjusted_counts`).
     release : bool
-        Let the counts' prefix and suffix links go (``None``) as soon as they have been read,
-        for a caller that does not keep the counts (the command line): the tables of the higher
-        orders are then built without them. The counts cannot be used afterwards.
+        With a backoff-form smoothing, let the counts' prefix and suffix links go (``None``) as
+        soon as they have been read, for a caller that does not keep the counts (the command
+        line): the tables of the higher orders are then built without them. The counts cannot
+        be used afterwards.
     """
     offsets, word_of, child_lo, child_hi = _flat_trie(counts)
     in_events = event_space(counts)

@@ -2,10 +2,13 @@
 ``kenlm`` module is installed) KenLM reading our files and scoring the same."""
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hallusim.ngram import NgramModel, read_arpa
 from tests._clients import need
@@ -330,3 +333,28 @@ def test_the_models_own_symbols_need_not_be_listed_as_1_grams(tmp_path):
     path.write_text("\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1 a -0.5\n-0.5 </s>\n\n\\2-grams:\n-0.25 <s> a\n\n\\end\\\n")
     lm = read_arpa(path)
     assert lm.score("a", ["<s>"]) == 10 ** -0.25 and lm.score("a", []) == 10 ** -1
+
+
+_PIECES = ["\n", "\r\n", " ", "\t", "\u00a0", "\x00", "\\", "-", ".", "e", "0", "1", "9", "a", "b", "<s>", "ngram",
+           "\\data\\", "\\2-grams:", "\\end\\", "-99", "1e400", "nan", "=", "\u2028", "\udcff"]
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.sampled_from(_PIECES)), min_size=1, max_size=6))
+def test_a_damaged_file_is_read_the_same_or_refused_naming_its_line(tmp_path_factory, edits):
+    """Cut, insert and replace pieces of the hand-written file: the reader returns a model or a
+    ValueError naming the file (and the line, or the byte that is not UTF-8), never another error."""
+    text = HANDWRITTEN.read_text()
+    for at, n_cut, piece in edits:
+        at %= len(text) + 1
+        text = text[:at] + piece + text[at + n_cut:]
+    path = tmp_path_factory.mktemp("fuzz") / "damaged.arpa"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    try:
+        lm = read_arpa(path)
+    except ValueError as exc:
+        assert re.match(rf"{re.escape(str(path))}(, line \d+: |: not a UTF-8 text file)", str(exc)), str(exc)
+        assert len(str(exc).splitlines()) == 1
+    else:  # listed values: probabilities in [0, 1], backoff weights finite and non-negative
+        t = lm.tables_
+        assert np.all((t.prob >= 0) & (t.prob <= 1)) and np.all(np.isfinite(t.bow) & (t.bow >= 0))

@@ -11,7 +11,7 @@ from hallusim.ngram import _kernels as kernels
 from hallusim.ngram import _trie_kernels as trie_kernels
 from hallusim.ngram import count_ngrams
 from hallusim.ngram._counts import index_dtype, pad_corpus
-from hallusim.ngram._smoothing import INDEXED_MIN_CHILDREN, build_tables
+from hallusim.ngram._smoothing import build_tables, child_index
 
 
 def _random_corpus(rng, n_sent, vocab_size, max_len):
@@ -176,18 +176,10 @@ def _tables_for(smoothing, seed=3):
     return tables
 
 
-def _child_index(t, min_children):
-    n_children = t.child_hi - t.child_lo
-    bits = max(1, int(2 * n_children[n_children > min_children].sum() - 1).bit_length())
-    index = np.full(1 << bits, -1, dtype=t.word_of.dtype)
-    trie_kernels.build_child_index(t.word_of, t.child_lo, t.child_hi, min_children, bits, index)
-    return index, bits
-
-
 @pytest.mark.parametrize("min_children", [0, 2, 5])
 def test_child_index_finds_every_child_bisection_finds_and_no_other(min_children):
     t = _tables_for("kneser_ney")
-    index, bits = _child_index(t, min_children)
+    index, bits, _ = child_index(t, min_children)
     reference = np.full(index.size, -1, dtype=index.dtype)
     with np.errstate(over="ignore"):
         trie_kernels.build_child_index.py_func(t.word_of, t.child_lo, t.child_hi, min_children, bits, reference)
@@ -207,7 +199,7 @@ def test_sentence_kernel_matches_its_py_func_and_stops_at_a_miss_only_when_that_
     rng = np.random.default_rng(6)
     tokens, offsets = _random_corpus(rng, 60, 8, 7)
     t = _tables_for("kneser_ney")
-    index, bits = _child_index(t, 3)
+    index, bits, _ = child_index(t, 3)
     results = []
     for suffix_closed in (True, False):  # a fitted model is suffix-closed: stopping changes nothing
         for kernel in (kernels.logscore_sentences_backoff, kernels.logscore_sentences_backoff.py_func):
@@ -229,7 +221,7 @@ def test_scoring_kernels_match_their_py_func():
     t = _tables_for("kneser_ney")
     a, b = np.empty(400), np.empty(400)
     for min_children in (0, 3, 10**9):  # every context, some, or none looked up by hash
-        index, bits = _child_index(t, min_children)
+        index, bits, _ = child_index(t, min_children)
         args = (ctx, words, index, bits, min_children, t.word_of, t.child_lo, t.child_hi, t.prob, t.bow)
         kernels.score_backoff(*args, a)
         with np.errstate(over="ignore"):  # the hash's uint64 products wrap, as in the kernel
@@ -262,7 +254,7 @@ def test_distribution_kernel_matches_its_py_func_and_the_scoring_kernels(smoothi
             np.testing.assert_array_equal(a, b)
             scores = np.empty(8)
             if backoff:
-                kernels.score_backoff(np.tile(ctx, (8, 1)), words, *t.child_index, INDEXED_MIN_CHILDREN, t.word_of,
+                kernels.score_backoff(np.tile(ctx, (8, 1)), words, *t.child_index, t.word_of,
                                       t.child_lo, t.child_hi, t.prob, t.bow, scores)
             else:
                 kernels.score_additive(np.tile(ctx, (8, 1)), words, t.word_of, t.child_lo, t.child_hi, t.count, t.total,
